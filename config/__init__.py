@@ -1,0 +1,141 @@
+"""Settings classes read from the environment.
+
+`load_config(name)` picks a class by name ("development", "testing", "production"); the
+`OPDIGITAL_CONFIG` environment variable chooses it when `create_app()` gets none.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
+DEFAULT_PEPPER = "dev-only-pepper-change-me"
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _sqlalchemy_url(url: str | None) -> str | None:
+    """Use psycopg 3 for plain postgres URLs (Heroku-style `postgres://` too)."""
+    if url is None:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Base:
+    """Settings shared by every environment."""
+
+    PROJECT_ROOT = str(_PROJECT_ROOT)
+    SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
+    # Keyed hash pepper for voter keys (DESIGN.md section 4); used from the voting issue on.
+    VOTER_KEY_PEPPER = _env("VOTER_KEY_PEPPER", DEFAULT_PEPPER)
+    SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(_env("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = _env("REDIS_URL")
+
+    TIMEZONE = "America/Sao_Paulo"
+    BABEL_DEFAULT_LOCALE = "pt_BR"
+    BABEL_DEFAULT_TIMEZONE = "America/Sao_Paulo"
+    BABEL_TRANSLATION_DIRECTORIES = str(_PROJECT_ROOT / "opdigital" / "translations")
+    LANGUAGES = {"pt_BR": "Português", "en": "English"}
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    # Rate limits (Flask-Limiter syntax), overridable from the environment.
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
+    RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "opdigital")
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "20 per 15 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    PROPOSAL_SUBMIT_LIMIT_PER_IP = _env("PROPOSAL_SUBMIT_LIMIT_PER_IP", "10 per hour")
+
+    DEBUG = False
+    TESTING = False
+
+
+class Development(Base):
+    """`make run`: SQLite in the instance folder, in-process rate-limit store."""
+
+    DEBUG = _env_bool("FLASK_DEBUG", True)
+    SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(_env("DATABASE_URL")) or (
+        "sqlite:///" + str(_PROJECT_ROOT / "instance" / "opdigital.sqlite3")
+    )
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
+
+
+class Testing(Base):
+    """The test suite: real PostgreSQL and Redis (DESIGN.md section 6)."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"  # noqa: S105
+    VOTER_KEY_PEPPER = "testing-pepper"
+    SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(
+        _env("DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
+    )
+    REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or REDIS_URL
+    RATELIMIT_KEY_PREFIX = f"opdigital-test-{os.getpid()}"
+
+
+class Production(Base):
+    """Gunicorn behind a proxy: refuses to start without its secrets."""
+
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def validate(cls) -> None:
+        problems = []
+        if cls.SECRET_KEY in (None, DEFAULT_SECRET_KEY) or len(cls.SECRET_KEY or "") < 32:
+            problems.append("SECRET_KEY must be set to a random value of 32+ characters")
+        if cls.VOTER_KEY_PEPPER in (None, DEFAULT_PEPPER):
+            problems.append("VOTER_KEY_PEPPER must be set")
+        if not cls.SQLALCHEMY_DATABASE_URI:
+            problems.append("DATABASE_URL must be set")
+        if not cls.REDIS_URL:
+            problems.append("REDIS_URL must be set")
+        if problems:
+            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+CONFIGS = {"development": Development, "testing": Testing, "production": Production}
+
+
+def load_config(name: str | None = None) -> type[Base]:
+    """Return the settings class for `name` (or $OPDIGITAL_CONFIG, default development)."""
+    name = (name or _env("OPDIGITAL_CONFIG", "development")).lower()
+    try:
+        config = CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"Unknown configuration {name!r}; use one of {sorted(CONFIGS)}"
+        ) from None
+    validate = getattr(config, "validate", None)
+    if validate:
+        validate()
+    return config

@@ -1,0 +1,127 @@
+"""Staff accounts: creation, password checks (argon2id), role and activation changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.exc import IntegrityError
+
+from opdigital.accounts.models import Role, User
+from opdigital.audit import services as audit
+from opdigital.clock import now
+from opdigital.errors import Conflict, NotFound, ValidationFailed
+from opdigital.extensions import db
+
+# argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile.
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+MIN_PASSWORD_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    password: str
+    role: str
+    name: str = ""
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            code="weak_password",
+        )
+
+
+def create_user(data: NewUser, actor: User | None = None) -> User:
+    """Create a staff account; refuses a duplicate e-mail or an unknown role."""
+    if data.role not in {r.value for r in Role}:
+        raise ValidationFailed(f"Unknown role {data.role!r}.", code="unknown_role")
+    email = normalise_email(data.email)
+    if "@" not in email:
+        raise ValidationFailed("Enter a valid e-mail address.", code="invalid_email")
+    check_password_rules(data.password)
+    user = User(
+        email=email,
+        name=data.name.strip(),
+        role=data.role,
+        password_hash=hash_password(data.password),
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+        audit.record(actor, "user.create", user, after={"email": email, "role": data.role})
+        db.session.commit()
+    except IntegrityError as e:
+        db.session.rollback()
+        raise Conflict("An account with this e-mail already exists.", code="duplicate_email") from e
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None. Timing does not reveal which."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    stored = user.password_hash if user else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now()
+    audit.record(user, "user.login", user)
+    db.session.commit()
+    return user
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    return user
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(sa.select(User).order_by(User.email)))
+
+
+def update_user(user: User, *, role: str, active: bool, name: str, actor: User) -> User:
+    """Change an account's role, name or activation. Admins cannot lock themselves out."""
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed(f"Unknown role {role!r}.", code="unknown_role")
+    if user.id == actor.id and (role != Role.ADMIN or not active):
+        raise Conflict("You cannot remove your own administrator access.", code="self_lockout")
+    before = {"role": user.role, "active": user.active, "name": user.name}
+    user.role, user.active, user.name = role, active, name.strip()
+    audit.record(
+        actor,
+        "user.update",
+        user,
+        before=before,
+        after={"role": role, "active": active, "name": user.name},
+    )
+    db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str, actor: User) -> None:
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    audit.record(actor, "user.set_password", user)
+    db.session.commit()

@@ -1,0 +1,61 @@
+"""The `opdigital` command: Flask's own commands (run, db, shell) plus the project's."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def _create_app():
+    from opdigital import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """OP Digital: participatory-budget cycles, proposals, votes and tallies."""
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(users_group)
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load the demo data: regions, three cycles, proposals, one account per role (idempotent)."""
+    from opdigital.demo.loader import load_demo
+
+    report = load_demo()
+    for line in report:
+        click.echo(line)
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage staff accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "coordinator", "auditor"]), required=True)
+@click.option("--name", default="", help="Full name shown in the audit log.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create a staff account EMAIL with ROLE; asks for the password unless --password-stdin."""
+    from opdigital.accounts.services import NewUser, create_user
+    from opdigital.errors import DomainError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(NewUser(email=email, password=password, role=role, name=name))
+    except DomainError as e:
+        raise click.ClickException(e.message) from e
+    click.echo(f"Created {user.role} account {user.email}.")

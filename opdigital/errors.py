@@ -1,0 +1,122 @@
+"""Domain errors raised by services, and how the web layer shows every error.
+
+Services raise `DomainError` subclasses; views catch them to show a message, and anything that
+escapes becomes a clean 4xx page (HTML) or `{"error": {"code", "message"}}` (API), never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A refused operation, with a stable code and a message fit for the user."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "invalid"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+class BallotLocked(Conflict):
+    code = "ballot_frozen"
+
+
+class PhaseClosed(DomainError):
+    status = 403
+    code = "phase_closed"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(status: int, code: str, message: str):
+    if wants_json():
+        return jsonify(error={"code": code, "message": message}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+# Error codes for HTTP errors in the JSON API (stable, documented in the OpenAPI document).
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+def _http_message(error: HTTPException) -> str:
+    messages = {
+        400: _("The request could not be understood."),
+        401: _("You need to sign in to see this page."),
+        403: _("You are not allowed to do this."),
+        404: _("We could not find this page."),
+        405: _("This method is not allowed here."),
+        413: _("What you sent is too large."),
+        429: _("Too many attempts. Please wait and try again."),
+    }
+    return messages.get(error.code or 500, error.description or _("Something went wrong."))
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        return error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        code = _HTTP_CODES.get(status, "error")
+        response = error_response(status, code, _http_message(error))
+        if status == 429 and error.response is not None:
+            # Flask-Limiter puts Retry-After on its own response; keep it on ours.
+            body, status = response
+            resp = app.make_response((body, status))
+            for header in ("Retry-After", "X-RateLimit-Reset"):
+                if header in error.response.headers:
+                    resp.headers[header] = error.response.headers[header]
+            return resp
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", _("Something went wrong on our side."))

@@ -1,0 +1,129 @@
+"""The steps `create_app` runs, in order. Each is small and does one thing."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request, session
+from flask_babel import format_currency, format_date, format_datetime
+
+from opdigital.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        raise RuntimeError("DATABASE_URL is not set")
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=app.config["PROJECT_ROOT"] + "/migrations", render_as_batch=True
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+
+
+def select_locale() -> str:
+    """Portuguese unless the visitor chose another language (session or ?lang=)."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or session.get("lang")
+    return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_models(app: Flask) -> None:
+    """Import every model so metadata (and Alembic autogenerate) sees all tables."""
+    from opdigital import models  # noqa: F401
+    from opdigital.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            return db.session.get(User, int(user_id))
+        except ValueError:
+            return None
+
+
+def register_blueprints(app: Flask) -> None:
+    from opdigital.accounts.views import bp as accounts_bp
+    from opdigital.api.views import bp as api_bp
+    from opdigital.audit.views import bp as audit_bp
+    from opdigital.coordination.views import bp as coordination_bp
+    from opdigital.public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(coordination_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # read-only JSON API: no cookies are trusted there
+
+
+def register_error_handlers(app: Flask) -> None:
+    from opdigital.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from opdigital import formatting
+
+    app.jinja_env.filters["money"] = formatting.money
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["format_currency"] = format_currency
+
+    @app.context_processor
+    def inject_globals() -> dict:
+        from flask_babel import get_locale
+
+        return {
+            "languages": app.config["LANGUAGES"],
+            "current_locale": str(get_locale()),
+            "labels": formatting.labels(),
+        }
+
+
+def add_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from opdigital.cli import register_commands as register
+
+    register(app)
+
+
+STEPS = [
+    configure_logging,
+    register_extensions,
+    register_models,
+    register_blueprints,
+    register_error_handlers,
+    register_template_helpers,
+    add_security_headers,
+    register_commands,
+]

@@ -1,0 +1,47 @@
+"""Every model in one import, for Alembic and the shell."""
+
+from opdigital.accounts.models import Role, User
+from opdigital.audit.models import AuditEntry
+from opdigital.cycles.models import (
+    BudgetSplit,
+    Cycle,
+    CycleKind,
+    Event,
+    EventKind,
+    Phase,
+    PhaseKind,
+    RegionBudget,
+)
+from opdigital.cycles.states import CycleState
+from opdigital.proposals.models import (
+    ExecutionStatus,
+    HistoryTrack,
+    Proposal,
+    ProposalHistory,
+    ProposalOrigin,
+    ProposalStatus,
+)
+from opdigital.regions.models import Region, School
+
+__all__ = [
+    "AuditEntry",
+    "BudgetSplit",
+    "Cycle",
+    "CycleKind",
+    "CycleState",
+    "Event",
+    "EventKind",
+    "ExecutionStatus",
+    "HistoryTrack",
+    "Phase",
+    "PhaseKind",
+    "Proposal",
+    "ProposalHistory",
+    "ProposalOrigin",
+    "ProposalStatus",
+    "Region",
+    "RegionBudget",
+    "Role",
+    "School",
+    "User",
+]

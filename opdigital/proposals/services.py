@@ -1,0 +1,300 @@
+"""A proposal's life: submission, technical review, the ballot, the result, the works."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from opdigital.audit import services as audit
+from opdigital.clock import now
+from opdigital.cycles.models import Cycle, CycleKind, PhaseKind
+from opdigital.cycles.services import ensure_ballot_open
+from opdigital.cycles.states import CycleState
+from opdigital.errors import Conflict, IllegalTransition, NotFound, PhaseClosed, ValidationFailed
+from opdigital.extensions import db
+from opdigital.proposals.models import (
+    ExecutionStatus,
+    HistoryTrack,
+    Proposal,
+    ProposalHistory,
+    ProposalOrigin,
+    ProposalStatus,
+)
+from opdigital.regions.models import Region, School
+
+CODE_PREFIX = {CycleKind.OP_DIGITAL: "OPD", CycleKind.OP_REGIONAL: "OPR", CycleKind.OPCA: "OPCA"}
+MAX_COST_CENTS = 10**13  # R$ 100 bilhões: anything above is a typo
+
+# States in which a citizen or staff member may still add proposals and the review may run.
+_BEFORE_FREEZE = {CycleState.DRAFT, CycleState.OPEN_FOR_PROPOSALS, CycleState.UNDER_REVIEW}
+# States in which the result of an in-person or manual vote may be recorded.
+_RESULT_STATES = {CycleState.CLOSED, CycleState.TALLIED}
+_EXECUTION_STATES = {CycleState.TALLIED, CycleState.PUBLISHED, CycleState.MONITORING}
+
+
+@dataclass(frozen=True)
+class ProposalData:
+    title: str
+    description: str
+    estimated_cost_cents: int
+    region_id: int | None = None
+    school_id: int | None = None
+    place: str = ""
+    author_name: str = ""
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    accept: bool
+    technical_opinion: str
+    reviewed_cost_cents: int | None = None
+    rejection_reason: str = ""
+
+
+def get_proposal(code: str) -> Proposal:
+    proposal = db.session.scalar(sa.select(Proposal).where(Proposal.code == code))
+    if proposal is None:
+        raise NotFound(f"No proposal with code {code!r}.", code="proposal_not_found")
+    return proposal
+
+
+def list_proposals(
+    cycle: Cycle, *, region_id: int | None = None, public_only: bool = True
+) -> list[Proposal]:
+    query = sa.select(Proposal).where(Proposal.cycle_id == cycle.id)
+    if region_id is not None:
+        query = query.where(Proposal.region_id == region_id)
+    return list(db.session.scalars(query.order_by(Proposal.code)))
+
+
+def accepts_citizen_proposals(cycle: Cycle) -> bool:
+    """True while the cycle is open for proposals and its submission phase is under way."""
+    if cycle.state != CycleState.OPEN_FOR_PROPOSALS:
+        return False
+    phase = cycle.phase_of_kind(PhaseKind.PROPOSALS)
+    return phase is not None and phase.is_open(now())
+
+
+def _check_data(cycle: Cycle, data: ProposalData) -> None:
+    if not 5 <= len(data.title.strip()) <= 160:
+        raise ValidationFailed(
+            "The title must have between 5 and 160 characters.", code="invalid_title"
+        )
+    if not 20 <= len(data.description.strip()) <= 5000:
+        raise ValidationFailed(
+            "The description must have between 20 and 5000 characters.", code="invalid_description"
+        )
+    if not 0 < data.estimated_cost_cents <= MAX_COST_CENTS:
+        raise ValidationFailed("The estimated cost must be a positive amount.", code="invalid_cost")
+    if data.region_id is None and cycle.kind != CycleKind.OP_DIGITAL:
+        raise ValidationFailed("Choose the region of the proposal.", code="missing_region")
+    if data.region_id is not None and db.session.get(Region, data.region_id) is None:
+        raise ValidationFailed("Unknown region.", code="unknown_region")
+    if cycle.kind == CycleKind.OPCA and data.school_id is None:
+        raise ValidationFailed("Choose the school of the proposal.", code="missing_school")
+    if data.school_id is not None:
+        school = db.session.get(School, data.school_id)
+        if school is None:
+            raise ValidationFailed("Unknown school.", code="unknown_school")
+        if data.region_id is not None and school.region_id != data.region_id:
+            raise ValidationFailed(
+                "The school is not in the chosen region.", code="school_region_mismatch"
+            )
+
+
+def _next_code(cycle: Cycle) -> str:
+    prefix = f"{CODE_PREFIX[CycleKind(cycle.kind)]}{cycle.edition}-"
+    count = db.session.scalar(
+        sa.select(sa.func.count(Proposal.id)).where(Proposal.cycle_id == cycle.id)
+    )
+    return f"{prefix}{count + 1:04d}"
+
+
+def _create(cycle: Cycle, data: ProposalData, origin: ProposalOrigin, actor) -> Proposal:
+    # The code counts the cycle's proposals, so two submissions at once may pick the same one:
+    # the unique constraint refuses the second, which simply tries the next number.
+    for _attempt in range(5):
+        proposal = Proposal(
+            cycle=cycle,
+            code=_next_code(cycle),
+            title=data.title.strip(),
+            description=data.description.strip(),
+            estimated_cost_cents=data.estimated_cost_cents,
+            region_id=data.region_id,
+            school_id=data.school_id,
+            place=data.place.strip(),
+            author_name=data.author_name.strip(),
+            contact=data.contact.strip(),
+            origin=origin.value,
+            status=ProposalStatus.SUBMITTED.value,
+        )
+        proposal.history.append(ProposalHistory(to_status=ProposalStatus.SUBMITTED.value))
+        db.session.add(proposal)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        audit.record(actor, "proposal.create", proposal, after=_snapshot(proposal))
+        db.session.commit()
+        return proposal
+    raise Conflict("Could not assign a proposal code; please try again.", code="code_conflict")
+
+
+def submit_proposal(cycle: Cycle, data: ProposalData) -> Proposal:
+    """A citizen's proposal through the public form, only during the submission phase."""
+    if not accepts_citizen_proposals(cycle):
+        raise PhaseClosed("This cycle is not accepting proposals now.", code="submission_closed")
+    _check_data(cycle, data)
+    return _create(cycle, data, ProposalOrigin.CITIZEN, actor=None)
+
+
+def enter_proposal(cycle: Cycle, data: ProposalData, origin: str, actor) -> Proposal:
+    """Staff enter a proposal (from an assembly, a school, a paper form) before the freeze."""
+    ensure_ballot_open(cycle)
+    if cycle.state not in _BEFORE_FREEZE:
+        raise IllegalTransition("Proposals can no longer be added to this cycle.")
+    if origin not in {o.value for o in ProposalOrigin}:
+        raise ValidationFailed(f"Unknown origin {origin!r}.", code="unknown_origin")
+    _check_data(cycle, data)
+    return _create(cycle, data, ProposalOrigin(origin), actor)
+
+
+def change_status(
+    proposal: Proposal,
+    to: ProposalStatus,
+    note: str,
+    actor,
+    track: HistoryTrack = HistoryTrack.REVIEW,
+) -> None:
+    """Record a status change in the public history and the audit log (no commit)."""
+    before = proposal.status
+    proposal.status = to.value
+    proposal.history.append(
+        ProposalHistory(track=track.value, from_status=before, to_status=to.value, note=note)
+    )
+    audit.record(
+        actor,
+        "proposal.status",
+        proposal,
+        before={"status": before},
+        after={"status": to.value, "note": note},
+    )
+
+
+def start_review(proposal: Proposal, actor) -> Proposal:
+    ensure_ballot_open(proposal.cycle)
+    if proposal.status != ProposalStatus.SUBMITTED:
+        raise IllegalTransition("Only a submitted proposal can go under review.")
+    change_status(proposal, ProposalStatus.UNDER_REVIEW, "", actor)
+    db.session.commit()
+    return proposal
+
+
+def review_proposal(proposal: Proposal, decision: ReviewDecision, actor) -> Proposal:
+    """Accept (with the reviewed cost) or reject (with a public reason) a proposal."""
+    ensure_ballot_open(proposal.cycle)
+    if proposal.status not in (
+        ProposalStatus.SUBMITTED,
+        ProposalStatus.UNDER_REVIEW,
+        ProposalStatus.ACCEPTED,
+        ProposalStatus.REJECTED,
+    ):
+        raise IllegalTransition("This proposal cannot be reviewed now.")
+    if not decision.technical_opinion.strip():
+        raise ValidationFailed("Write the technical opinion.", code="missing_opinion")
+    if (
+        decision.reviewed_cost_cents is not None
+        and not 0 < decision.reviewed_cost_cents <= MAX_COST_CENTS
+    ):
+        raise ValidationFailed("The reviewed cost must be a positive amount.", code="invalid_cost")
+    if not decision.accept and not decision.rejection_reason.strip():
+        raise ValidationFailed("A rejection needs a public reason.", code="missing_reason")
+    before = {
+        "reviewed_cost_cents": proposal.reviewed_cost_cents,
+        "technical_opinion": proposal.technical_opinion,
+    }
+    proposal.technical_opinion = decision.technical_opinion.strip()
+    proposal.reviewed_cost_cents = decision.reviewed_cost_cents
+    proposal.rejection_reason = "" if decision.accept else decision.rejection_reason.strip()
+    audit.record(
+        actor,
+        "proposal.review",
+        proposal,
+        before=before,
+        after={
+            "reviewed_cost_cents": proposal.reviewed_cost_cents,
+            "technical_opinion": proposal.technical_opinion,
+        },
+    )
+    target = ProposalStatus.ACCEPTED if decision.accept else ProposalStatus.REJECTED
+    change_status(proposal, target, proposal.rejection_reason, actor)
+    db.session.commit()
+    return proposal
+
+
+def record_result(proposal: Proposal, selected: bool, actor) -> Proposal:
+    """Mark a ballot proposal as selected or not (e.g. after the in-person forum's vote)."""
+    if proposal.cycle.state not in _RESULT_STATES:
+        raise IllegalTransition(
+            "Results are recorded after voting closes and before they are published."
+        )
+    if proposal.status not in (
+        ProposalStatus.ON_BALLOT,
+        ProposalStatus.SELECTED,
+        ProposalStatus.NOT_SELECTED,
+    ):
+        raise IllegalTransition("Only proposals on the ballot have a result.")
+    change_status(
+        proposal, ProposalStatus.SELECTED if selected else ProposalStatus.NOT_SELECTED, "", actor
+    )
+    proposal.execution_status = ExecutionStatus.NOT_STARTED.value if selected else None
+    db.session.commit()
+    return proposal
+
+
+def update_execution(proposal: Proposal, status: str, note: str, actor) -> Proposal:
+    """Follow a selected work: tendering, works, done, or cancelled with a public reason."""
+    if proposal.status != ProposalStatus.SELECTED:
+        raise IllegalTransition("Only selected works have an execution status.")
+    if proposal.cycle.state not in _EXECUTION_STATES:
+        raise IllegalTransition("Execution is followed once the result is known.")
+    if status not in {s.value for s in ExecutionStatus}:
+        raise ValidationFailed(f"Unknown execution status {status!r}.", code="unknown_status")
+    if status == ExecutionStatus.CANCELLED and not note.strip():
+        raise ValidationFailed("A cancellation needs a public reason.", code="missing_reason")
+    before = proposal.execution_status
+    proposal.execution_status = status
+    proposal.execution_note = note.strip()
+    proposal.history.append(
+        ProposalHistory(
+            track=HistoryTrack.EXECUTION.value,
+            from_status=before,
+            to_status=status,
+            note=note.strip(),
+        )
+    )
+    audit.record(
+        actor,
+        "proposal.execution",
+        proposal,
+        before={"execution_status": before},
+        after={"execution_status": status, "note": note.strip()},
+    )
+    db.session.commit()
+    return proposal
+
+
+def _snapshot(proposal: Proposal) -> dict:
+    return {
+        "code": proposal.code,
+        "title": proposal.title,
+        "region_id": proposal.region_id,
+        "school_id": proposal.school_id,
+        "estimated_cost_cents": proposal.estimated_cost_cents,
+        "origin": proposal.origin,
+        "status": proposal.status,
+    }
