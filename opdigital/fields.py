@@ -1,0 +1,84 @@
+"""WTForms fields shared by public and staff forms: money in reais, dates in the city's zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateTimeLocalField, StringField
+
+from opdigital.clock import CITY_TZ
+
+_MONEY_CHARS = re.compile(r"^[0-9.,\s]+$")
+
+
+def parse_reais(text: str) -> int:
+    """'R$ 1.234.567,89', '1234567,89' or '1234567.89' -> centavos. Raises ValueError."""
+    cleaned = (text or "").replace("R$", "").replace("\u00a0", " ").strip()
+    if not cleaned or not _MONEY_CHARS.match(cleaned):
+        raise ValueError("not an amount")
+    cleaned = cleaned.replace(" ", "")
+    if "," in cleaned:  # Brazilian style: dots group thousands, comma for centavos
+        integer, _, fraction = cleaned.rpartition(",")
+        integer = integer.replace(".", "")
+    elif cleaned.count(".") == 1 and len(cleaned.rpartition(".")[2]) <= 2:
+        integer, _, fraction = cleaned.rpartition(".")
+    else:  # "1.234.567": dots only group thousands
+        integer, fraction = cleaned.replace(".", ""), ""
+    if not integer.isdigit() or (fraction and (not fraction.isdigit() or len(fraction) > 2)):
+        raise ValueError("not an amount")
+    try:
+        value = Decimal(f"{integer}.{fraction or '0'}")
+    except InvalidOperation as e:
+        raise ValueError("not an amount") from e
+    return int(value * 100)
+
+
+class MoneyField(StringField):
+    """An amount in reais typed by a person; `data` is whole centavos (or None)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        reais, cents = divmod(self.data, 100)
+        return f"{reais:,}".replace(",", ".") + f",{cents:02d}"
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = parse_reais(valuelist[0])
+            except ValueError as e:
+                self.data = None
+                raise ValueError(_l("Enter an amount in reais, for example 1.250.000,00.")) from e
+
+
+class CityDateTimeField(DateTimeLocalField):
+    """A date and time typed in Belo Horizonte's time zone; `data` is an aware datetime."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as e:
+            raise ValueError(_l("Enter a date and time, for example 2026-12-01 09:00.")) from e
+        if isinstance(self.data, datetime) and self.data.tzinfo is None:
+            self.data = self.data.replace(tzinfo=CITY_TZ)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if isinstance(self.data, datetime):
+            return self.data.astimezone(CITY_TZ).strftime("%Y-%m-%dT%H:%M")
+        return ""
