@@ -104,16 +104,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         status = error.code or 500
-        code = _HTTP_CODES.get(status, "error")
-        response = error_response(status, code, _http_message(error))
+        response = app.make_response(
+            error_response(status, _HTTP_CODES.get(status, "error"), _http_message(error))
+        )
         if status == 429 and error.response is not None:
             # Flask-Limiter puts Retry-After on its own response; keep it on ours.
-            body, status = response
-            resp = app.make_response((body, status))
             for header in ("Retry-After", "X-RateLimit-Reset"):
                 if header in error.response.headers:
-                    resp.headers[header] = error.response.headers[header]
-            return resp
+                    response.headers[header] = error.response.headers[header]
+        if status == 405 and getattr(error, "valid_methods", None):
+            # RFC 9110: a 405 must say which methods are allowed.
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
     @app.errorhandler(Exception)

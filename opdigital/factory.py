@@ -20,6 +20,11 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         raise RuntimeError("DATABASE_URL is not set")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A hung database host must fail a request (and /healthz) in seconds, not minutes.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        options.setdefault("connect_args", {"connect_timeout": 3})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(
         app, db, directory=app.config["PROJECT_ROOT"] + "/migrations", render_as_batch=True
@@ -56,6 +61,7 @@ def register_models(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from opdigital.accounts.views import bp as accounts_bp
+    from opdigital.api.health import bp as health_bp
     from opdigital.api.views import bp as api_bp
     from opdigital.audit.views import bp as audit_bp
     from opdigital.coordination.views import bp as coordination_bp
@@ -66,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(coordination_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
     csrf.exempt(api_bp)  # read-only JSON API: no cookies are trusted there
 
 
