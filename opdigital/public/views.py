@@ -1,13 +1,9 @@
-from flask import Blueprint
+"""The public blueprint, with every public page registered on it.
 
-bp = Blueprint("public", __name__)
+Routes live in small modules by page; importing them here registers them on `bp`.
+"""
 
+from opdigital.public import cycle_pages, home, proposal_pages, submit  # noqa: F401
+from opdigital.public.blueprint import bp
 
-@bp.get("/")
-def home():
-    return "OP Digital"
-
-
-@bp.get("/lang/<code>")
-def set_language(code):
-    return ""
+__all__ = ["bp"]

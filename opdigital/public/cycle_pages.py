@@ -1,0 +1,55 @@
+"""A cycle's public page: budget, timeline of phases, events by region or school, results."""
+
+from __future__ import annotations
+
+from flask import render_template, request, url_for
+
+from opdigital.clock import now
+from opdigital.cycles.models import CycleKind
+from opdigital.cycles.schedule import ScheduleFilter, build_schedule
+from opdigital.proposals.services import accepts_citizen_proposals
+from opdigital.public import loaders
+from opdigital.public.blueprint import bp
+
+
+def feed_links(slug: str, region_slug: str | None, school_slug: str | None) -> dict[str, str]:
+    """iCalendar (https and webcal) and JSON links for the schedule as filtered on the page."""
+    params = {"slug": slug}
+    if region_slug:
+        params["region"] = region_slug
+    if school_slug:
+        params["school"] = school_slug
+    ics = url_for("api.cycle_schedule_ics", _external=True, **params)
+    webcal = "webcal://" + ics.split("://", 1)[1]
+    return {
+        "ics": ics,
+        "webcal": webcal,
+        "json": url_for("api.cycle_schedule", **params),
+    }
+
+
+@bp.get("/ciclos/<slug>")
+def cycle(slug: str):
+    """The cycle page; `?regiao=` and (OPCA) `?escola=` narrow the events shown."""
+    cycle = loaders.public_cycle_or_404(slug)
+    is_opca = cycle.kind == CycleKind.OPCA
+    region = loaders.region_by_slug_or_404(request.args.get("regiao"))
+    school = loaders.school_by_slug_or_404(request.args.get("escola")) if is_opca else None
+    schedule = build_schedule(cycle, ScheduleFilter(region=region, school=school))
+    at = now()
+    return render_template(
+        "public/cycle.html",
+        cycle=cycle,
+        schedule=schedule,
+        region=region,
+        school=school,
+        regions=loaders.all_regions(),
+        schools=loaders.all_schools() if is_opca else [],
+        is_opca=is_opca,
+        budgets=loaders.region_budgets(cycle),
+        feeds=feed_links(cycle.slug, region and region.slug, school and school.slug),
+        show_results=cycle.state in loaders.RESULT_STATES,
+        works=loaders.selected_works(cycle) if cycle.state in loaders.RESULT_STATES else [],
+        accepts_proposals=accepts_citizen_proposals(cycle),
+        at=at,
+    )

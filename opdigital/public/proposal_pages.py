@@ -1,0 +1,42 @@
+"""Proposals of a cycle by region, and one proposal with its public history."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from opdigital.proposals.models import HistoryTrack
+from opdigital.proposals.services import accepts_citizen_proposals
+from opdigital.public import loaders
+from opdigital.public.blueprint import bp
+
+
+@bp.get("/ciclos/<slug>/propostas")
+def proposals(slug: str):
+    """Every proposal of the cycle, grouped by region; `?regiao=` shows one region only."""
+    cycle = loaders.public_cycle_or_404(slug)
+    region = loaders.region_by_slug_or_404(request.args.get("regiao"))
+    groups = loaders.proposals_by_region(cycle, region)
+    return render_template(
+        "public/proposals.html",
+        cycle=cycle,
+        region=region,
+        regions=loaders.all_regions(),
+        groups=groups,
+        total=sum(len(g.proposals) for g in groups),
+        accepts_proposals=accepts_citizen_proposals(cycle),
+    )
+
+
+@bp.get("/propostas/<code>")
+def proposal(code: str):
+    """A proposal, its review and its execution, as anyone may follow them (never the contact)."""
+    proposal = loaders.public_proposal_or_404(code)
+    review = [h for h in proposal.history if h.track == HistoryTrack.REVIEW]
+    execution = [h for h in proposal.history if h.track == HistoryTrack.EXECUTION]
+    return render_template(
+        "public/proposal.html",
+        proposal=proposal,
+        cycle=proposal.cycle,
+        review_history=review,
+        execution_history=execution,
+    )

@@ -1,0 +1,91 @@
+"""The citizen's proposal form, open only while the cycle's submission phase runs."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from opdigital.cycles.models import CycleKind, PhaseKind
+from opdigital.errors import DomainError, PhaseClosed
+from opdigital.extensions import db, limiter
+from opdigital.proposals.services import ProposalData, accepts_citizen_proposals, submit_proposal
+from opdigital.public import loaders
+from opdigital.public.blueprint import bp
+from opdigital.public.forms import build_proposal_form
+from opdigital.regions.models import School
+
+# Service refusals shown in the visitor's language; unknown codes fall back to the message.
+MESSAGES = {
+    "invalid_title": _l("The title must have between 5 and 160 characters."),
+    "invalid_description": _l("The description must have between 20 and 5000 characters."),
+    "invalid_cost": _l("The estimated cost must be more than zero."),
+    "missing_region": _l("Choose the region of the proposal."),
+    "unknown_region": _l("Unknown region."),
+    "missing_school": _l("Choose the school of the proposal."),
+    "unknown_school": _l("Unknown school."),
+    "school_region_mismatch": _l("The school is not in the chosen region."),
+    "code_conflict": _l("Could not assign a proposal code; please try again."),
+}
+
+
+def _closed(cycle, status: int):
+    return (
+        render_template(
+            "public/submit_closed.html",
+            cycle=cycle,
+            phase=cycle.phase_of_kind(PhaseKind.PROPOSALS),
+        ),
+        status,
+    )
+
+
+def _data_from(form, cycle) -> ProposalData:
+    school_id = form.school.data if cycle.kind == CycleKind.OPCA else None
+    region_id = form.region.data if cycle.kind != CycleKind.OPCA else None
+    if school_id is not None:
+        # Pupils choose their school; its region is the proposal's region.
+        school = db.session.get(School, school_id)
+        region_id = school.region_id if school is not None else None
+    return ProposalData(
+        title=form.title.data or "",
+        description=form.description.data or "",
+        estimated_cost_cents=form.estimated_cost.data,
+        region_id=region_id,
+        school_id=school_id,
+        place=form.place.data or "",
+        author_name=form.author_name.data or "",
+        contact=form.contact.data or "",
+    )
+
+
+@bp.route("/ciclos/<slug>/propostas/nova", methods=["GET", "POST"], endpoint="submit_proposal")
+@limiter.limit(lambda: current_app.config["PROPOSAL_SUBMIT_LIMIT_PER_IP"], methods=["POST"])
+def submit_proposal_form(slug: str):
+    """Show the form, or take a proposal and send the citizen to its public page."""
+    cycle = loaders.public_cycle_or_404(slug)
+    if not accepts_citizen_proposals(cycle):
+        return _closed(cycle, 200 if request.method == "GET" else 403)
+    regions = loaders.all_regions()
+    schools = loaders.all_schools() if cycle.kind == CycleKind.OPCA else []
+    form = build_proposal_form(cycle, regions, schools)
+    error = None
+    if form.validate_on_submit():
+        try:
+            proposal = submit_proposal(cycle, _data_from(form, cycle))
+        except PhaseClosed:
+            # The phase ended between the page load and the click.
+            return _closed(cycle, 403)
+        except DomainError as e:
+            error = MESSAGES.get(e.code, e.message)
+        else:
+            flash(
+                _(
+                    "Thank you! Your proposal was received with the code %(code)s.",
+                    code=proposal.code,
+                ),
+                "success",
+            )
+            return redirect(url_for("public.proposal", code=proposal.code), code=303)
+    status = 422 if (form.is_submitted() and (form.errors or error)) else 200
+    return render_template("public/submit.html", cycle=cycle, form=form, error=error), status
