@@ -61,6 +61,9 @@ class Base:
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted;
+    # rate limits per IP and absolute URLs (calendar feeds) depend on it. 0 = none.
+    PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
 
     # Rate limits (Flask-Limiter syntax), overridable from the environment.
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)

@@ -17,6 +17,15 @@ def configure_logging(app: Flask) -> None:
         )
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind a load balancer, take the client's IP and host from its X-Forwarded-* headers."""
+    count = app.config.get("PROXY_COUNT", 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
 def register_extensions(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         raise RuntimeError("DATABASE_URL is not set")
@@ -126,6 +135,7 @@ def register_commands(app: Flask) -> None:
 
 STEPS = [
     configure_logging,
+    trust_proxies,
     register_extensions,
     register_models,
     register_blueprints,
