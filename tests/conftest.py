@@ -59,12 +59,16 @@ def redis_url():
 def app(database_url, redis_url):
     from flask_migrate import upgrade
 
+    run = uuid.uuid4().hex[:8]
     app = create_app(
         "testing",
         SQLALCHEMY_DATABASE_URI=database_url,
         REDIS_URL=redis_url,
         RATELIMIT_STORAGE_URI=redis_url,
-        RATELIMIT_KEY_PREFIX=f"opdigital-test-{uuid.uuid4().hex[:8]}",
+        RATELIMIT_KEY_PREFIX=f"opdigital-test-{run}",
+        # The store's own prefix too: `limiter.reset()` deletes every key under it, and test
+        # runs in parallel on one Redis must not wipe each other's counters mid-test.
+        RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"LIMITS-opdigital-test-{run}"},
         SERVER_NAME="localhost",
     )
     with app.app_context():

@@ -125,3 +125,9 @@ def set_password(user: User, password: str, actor: User) -> None:
     user.password_hash = hash_password(password)
     audit.record(actor, "user.set_password", user)
     db.session.commit()
+
+
+def record_logout(user: User) -> None:
+    """Note in the audit log that a staff member signed out."""
+    audit.record(user, "user.logout", user)
+    db.session.commit()

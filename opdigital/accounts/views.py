@@ -1,18 +1,211 @@
-from flask import Blueprint
+"""Staff sign-in and sign-out, and the admins' account management screens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+
+from opdigital.accounts import login_limits
+from opdigital.accounts import services as accounts
+from opdigital.accounts.forms import EditUserForm, LoginForm, NewUserForm, PasswordForm
+from opdigital.accounts.models import Role, User
+from opdigital.auth import is_safe_local_url, roles_required
+from opdigital.clock import now
+from opdigital.errors import DomainError
+from opdigital.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
+# Translated text for the services' stable error codes; unknown codes show the service's text.
+_MESSAGES = {
+    "duplicate_email": _l("An account with this e-mail already exists."),
+    "weak_password": _l(
+        "The password must have at least %(n)d characters.", n=accounts.MIN_PASSWORD_LENGTH
+    ),
+    "invalid_email": _l("Enter a valid e-mail address."),
+    "unknown_role": _l("Choose one of the listed roles."),
+    "self_lockout": _l("You cannot remove your own administrator access."),
+    "not_found": _l("No such account."),
+}
+# Which form field a service error belongs to, so it is shown next to that field.
+_FIELDS = {"duplicate_email": "email", "invalid_email": "email", "weak_password": "password"}
+
+
+@bp.context_processor
+def _password_rules() -> dict:
+    return {"min_password_length": accounts.MIN_PASSWORD_LENGTH}
+
+
+def message_for(error: DomainError) -> str:
+    """The user-facing, translated message for a service error."""
+    return str(_MESSAGES.get(error.code, error.message))
+
+
+def home_for(user: User) -> str:
+    """Where a staff member lands after signing in."""
+    if user.has_role(Role.AUDITOR):
+        return url_for("audit.log")
+    return url_for("coordination.dashboard")
+
+
+def _login_page(form: LoginForm, next_url: str | None, status: int = 200, error: str = ""):
+    html = render_template("accounts/login.html", form=form, next_url=next_url, error=error)
+    return html, status
+
+
+def _locked_response(lock: login_limits.Lock):
+    retry_at = now() + timedelta(seconds=lock.retry_after)
+    response = make_response(
+        render_template("accounts/locked.html", retry_after=lock.retry_after, retry_at=retry_at),
+        429,
+    )
+    response.headers["Retry-After"] = str(lock.retry_after)
+    return response
+
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 def login():
-    return ""
+    """Sign in with e-mail and password; limited per IP and per account."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    next_url = request.args.get("next")
+    if not is_safe_local_url(next_url):
+        next_url = None
+    form = LoginForm()
+    if request.method == "GET":
+        return _login_page(form, next_url)
+    if not form.validate():
+        return _login_page(form, next_url, 422)
+
+    email = form.email.data
+    lock = login_limits.register_attempt(email)
+    if lock is not None:
+        return _locked_response(lock)
+    user = accounts.authenticate(email, form.password.data)
+    if user is None:
+        # One message whatever went wrong, so the form does not reveal which accounts exist.
+        error = _("The e-mail or password is not correct, or the account is disabled.")
+        return _login_page(form, next_url, 401, error)
+    login_limits.clear(email)
+    login_user(user)
+    flash(_("You are signed in."), "success")
+    return redirect(next_url or home_for(user))
 
 
 @bp.post("/logout")
 def logout():
-    return ""
+    """Sign out (POST with a CSRF token, so no link can sign someone out)."""
+    if current_user.is_authenticated:
+        accounts.record_logout(current_user._get_current_object())
+        logout_user()
+        flash(_("You have signed out."), "success")
+    return redirect(url_for("public.home"))
 
 
 @bp.get("/staff/accounts")
+@roles_required(Role.ADMIN)
 def list_users():
-    return ""
+    """Every staff account with its role, state and last sign-in."""
+    return render_template("accounts/list.html", users=accounts.list_users())
+
+
+@bp.route("/staff/accounts/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create_user():
+    """Create a staff account."""
+    form = NewUserForm()
+    if request.method == "GET":
+        return render_template("accounts/new.html", form=form)
+    if not form.validate():
+        return render_template("accounts/new.html", form=form), 422
+    data = accounts.NewUser(
+        email=form.email.data,
+        password=form.password.data,
+        role=form.role.data,
+        name=form.name.data or "",
+    )
+    try:
+        user = accounts.create_user(data, actor=current_user._get_current_object())
+    except DomainError as e:
+        error = _attach_error(form, e)
+        return render_template("accounts/new.html", form=form, error=error), 422
+    flash(_("Account %(email)s created.", email=user.email), "success")
+    return redirect(url_for("accounts.list_users"))
+
+
+def _attach_error(form, error: DomainError) -> str:
+    """Show a service error next to its field; return it when it belongs to no field."""
+    field = _FIELDS.get(error.code)
+    if field and field in form:
+        form[field].errors = [*form[field].errors, message_for(error)]
+        return ""
+    return message_for(error)
+
+
+def _edit_page(
+    user: User,
+    form: EditUserForm,
+    password_form: PasswordForm,
+    status: int = 200,
+    error: str = "",
+):
+    html = render_template(
+        "accounts/edit.html", user=user, form=form, password_form=password_form, error=error
+    )
+    return html, status
+
+
+@bp.route("/staff/accounts/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_user(user_id: int):
+    """Change an account's name, role or activation."""
+    user = accounts.get_user(user_id)
+    form = EditUserForm(obj=user)
+    password_form = PasswordForm(prefix="pw", formdata=None)
+    if request.method == "GET":
+        return _edit_page(user, form, password_form)
+    if not form.validate():
+        return _edit_page(user, form, password_form, 422)
+    try:
+        accounts.update_user(
+            user,
+            role=form.role.data,
+            active=form.active.data,
+            name=form.name.data or "",
+            actor=current_user._get_current_object(),
+        )
+    except DomainError as e:
+        return _edit_page(user, form, password_form, e.status, _attach_error(form, e))
+    flash(_("Account %(email)s updated.", email=user.email), "success")
+    return redirect(url_for("accounts.list_users"))
+
+
+@bp.post("/staff/accounts/<int:user_id>/password")
+@roles_required(Role.ADMIN)
+def set_password(user_id: int):
+    """Give an account a new password."""
+    user = accounts.get_user(user_id)
+    password_form = PasswordForm(prefix="pw")
+    form = EditUserForm(obj=user, formdata=None)
+    if not password_form.validate():
+        return _edit_page(user, form, password_form, 422)
+    try:
+        accounts.set_password(user, password_form.password.data, current_user._get_current_object())
+    except DomainError as e:
+        return _edit_page(user, form, password_form, 422, _attach_error(password_form, e))
+    flash(_("The password of %(email)s was changed.", email=user.email), "success")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))

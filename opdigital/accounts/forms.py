@@ -1,0 +1,133 @@
+"""Forms for staff sign-in and account management (CSRF via Flask-WTF)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from opdigital.accounts.models import Role
+from opdigital.accounts.services import MIN_PASSWORD_LENGTH
+
+# Long enough for any passphrase, short enough that hashing it is never a burden.
+MAX_PASSWORD_LENGTH = 200
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """(code, translated label) for every role, in a stable order."""
+    names = {
+        Role.ADMIN: _l("Administrator"),
+        Role.COORDINATOR: _l("Coordinator"),
+        Role.AUDITOR: _l("Auditor"),
+    }
+    return [(role.value, names[role]) for role in Role]
+
+
+def _password_validators() -> list:
+    return [
+        DataRequired(message=_l("Enter a password.")),
+        Length(
+            min=MIN_PASSWORD_LENGTH,
+            max=MAX_PASSWORD_LENGTH,
+            message=_l(
+                "The password must have between %(min)d and %(max)d characters.",
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+            ),
+        ),
+    ]
+
+
+def _confirmation_validators() -> list:
+    return [
+        DataRequired(message=_l("Repeat the password.")),
+        EqualTo("password", message=_l("The two passwords do not match.")),
+    ]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(message=_l("Enter your e-mail address.")),
+            Length(max=254, message=_l("This e-mail address is too long.")),
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(message=_l("Enter your password.")),
+            Length(max=MAX_PASSWORD_LENGTH, message=_l("This password is too long.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Sign in"))
+
+
+class NewUserForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(message=_l("Enter an e-mail address.")),
+            Length(max=254, message=_l("This e-mail address is too long.")),
+            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    name = StringField(
+        _l("Full name"),
+        validators=[Optional(), Length(max=120, message=_l("At most 120 characters."))],
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=role_choices,
+        validators=[DataRequired(message=_l("Choose a role."))],
+        validate_choice=True,
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=_password_validators(),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=_confirmation_validators(),
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Create account"))
+
+
+class EditUserForm(FlaskForm):
+    name = StringField(
+        _l("Full name"),
+        validators=[Optional(), Length(max=120, message=_l("At most 120 characters."))],
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=role_choices,
+        validators=[DataRequired(message=_l("Choose a role."))],
+    )
+    active = BooleanField(_l("Account active (can sign in)"))
+    submit = SubmitField(_l("Save changes"))
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=_password_validators(),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=_confirmation_validators(),
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set password"))
