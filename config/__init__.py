@@ -27,6 +27,16 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+
+
 def _sqlalchemy_url(url: str | None) -> str | None:
     """Use psycopg 3 for plain postgres URLs (Heroku-style `postgres://` too)."""
     if url is None:
@@ -63,7 +73,7 @@ class Base:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted;
     # rate limits per IP and absolute URLs (calendar feeds) depend on it. 0 = none.
-    PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
     # Rate limits (Flask-Limiter syntax), overridable from the environment.
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)

@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 
 def _create_app():
@@ -21,16 +21,24 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    """Add the project's commands to the app's `flask`/`opdigital` command group."""
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
 
 
+# `with_appcontext` because these are plain click commands: the test runner invokes them through
+# `app.cli` (not a FlaskGroup), which pushes no application context by itself.
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
-    """Load the demo data: regions, three cycles, proposals, one account per role (idempotent)."""
+    """Load the demo data: regions, schools, four cycles, one account per role (idempotent)."""
     from opdigital.demo.loader import load_demo
+    from opdigital.errors import DomainError
 
-    report = load_demo()
+    try:
+        report = load_demo()
+    except DomainError as e:
+        raise click.ClickException(f"Could not load the demo data: {e.message}") from e
     for line in report:
         click.echo(line)
 
@@ -42,9 +50,17 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "coordinator", "auditor"]), required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "coordinator", "auditor"]),
+    required=True,
+    help="What the account may do.",
+)
 @click.option("--name", default="", help="Full name shown in the audit log.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+@with_appcontext
 def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create a staff account EMAIL with ROLE; asks for the password unless --password-stdin."""
     from opdigital.accounts.services import NewUser, create_user

@@ -179,3 +179,14 @@ def test_result_and_execution(app_ctx):
         ("tendering", "cancelled"),
     ]
     assert winner.execution_note == "Terreno indisponível."
+
+
+def test_codes_stay_unique_across_cycles_of_one_edition(app_ctx):
+    actor = factories.user()
+    first = factories.cycle(state="open_for_proposals", edition=2026)
+    second = factories.cycle(state="open_for_proposals", edition=2026)
+    codes = [
+        services.enter_proposal(cycle, _data(), "staff", actor).code
+        for cycle in (first, second, first)
+    ]
+    assert codes == ["OPD2026-0001", "OPD2026-0002", "OPD2026-0003"]

@@ -106,16 +106,16 @@ def _check_data(cycle: Cycle, data: ProposalData) -> None:
 
 
 def _next_code(cycle: Cycle) -> str:
+    """Next free code for the cycle's prefix (kind + edition), shared by cycles of one edition."""
     prefix = f"{CODE_PREFIX[CycleKind(cycle.kind)]}{cycle.edition}-"
-    count = db.session.scalar(
-        sa.select(sa.func.count(Proposal.id)).where(Proposal.cycle_id == cycle.id)
-    )
-    return f"{prefix}{count + 1:04d}"
+    codes = db.session.scalars(sa.select(Proposal.code).where(Proposal.code.startswith(prefix)))
+    numbers = [int(code[len(prefix) :]) for code in codes if code[len(prefix) :].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 
 def _create(cycle: Cycle, data: ProposalData, origin: ProposalOrigin, actor) -> Proposal:
-    # The code counts the cycle's proposals, so two submissions at once may pick the same one:
-    # the unique constraint refuses the second, which simply tries the next number.
+    # Two submissions at once may pick the same code: the unique constraint refuses the second,
+    # which then reads the codes again and takes the next number.
     for _attempt in range(5):
         proposal = Proposal(
             cycle=cycle,

@@ -1,0 +1,251 @@
+"""`opdigital demo`: idempotent, and the content the issue asks for (DESIGN.md section 1)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from opdigital.accounts.services import authenticate
+from opdigital.audit.models import AuditEntry
+from opdigital.clock import CITY_TZ, now
+from opdigital.cycles.models import Cycle, Event, Phase, RegionBudget
+from opdigital.demo.loader import ACCOUNTS, load_demo
+from opdigital.extensions import db
+from opdigital.proposals.models import Proposal, ProposalHistory
+from opdigital.regions.models import Region, School
+
+TABLES = [Region, School, Cycle, Phase, Event, RegionBudget, Proposal, ProposalHistory, AuditEntry]
+REGION_SLUGS = {
+    "barreiro",
+    "centro-sul",
+    "leste",
+    "nordeste",
+    "noroeste",
+    "norte",
+    "oeste",
+    "pampulha",
+    "venda-nova",
+}
+
+
+def row_counts() -> dict[str, int]:
+    from opdigital.accounts.models import User
+
+    return {
+        model.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in [*TABLES, User]
+    }
+
+
+def get_cycle(slug: str) -> Cycle:
+    return db.session.scalar(sa.select(Cycle).where(Cycle.slug == slug))
+
+
+def cycle_proposals(cycle: Cycle) -> list[Proposal]:
+    return list(
+        db.session.scalars(
+            sa.select(Proposal).where(Proposal.cycle_id == cycle.id).order_by(Proposal.code)
+        )
+    )
+
+
+@pytest.fixture
+def demo(app_ctx):
+    return load_demo()
+
+
+def test_demo_command_twice_changes_nothing(app, runner):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    with app.app_context():
+        counts = row_counts()
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    with app.app_context():
+        assert row_counts() == counts
+    assert counts["region"] == 9
+    assert counts["cycle"] == 4
+    assert counts["user_account"] == 3
+    assert counts["proposal"] == 36 + 19 + 12 + 16
+    assert counts["event"] == 45 + 17
+    # The first run prints the demo passwords; the second finds everything already there.
+    for account in ACCOUNTS:
+        assert account.password in first.output
+        assert account.password not in second.output
+    assert "DEMO ONLY" in first.output
+    for slug in ("op-digital-2026", "op-digital-2024", "op-regional-2027-2028", "opca-2026"):
+        assert f"Cycle {slug}: created" in first.output
+        assert f"Cycle {slug}: already present" in second.output
+    assert "Regions: 0 created, 9 already present." in second.output
+
+
+def test_a_cycle_already_present_is_left_untouched(app_ctx):
+    load_demo()
+    cycle = get_cycle("opca-2026")
+    cycle.title = "Título mudado pela coordenação"
+    db.session.delete(cycle.events[0])
+    db.session.commit()
+    events = len(cycle.events)
+    load_demo()
+    db.session.expire_all()
+    cycle = get_cycle("opca-2026")
+    assert cycle.title == "Título mudado pela coordenação"
+    assert len(cycle.events) == events
+
+
+def test_regions_have_populations_and_need_ordered_by_quality_of_life(demo):
+    regions = {r.slug: r for r in db.session.scalars(sa.select(Region))}
+    assert set(regions) == REGION_SLUGS
+    assert all(200_000 < r.population < 320_000 for r in regions.values())
+    assert sum(r.population for r in regions.values()) == pytest.approx(2_375_000, rel=0.01)
+    by_need = sorted(regions.values(), key=lambda r: r.need_index)
+    assert by_need[0].slug == "centro-sul"
+    assert {r.slug for r in by_need[-3:]} == {"barreiro", "norte", "venda-nova"}
+
+
+def test_op_digital_2026_has_36_works_on_the_ballot_and_voting_open_now(demo):
+    cycle = get_cycle("op-digital-2026")
+    assert cycle.kind == "op-digital"
+    assert cycle.state == "voting"
+    assert cycle.total_budget_cents == 50_000_000_00
+    assert (cycle.ballot_rule, cycle.counting_rule) == ("one-per-region", "plurality-per-region")
+    assert cycle.min_voter_age == 16
+    assert cycle.ballot_frozen_at is not None
+
+    works = cycle_proposals(cycle)
+    assert len(works) == 36
+    assert {w.status for w in works} == {"on_ballot"}
+    per_region = Counter(w.region.slug for w in works)
+    assert set(per_region) == REGION_SLUGS
+    assert set(per_region.values()) == {4}
+    assert len({w.title for w in works}) == 36
+
+    # Each region's budget comes from the formula and every work fits in its region's share.
+    budgets = {rb.region_id: rb.amount_cents for rb in cycle.region_budgets}
+    assert cycle.budget_split == "formula"
+    assert sum(budgets.values()) == cycle.total_budget_cents
+    assert all(w.cost_cents <= budgets[w.region_id] for w in works)
+
+    # Reached through the real services: public history and audit log.
+    steps = [h.to_status for h in works[0].history]
+    assert steps == ["submitted", "under_review", "accepted", "on_ballot"]
+    transitions = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == "cycle.transition", AuditEntry.object_id == cycle.slug
+        )
+    ).all()
+    assert [t.after["state"] for t in transitions] == [
+        "open_for_proposals",
+        "under_review",
+        "ballot_frozen",
+        "voting",
+    ]
+    assert {t.actor_email for t in transitions} == {"admin@demo.opdigital.local"}
+
+    voting = cycle.phase_of_kind("voting")
+    assert voting.is_open(now())
+    assert [p.kind for p in cycle.current_phases()] == ["voting"]
+    for phase in cycle.phases:
+        if phase.position < voting.position:
+            assert phase.status() == "past"
+        elif phase.position > voting.position:
+            assert phase.status() == "upcoming"
+
+
+def test_voting_starts_at_midnight_of_today_in_belo_horizonte(app_ctx, time_machine):
+    # 23:30 on 24 November in Belo Horizonte is already 25 November in UTC.
+    time_machine.move_to(datetime(2026, 11, 25, 2, 30, tzinfo=UTC), tick=False)
+    load_demo()
+    voting = get_cycle("op-digital-2026").phase_of_kind("voting")
+    assert voting.starts_at.astimezone(CITY_TZ) == datetime(2026, 11, 24, tzinfo=CITY_TZ)
+    assert voting.ends_at.astimezone(CITY_TZ) == datetime(2026, 12, 24, tzinfo=CITY_TZ)
+    assert voting.is_open(now())
+
+
+def test_op_regional_has_every_kind_of_meeting_in_every_region(demo):
+    cycle = get_cycle("op-regional-2027-2028")
+    assert cycle.kind == "op-regional"
+    assert cycle.state == "open_for_proposals"
+    kinds_by_region = Counter((e.region.slug, e.kind) for e in cycle.events)
+    for slug in REGION_SLUGS:
+        assert kinds_by_region[(slug, "assembly")] >= 2
+        for kind in ("caravan", "regional_forum", "comforca_election"):
+            assert kinds_by_region[(slug, kind)] >= 1
+    assert all(e.place.strip() for e in cycle.events)
+    # Spread over the coming months, each event inside the cycle's calendar.
+    upcoming = [e for e in cycle.events if e.status() == "upcoming"]
+    assert len(upcoming) >= 27
+    assert max(e.starts_at for e in cycle.events) - now() > timedelta(days=90)
+    phase_bounds = (cycle.phases[0].starts_at, cycle.phases[-1].ends_at)
+    assert all(phase_bounds[0] <= e.starts_at < phase_bounds[1] for e in cycle.events)
+    # Forums happen during the forum phase, caravans during the caravans phase.
+    forum_phase, caravan_phase = cycle.phase_of_kind("voting"), cycle.phase_of_kind("caravans")
+    for event in cycle.events:
+        if event.kind == "regional_forum":
+            assert forum_phase.is_open(event.starts_at)
+        if event.kind == "caravan":
+            assert caravan_phase.is_open(event.starts_at)
+
+    demands = cycle_proposals(cycle)
+    assert demands
+    assert {p.origin for p in demands} == {"assembly"}
+    assert all(p.region_id is not None for p in demands)
+
+
+def test_opca_has_schools_with_assemblies_and_demands(demo):
+    cycle = get_cycle("opca-2026")
+    assert cycle.kind == "opca"
+    assert (cycle.min_voter_age, cycle.max_voter_age) == (6, 15)
+    assert [p.kind for p in cycle.phases] == [
+        "assemblies",
+        "proposals",
+        "review",
+        "voting",
+        "results",
+        "monitoring",
+    ]
+    schools = list(db.session.scalars(sa.select(School)))
+    assert 6 <= len(schools) <= 9
+    assert len({s.region_id for s in schools}) >= 6
+    assert all(s.name.startswith("Escola Municipal") for s in schools)
+    assemblies = Counter(e.school_id for e in cycle.events if e.kind == "school_assembly")
+    assert set(assemblies) == {s.id for s in schools}
+    assert any(e.kind == "delegates_meeting" for e in cycle.events)
+    demands = cycle_proposals(cycle)
+    per_school = Counter(p.school_id for p in demands)
+    assert set(per_school) == {s.id for s in schools}
+    assert all(p.region_id == p.school.region_id for p in demands)
+
+
+def test_past_cycle_shows_the_execution_of_its_selected_works(demo):
+    cycle = get_cycle("op-digital-2024")
+    assert cycle.state == "monitoring"
+    assert cycle.phase_of_kind("monitoring").is_open(now())
+    assert cycle.phase_of_kind("voting").ends_at.date() < date(2025, 1, 1)
+    works = cycle_proposals(cycle)
+    selected = [w for w in works if w.status == "selected"]
+    assert Counter(w.region.slug for w in selected) == Counter(REGION_SLUGS)
+    statuses = Counter(w.execution_status for w in selected)
+    assert set(statuses) == {"not_started", "tendering", "in_works", "done", "cancelled"}
+    cancelled = next(w for w in selected if w.execution_status == "cancelled")
+    assert cancelled.execution_note
+    done = next(w for w in selected if w.execution_status == "done")
+    assert [h.to_status for h in done.history if h.track == "execution"] == [
+        "tendering",
+        "in_works",
+        "done",
+    ]
+    rejected = [w for w in works if w.status == "rejected"]
+    assert len(rejected) == 1 and rejected[0].rejection_reason
+    assert all(w.execution_status is None for w in works if w.status == "not_selected")
+
+
+def test_demo_accounts_sign_in_with_the_printed_passwords(demo):
+    for account in ACCOUNTS:
+        line = next(line for line in demo if account.email in line)
+        assert account.password in line
+        user = authenticate(account.email, account.password)
+        assert user is not None and user.role == account.role
