@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,16 @@ def register_error_handlers(app: Flask) -> None:
             # RFC 9110: a 405 must say which methods are allowed.
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
+
+    @app.errorhandler(DataError)
+    def handle_data_error(error: DataError):
+        # Last line of defence: a value the database refuses (out of range, bad encoding) came
+        # from the request, so it is the client's error, and the transaction must not linger.
+        from opdigital.extensions import db
+
+        db.session.rollback()
+        log.warning("Database refused a value on %s %s: %s", request.method, request.path, error)
+        return error_response(400, "bad_request", _("Some of the data sent is not valid."))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

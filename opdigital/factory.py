@@ -85,6 +85,36 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # read-only JSON API: no cookies are trusted there
 
 
+def guard_inputs(app: Flask) -> None:
+    """Refuse input the database cannot hold, before any view sees it.
+
+    PostgreSQL integers are 32-bit and its text cannot contain NUL: such values in a URL or a
+    form would make a query fail (a 500) instead of simply finding nothing or being refused.
+    """
+    from flask_babel import gettext
+    from werkzeug.routing import IntegerConverter
+
+    from opdigital.errors import DomainError
+
+    class DatabaseInteger(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseInteger
+
+    @app.before_request
+    def refuse_nul_bytes():
+        values = [request.path, *request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values.extend(request.form.values())
+        if any("\x00" in value for value in values):
+            raise DomainError(
+                gettext("The text sent contains a character that is not allowed."),
+                code="invalid_character",
+            )
+
+
 def register_error_handlers(app: Flask) -> None:
     from opdigital.errors import register_error_handlers as register
 
@@ -138,6 +168,7 @@ STEPS = [
     trust_proxies,
     register_extensions,
     register_models,
+    guard_inputs,
     register_blueprints,
     register_error_handlers,
     register_template_helpers,

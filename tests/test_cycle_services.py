@@ -149,3 +149,16 @@ def test_frozen_ballot_refuses_budget_and_eligibility_changes(app_ctx):
     )
     services.update_cycle(cycle, same, actor)
     assert cycle.title == "Novo título"
+
+
+def test_total_cannot_drop_below_what_regions_already_have(app_ctx):
+    region = factories.region()
+    cycle = factories.cycle(total_budget_cents=100_00)
+    actor = factories.user()
+    services.set_region_budgets(cycle, {region.id: 80_00}, actor)
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_cycle(
+            cycle, _data(slug=cycle.slug, total_budget_cents=79_99, edition=cycle.edition), actor
+        )
+    assert excinfo.value.code == "total_below_allocated"
+    assert cycle.total_budget_cents == 100_00

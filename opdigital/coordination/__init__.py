@@ -1,0 +1,1 @@
+"""Coordinator screens: cycles, calendar, budgets and proposal review for city staff."""

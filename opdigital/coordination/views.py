@@ -1,8 +1,194 @@
-from flask import Blueprint
+"""Coordinator dashboard and the cycle control page: create, edit and move a cycle along.
 
-bp = Blueprint("coordination", __name__, url_prefix="/staff")
+The other staff screens live beside this module (phases_events, budgets, proposals) and
+register on the same blueprint, imported at the bottom so `bp` has all its routes.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from opdigital.coordination.blueprint import bp
+from opdigital.coordination.common import actor, describe, flash_error, load_cycle, status_counts
+from opdigital.coordination.forms import CycleCreateForm, CycleEditForm, TransitionForm
+from opdigital.cycles import services as cycles
+from opdigital.cycles.models import Cycle
+from opdigital.cycles.schedule import build_schedule
+from opdigital.cycles.states import CycleState, next_state
+from opdigital.errors import DomainError
+from opdigital.formatting import labels
+from opdigital.proposals.models import ProposalStatus
+from opdigital.proposals.services import list_proposals
+
+# What moving to each state means, shown beside the one button that moves the cycle on.
+NEXT_STATE_HELP = {
+    CycleState.OPEN_FOR_PROPOSALS: _l(
+        "The cycle becomes public and citizens can send proposals during its submission phase."
+    ),
+    CycleState.UNDER_REVIEW: _l(
+        "Submissions stop; staff review each proposal's feasibility and cost and accept or "
+        "reject it with a public reason."
+    ),
+    CycleState.BALLOT_FROZEN: _l(
+        "Accepted proposals go on the ballot, which can no longer change: no new proposals, "
+        "reviews, budgets or eligibility changes. Every proposal must be reviewed first."
+    ),
+    CycleState.VOTING: _l("Voting opens for the eligible citizens."),
+    CycleState.CLOSED: _l("Voting closes: no further ballots are accepted."),
+    CycleState.TALLIED: _l("The votes are counted; the result of each proposal is recorded."),
+    CycleState.PUBLISHED: _l("The results are published for everyone to see."),
+    CycleState.MONITORING: _l(
+        "The selected works are followed until they are done; their execution status is public."
+    ),
+}
+
+TRANSITION_BUTTON = {
+    CycleState.OPEN_FOR_PROPOSALS: _l("Open for proposals"),
+    CycleState.UNDER_REVIEW: _l("Start the technical review"),
+    CycleState.BALLOT_FROZEN: _l("Freeze the ballot"),
+    CycleState.VOTING: _l("Open voting"),
+    CycleState.CLOSED: _l("Close voting"),
+    CycleState.TALLIED: _l("Mark as tallied"),
+    CycleState.PUBLISHED: _l("Publish the results"),
+    CycleState.MONITORING: _l("Start monitoring execution"),
+}
 
 
 @bp.get("/")
 def dashboard():
-    return ""
+    """Every cycle, drafts included, with its proposals counted by status."""
+    all_cycles = cycles.list_cycles(include_drafts=True)
+    counts = status_counts([c.id for c in all_cycles])
+    return render_template(
+        "coordination/dashboard.html",
+        cycles=all_cycles,
+        counts=counts,
+        statuses=list(ProposalStatus),
+    )
+
+
+def _cycle_data(form: CycleEditForm, kind: str) -> cycles.CycleData:
+    return cycles.CycleData(
+        slug=form.slug.data.strip(),
+        kind=kind,
+        title=form.title.data.strip(),
+        edition=form.edition.data,
+        total_budget_cents=form.total_budget.data,
+        description=(form.description.data or "").strip(),
+        min_voter_age=form.min_voter_age.data,
+        max_voter_age=form.max_voter_age.data,
+    )
+
+
+@bp.route("/cycles/new", methods=["GET", "POST"])
+def new_cycle():
+    form = CycleCreateForm()
+    if form.validate_on_submit():
+        try:
+            cycle = cycles.create_cycle(_cycle_data(form, form.kind.data), form.start.data, actor())
+        except DomainError as e:
+            return _cycle_form(form, None, describe(e), e.status)
+        flash(_("Cycle created with the phases of its kind's template."), "success")
+        return redirect(url_for("coordination.cycle", slug=cycle.slug))
+    return _cycle_form(form, None, None, 422 if form.is_submitted() else 200)
+
+
+@bp.route("/cycles/<slug>/edit", methods=["GET", "POST"])
+def edit_cycle(slug: str):
+    cycle = load_cycle(slug)
+    # Pre-fill from the cycle only on GET, so a field left out of a POST is not silently kept.
+    if request.method == "GET":
+        form = CycleEditForm(obj=cycle, total_budget=cycle.total_budget_cents)
+    else:
+        form = CycleEditForm()
+    if form.validate_on_submit():
+        try:
+            cycle = cycles.update_cycle(cycle, _cycle_data(form, cycle.kind), actor())
+        except DomainError as e:
+            return _cycle_form(form, load_cycle(slug), describe(e), e.status)
+        flash(_("Cycle updated."), "success")
+        return redirect(url_for("coordination.cycle", slug=cycle.slug))
+    return _cycle_form(form, cycle, None, 422 if form.is_submitted() else 200)
+
+
+def _cycle_form(form, cycle: Cycle | None, error: str | None, status: int):
+    return (
+        render_template("coordination/cycle_form.html", form=form, cycle=cycle, error=error),
+        status,
+    )
+
+
+def render_cycle_page(cycle: Cycle, status: int = 200):
+    """The control page; also rendered with an error status when an action was refused."""
+    proposals = list_proposals(cycle)
+    counts = status_counts([cycle.id]).get(cycle.id, {})
+    target = next_state(CycleState(cycle.state))
+    budgets = sorted(cycle.region_budgets, key=lambda rb: rb.region.name)
+    allocated = sum(rb.amount_cents for rb in budgets)
+    return (
+        render_template(
+            "coordination/cycle.html",
+            cycle=cycle,
+            schedule=build_schedule(cycle),
+            proposals=proposals,
+            counts=counts,
+            statuses=list(ProposalStatus),
+            target=target,
+            target_help=NEXT_STATE_HELP.get(target) if target else None,
+            target_button=TRANSITION_BUTTON.get(target) if target else None,
+            transition_form=TransitionForm(formdata=None, target=target.value if target else ""),
+            budgets=budgets,
+            allocated=allocated,
+        ),
+        status,
+    )
+
+
+@bp.get("/cycles/<slug>")
+def cycle(slug: str):
+    return render_cycle_page(load_cycle(slug))
+
+
+@bp.post("/cycles/<slug>/transition")
+def transition(slug: str):
+    """Move the cycle to the state posted; refusals are shown on the page with a 409."""
+    cycle = load_cycle(slug)
+    form = TransitionForm()
+    if not form.validate():
+        flash(_("Choose the state to move the cycle to."), "error")
+        return render_cycle_page(cycle, 422)
+    target = form.target.data
+    try:
+        cycles.transition(cycle, target, actor())
+    except DomainError as e:
+        if e.code == "proposals_pending":
+            flash(_pending_message(load_cycle(slug)), "error")
+        else:
+            flash_error(e)
+        return render_cycle_page(load_cycle(slug), e.status)
+    flash(_("The cycle is now: %(state)s.", state=_state_name(target)), "success")
+    return redirect(url_for("coordination.cycle", slug=slug))
+
+
+def _pending_message(cycle: Cycle) -> str:
+    pending = [
+        p.code
+        for p in list_proposals(cycle)
+        if p.status in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW)
+    ]
+    return _(
+        "Review every proposal before freezing the ballot. Still pending: %(codes)s",
+        codes=", ".join(pending),
+    )
+
+
+def _state_name(state: str) -> str:
+    return str(labels()["state"].get(state, state))
+
+
+# Register the other screens on `bp`.
+from opdigital.coordination import budgets as _budgets  # noqa: E402, F401
+from opdigital.coordination import phases_events as _phases_events  # noqa: E402, F401
+from opdigital.coordination import proposals as _proposals  # noqa: E402, F401

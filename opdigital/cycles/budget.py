@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+# R$ 100 bilhões: any amount above is a typo, and it keeps sums far inside a 64-bit column.
+MAX_AMOUNT_CENTS = 10**13
+
 
 @dataclass(frozen=True)
 class RegionWeight:

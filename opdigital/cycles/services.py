@@ -108,8 +108,10 @@ def _check_cycle_data(data: CycleData) -> None:
         raise ValidationFailed("The title is required.", code="missing_title")
     if not 1990 <= data.edition <= 2200:
         raise ValidationFailed("The edition must be a year.", code="invalid_edition")
-    if data.total_budget_cents < 0:
-        raise ValidationFailed("The budget cannot be negative.", code="invalid_budget")
+    if not 0 <= data.total_budget_cents <= budget_formula.MAX_AMOUNT_CENTS:
+        raise ValidationFailed(
+            "The budget must be an amount between zero and R$ 100 billion.", code="invalid_budget"
+        )
     ages = [a for a in (data.min_voter_age, data.max_voter_age) if a is not None]
     if any(a < 0 or a > 130 for a in ages) or (
         len(ages) == 2 and data.min_voter_age > data.max_voter_age
@@ -184,6 +186,12 @@ def update_cycle(cycle: Cycle, data: CycleData, actor) -> Cycle:
         or data.slug != cycle.slug
     ):
         ensure_ballot_open(cycle)
+    allocated = sum(region_budgets(cycle).values())
+    if data.total_budget_cents < allocated:
+        raise ValidationFailed(
+            "The total cannot be less than the budgets already given to the regions.",
+            code="total_below_allocated",
+        )
     for field, value in asdict(data).items():
         setattr(cycle, field, value)
     audit.record(actor, "cycle.update", cycle, before=before, after=_snapshot(cycle))

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from opdigital.audit import services as audit
 from opdigital.clock import now
+from opdigital.cycles.budget import MAX_AMOUNT_CENTS as MAX_COST_CENTS
 from opdigital.cycles.models import Cycle, CycleKind, PhaseKind
 from opdigital.cycles.services import ensure_ballot_open
 from opdigital.cycles.states import CycleState
@@ -25,13 +26,41 @@ from opdigital.proposals.models import (
 from opdigital.regions.models import Region, School
 
 CODE_PREFIX = {CycleKind.OP_DIGITAL: "OPD", CycleKind.OP_REGIONAL: "OPR", CycleKind.OPCA: "OPCA"}
-MAX_COST_CENTS = 10**13  # R$ 100 bilhões: anything above is a typo
 
 # States in which a citizen or staff member may still add proposals and the review may run.
 _BEFORE_FREEZE = {CycleState.DRAFT, CycleState.OPEN_FOR_PROPOSALS, CycleState.UNDER_REVIEW}
 # States in which the result of an in-person or manual vote may be recorded.
-_RESULT_STATES = {CycleState.CLOSED, CycleState.TALLIED}
-_EXECUTION_STATES = {CycleState.TALLIED, CycleState.PUBLISHED, CycleState.MONITORING}
+RESULT_STATES = frozenset({CycleState.CLOSED, CycleState.TALLIED})
+# States in which the result is known: selected works are shown and their execution followed.
+RESULTS_KNOWN_STATES = frozenset({CycleState.TALLIED, CycleState.PUBLISHED, CycleState.MONITORING})
+_REVIEWABLE = frozenset(
+    {
+        ProposalStatus.SUBMITTED,
+        ProposalStatus.UNDER_REVIEW,
+        ProposalStatus.ACCEPTED,
+        ProposalStatus.REJECTED,
+    }
+)
+_BALLOT_STATUSES = frozenset(
+    {ProposalStatus.ON_BALLOT, ProposalStatus.SELECTED, ProposalStatus.NOT_SELECTED}
+)
+
+
+def can_review(proposal: Proposal) -> bool:
+    """True while the technical review may still decide on this proposal."""
+    return not proposal.cycle.ballot_locked and proposal.status in _REVIEWABLE
+
+
+def can_record_result(proposal: Proposal) -> bool:
+    """True when this ballot proposal's result may be recorded now."""
+    return proposal.cycle.state in RESULT_STATES and proposal.status in _BALLOT_STATUSES
+
+
+def can_update_execution(proposal: Proposal) -> bool:
+    """True when this selected work's execution status may be updated now."""
+    return (
+        proposal.cycle.state in RESULTS_KNOWN_STATES and proposal.status == ProposalStatus.SELECTED
+    )
 
 
 @dataclass(frozen=True)
@@ -61,9 +90,7 @@ def get_proposal(code: str) -> Proposal:
     return proposal
 
 
-def list_proposals(
-    cycle: Cycle, *, region_id: int | None = None, public_only: bool = True
-) -> list[Proposal]:
+def list_proposals(cycle: Cycle, *, region_id: int | None = None) -> list[Proposal]:
     query = sa.select(Proposal).where(Proposal.cycle_id == cycle.id)
     if region_id is not None:
         query = query.where(Proposal.region_id == region_id)
@@ -197,12 +224,7 @@ def start_review(proposal: Proposal, actor) -> Proposal:
 def review_proposal(proposal: Proposal, decision: ReviewDecision, actor) -> Proposal:
     """Accept (with the reviewed cost) or reject (with a public reason) a proposal."""
     ensure_ballot_open(proposal.cycle)
-    if proposal.status not in (
-        ProposalStatus.SUBMITTED,
-        ProposalStatus.UNDER_REVIEW,
-        ProposalStatus.ACCEPTED,
-        ProposalStatus.REJECTED,
-    ):
+    if proposal.status not in _REVIEWABLE:
         raise IllegalTransition("This proposal cannot be reviewed now.")
     if not decision.technical_opinion.strip():
         raise ValidationFailed("Write the technical opinion.", code="missing_opinion")
@@ -238,7 +260,7 @@ def review_proposal(proposal: Proposal, decision: ReviewDecision, actor) -> Prop
 
 def record_result(proposal: Proposal, selected: bool, actor) -> Proposal:
     """Mark a ballot proposal as selected or not (e.g. after the in-person forum's vote)."""
-    if proposal.cycle.state not in _RESULT_STATES:
+    if proposal.cycle.state not in RESULT_STATES:
         raise IllegalTransition(
             "Results are recorded after voting closes and before they are published."
         )
@@ -260,7 +282,7 @@ def update_execution(proposal: Proposal, status: str, note: str, actor) -> Propo
     """Follow a selected work: tendering, works, done, or cancelled with a public reason."""
     if proposal.status != ProposalStatus.SELECTED:
         raise IllegalTransition("Only selected works have an execution status.")
-    if proposal.cycle.state not in _EXECUTION_STATES:
+    if proposal.cycle.state not in RESULTS_KNOWN_STATES:
         raise IllegalTransition("Execution is followed once the result is known.")
     if status not in {s.value for s in ExecutionStatus}:
         raise ValidationFailed(f"Unknown execution status {status!r}.", code="unknown_status")

@@ -13,10 +13,11 @@ from opdigital.cycles.models import Cycle, Event, Phase, RegionBudget
 from opdigital.cycles.states import CycleState
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal, ProposalStatus
+from opdigital.proposals.services import RESULTS_KNOWN_STATES
 from opdigital.regions.models import Region, School
 
 # Once a result exists, the selected works and their execution are shown on the cycle page.
-RESULT_STATES = frozenset({CycleState.TALLIED, CycleState.PUBLISHED, CycleState.MONITORING})
+RESULT_STATES = RESULTS_KNOWN_STATES
 
 
 def public_cycle_or_404(slug: str) -> Cycle:

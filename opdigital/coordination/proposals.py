@@ -1,0 +1,211 @@
+"""Staff screens for proposals: the list, staff entry, technical review, result, execution."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from opdigital.coordination.blueprint import bp
+from opdigital.coordination.common import (
+    actor,
+    can_record_result,
+    can_review,
+    can_update_execution,
+    describe,
+    flash_error,
+    load_cycle,
+    load_proposal,
+    locked_message,
+)
+from opdigital.coordination.forms import ExecutionForm, ProposalForm, ResultForm, ReviewForm
+from opdigital.cycles import services as cycles
+from opdigital.cycles.models import Cycle, CycleKind
+from opdigital.errors import DomainError
+from opdigital.proposals import services as proposals
+from opdigital.proposals.models import Proposal, ProposalStatus
+
+
+@bp.get("/cycles/<slug>/proposals")
+def list_proposals(slug: str):
+    """All of a cycle's proposals, contacts included, optionally filtered by status."""
+    cycle = load_cycle(slug)
+    status = request.args.get("status", "")
+    if status and status not in {s.value for s in ProposalStatus}:
+        abort(400)
+    items = proposals.list_proposals(cycle)
+    if status:
+        items = [p for p in items if p.status == status]
+    return render_template(
+        "coordination/proposals.html",
+        cycle=cycle,
+        proposals=items,
+        status=status,
+        statuses=list(ProposalStatus),
+    )
+
+
+def _locked_page(cycle: Cycle, message: str, status: int = 409):
+    page = render_template("coordination/refused.html", cycle=cycle, message=message)
+    return page, status
+
+
+def _proposal_form_for(cycle: Cycle) -> ProposalForm:
+    return ProposalForm(
+        regions=cycles.list_regions(),
+        schools=cycles.list_schools(),
+        with_school=cycle.kind == CycleKind.OPCA,
+    )
+
+
+@bp.route("/cycles/<slug>/proposals/new", methods=["GET", "POST"])
+def new_proposal(slug: str):
+    """Staff enter a proposal chosen at an assembly, sent on paper, by phone..."""
+    cycle = load_cycle(slug)
+    if cycle.ballot_locked:
+        return _locked_page(cycle, locked_message())
+    form = _proposal_form_for(cycle)
+    if form.validate_on_submit():
+        data = proposals.ProposalData(
+            title=form.title.data,
+            description=form.description.data,
+            estimated_cost_cents=form.estimated_cost.data,
+            region_id=form.region_id.data,
+            school_id=form.school_id.data if "school_id" in form else None,
+            place=form.place.data or "",
+            author_name=form.author_name.data or "",
+            contact=form.contact.data or "",
+        )
+        try:
+            proposal = proposals.enter_proposal(cycle, data, form.origin.data, actor())
+        except DomainError as e:
+            return _proposal_form(form, load_cycle(slug), describe(e), e.status)
+        flash(_("Proposal %(code)s entered.", code=proposal.code), "success")
+        return redirect(url_for("coordination.proposal", code=proposal.code))
+    return _proposal_form(form, cycle, None, 422 if form.is_submitted() else 200)
+
+
+def _proposal_form(form, cycle: Cycle, error: str | None, status: int):
+    page = render_template("coordination/proposal_form.html", form=form, cycle=cycle, error=error)
+    return page, status
+
+
+def render_proposal_page(proposal: Proposal, status: int = 200):
+    """The review page; also rendered with an error status when an action was refused."""
+    page = render_template(
+        "coordination/proposal.html",
+        proposal=proposal,
+        cycle=proposal.cycle,
+        can_review=can_review(proposal),
+        can_record_result=can_record_result(proposal),
+        can_update_execution=can_update_execution(proposal),
+        result_form=ResultForm(formdata=None),
+    )
+    return page, status
+
+
+@bp.get("/proposals/<code>")
+def proposal(code: str):
+    return render_proposal_page(load_proposal(code))
+
+
+@bp.post("/proposals/<code>/start-review")
+def start_review(code: str):
+    proposal = load_proposal(code)
+    try:
+        proposals.start_review(proposal, actor())
+    except DomainError as e:
+        flash_error(e)
+        return render_proposal_page(load_proposal(code), e.status)
+    flash(_("Proposal %(code)s is under review.", code=code), "success")
+    return redirect(url_for("coordination.proposal", code=code))
+
+
+@bp.route("/proposals/<code>/review", methods=["GET", "POST"])
+def review(code: str):
+    proposal = load_proposal(code)
+    if proposal.cycle.ballot_locked:
+        return _locked_page(proposal.cycle, locked_message())
+    if not can_review(proposal):
+        return _locked_page(proposal.cycle, _("This proposal cannot be reviewed now."))
+    if request.method == "GET":
+        form = ReviewForm(
+            technical_opinion=proposal.technical_opinion,
+            reviewed_cost=proposal.reviewed_cost_cents,
+            rejection_reason=proposal.rejection_reason,
+        )
+    else:
+        form = ReviewForm()
+    if form.validate_on_submit():
+        decision = proposals.ReviewDecision(
+            accept=form.decision.data == "accept",
+            technical_opinion=form.technical_opinion.data,
+            reviewed_cost_cents=form.reviewed_cost.data,
+            rejection_reason=form.rejection_reason.data or "",
+        )
+        try:
+            proposals.review_proposal(proposal, decision, actor())
+        except DomainError as e:
+            return _review_form(form, load_proposal(code), describe(e), e.status)
+        flash(_("Review of %(code)s saved.", code=code), "success")
+        return redirect(url_for("coordination.proposal", code=code))
+    return _review_form(form, proposal, None, 422 if form.is_submitted() else 200)
+
+
+def _review_form(form, proposal: Proposal, error: str | None, status: int):
+    page = render_template(
+        "coordination/review_form.html",
+        form=form,
+        proposal=proposal,
+        cycle=proposal.cycle,
+        error=error,
+    )
+    return page, status
+
+
+@bp.post("/proposals/<code>/result")
+def record_result(code: str):
+    proposal = load_proposal(code)
+    form = ResultForm()
+    if not form.validate():
+        flash(_("Choose selected or not selected."), "error")
+        return render_proposal_page(proposal, 422)
+    try:
+        proposals.record_result(proposal, form.selected.data == "yes", actor())
+    except DomainError as e:
+        flash_error(e)
+        return render_proposal_page(load_proposal(code), e.status)
+    flash(_("Result of %(code)s recorded.", code=code), "success")
+    return redirect(url_for("coordination.proposal", code=code))
+
+
+@bp.route("/proposals/<code>/execution", methods=["GET", "POST"])
+def execution(code: str):
+    proposal = load_proposal(code)
+    if not can_update_execution(proposal):
+        return _locked_page(
+            proposal.cycle,
+            _("Execution is followed only for selected works, once the result is known."),
+        )
+    if request.method == "GET":
+        form = ExecutionForm(status=proposal.execution_status, note=proposal.execution_note)
+    else:
+        form = ExecutionForm()
+    if form.validate_on_submit():
+        try:
+            proposals.update_execution(proposal, form.status.data, form.note.data or "", actor())
+        except DomainError as e:
+            return _execution_form(form, load_proposal(code), describe(e), e.status)
+        flash(_("Execution status of %(code)s updated.", code=code), "success")
+        return redirect(url_for("coordination.proposal", code=code))
+    return _execution_form(form, proposal, None, 422 if form.is_submitted() else 200)
+
+
+def _execution_form(form, proposal: Proposal, error: str | None, status: int):
+    page = render_template(
+        "coordination/execution_form.html",
+        form=form,
+        proposal=proposal,
+        cycle=proposal.cycle,
+        error=error,
+    )
+    return page, status
