@@ -1,0 +1,137 @@
+"""Every page people see has landmarks, one h1, and a label on every field.
+
+The pages are crawled from the demo data, signed out and as each staff role, so new pages and
+forms are checked without listing them here.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+
+from opdigital.demo.loader import load_demo
+from opdigital.extensions import db
+from opdigital.models import User
+from tests.helpers import login_as
+
+LABELLED_INPUTS = {"input", "select", "textarea"}
+UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}
+
+
+class PageAudit(HTMLParser):
+    """Collects what the checks need from one HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.h1 = 0
+        self.html_lang: str | None = None
+        self.label_for: set[str] = set()
+        self.fields: list[dict] = []
+        self.open_labels = 0
+        self.images_without_alt = 0
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append(tag)
+        if tag == "html":
+            self.html_lang = attributes.get("lang")
+        elif tag == "h1":
+            self.h1 += 1
+        elif tag == "label":
+            self.open_labels += 1
+            if attributes.get("for"):
+                self.label_for.add(attributes["for"])
+        elif tag in LABELLED_INPUTS and attributes.get("type") not in UNLABELLED_TYPES:
+            self.fields.append(attributes | {"_tag": tag, "_in_label": self.open_labels > 0})
+        elif tag == "img" and "alt" not in attributes:
+            self.images_without_alt += 1
+        elif tag == "a" and attributes.get("href"):
+            self.links.append(attributes["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self.open_labels = max(0, self.open_labels - 1)
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.html_lang:
+            found.append("no lang on <html>")
+        for landmark in ("header", "nav", "main", "footer"):
+            if landmark not in self.tags:
+                found.append(f"no <{landmark}>")
+        if self.h1 != 1:
+            found.append(f"{self.h1} <h1> elements")
+        for field in self.fields:
+            labelled = (
+                field["_in_label"]
+                or field.get("id") in self.label_for
+                or field.get("aria-label")
+                or field.get("aria-labelledby")
+            )
+            if not labelled:
+                found.append(f"unlabelled <{field['_tag']} name={field.get('name')!r}>")
+        if self.images_without_alt:
+            found.append(f"{self.images_without_alt} images without alt")
+        return found
+
+
+def _audit(client, url: str) -> PageAudit:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    page = PageAudit()
+    page.feed(response.get_data(as_text=True))
+    assert page.problems() == [], url
+    return page
+
+
+def _crawl(client, start: list[str], prefixes: tuple[str, ...], limit: int = 60) -> set[str]:
+    """Breadth-first over local links under `prefixes`, one page per distinct path shape."""
+    seen_paths, seen_shapes, queue = set(), set(), list(start)
+    while queue and len(seen_paths) < limit:
+        url = queue.pop(0)
+        path = urlsplit(url).path
+        shape = re.sub(r"\d+", "N", path)
+        if path in seen_paths or shape in seen_shapes and "?" not in url:
+            continue
+        seen_paths.add(path)
+        seen_shapes.add(shape)
+        page = _audit(client, url)
+        for href in page.links:
+            parts = urlsplit(href)
+            if parts.netloc or not parts.path.startswith(prefixes):
+                continue
+            if parts.path.endswith((".ics", ".json", ".csv")) or parts.path.startswith("/lang/"):
+                continue
+            queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return seen_paths
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context():
+        load_demo()
+        users = {u.role: u.id for u in db.session.scalars(db.select(User))}
+    return users
+
+
+def test_public_pages_are_accessible(client, demo):
+    visited = _crawl(client, ["/", "/login"], ("/ciclos", "/propostas", "/login"))
+    assert any(p.startswith("/ciclos/") and p.endswith("/nova") for p in visited)
+    assert any(p.startswith("/propostas/") for p in visited)
+    assert len(visited) >= 8
+
+
+@pytest.mark.parametrize(
+    ("role", "start"),
+    [("coordinator", "/staff/"), ("admin", "/staff/accounts"), ("auditor", "/audit/")],
+)
+def test_staff_pages_are_accessible(app, client, demo, role, start):
+    with app.app_context():
+        login_as(client, db.session.get(User, demo[role]))
+    visited = _crawl(client, [start], ("/staff", "/audit"))
+    assert len(visited) >= {"coordinator": 10, "admin": 3, "auditor": 1}[role], visited
