@@ -46,6 +46,22 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
 
+def reset_request_caches(app: Flask) -> None:
+    """Start every request with no cached language or user.
+
+    Flask-Babel and Flask-Login cache both on `g`, which lives as long as the application
+    context. A request normally gets its own context, but one pushed around several requests
+    (a test, a script, a streamed response) would otherwise keep the previous visitor's.
+    """
+    from flask import g
+    from flask_babel import refresh
+
+    @app.before_request
+    def forget_previous_request():
+        refresh()
+        g.pop("_login_user", None)
+
+
 def select_locale() -> str:
     """Portuguese unless the visitor chose another language (session or ?lang=)."""
     from flask import current_app
@@ -168,6 +184,7 @@ STEPS = [
     trust_proxies,
     register_extensions,
     register_models,
+    reset_request_caches,
     guard_inputs,
     register_blueprints,
     register_error_handlers,

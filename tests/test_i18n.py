@@ -39,6 +39,8 @@ def test_pages_are_portuguese_by_default_and_english_on_request(app, client):
     assert '<html lang="pt-BR">' in home
     assert "Ciclos" in home and "Pular para o conteúdo" in home
     assert "Votação" in home  # the state label, translated
+    cycle_pt = client.get("/ciclos/op-digital-2026").get_data(as_text=True)
+    assert "R$\xa050.000.000,00" in cycle_pt  # money as Brazilians write it
 
     switched = client.get("/lang/en?next=/ciclos/op-digital-2026")
     assert switched.status_code == 302
@@ -46,6 +48,7 @@ def test_pages_are_portuguese_by_default_and_english_on_request(app, client):
     page = client.get("/ciclos/op-digital-2026").get_data(as_text=True)
     assert '<html lang="en">' in page
     assert "Skip to content" in page and "Voting" in page
+    assert "R$50,000,000.00" in page
 
     client.get("/lang/pt_BR")
     assert "Pular para o conteúdo" in client.get("/").get_data(as_text=True)

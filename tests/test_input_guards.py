@@ -26,7 +26,7 @@ def test_nul_bytes_are_a_bad_request(client, url):
 def test_nul_bytes_in_a_form_are_a_bad_request(client):
     response = post_form(client, "/login", {"email": "a\x00@b.c", "password": "x"})
     assert response.status_code == 400
-    assert "character that is not allowed" in response.get_data(as_text=True)
+    assert "caractere que não é permitido" in response.get_data(as_text=True)
 
 
 def test_ids_beyond_the_database_range_are_not_found(app, client):

@@ -20,6 +20,16 @@ def html(response) -> str:
     return response.get_data(as_text=True)
 
 
+@pytest.fixture(autouse=True)
+def _english(app, monkeypatch):
+    """These tests read English text; test_i18n checks the Portuguese default.
+
+    The default locale is switched rather than the session, because several tests move the
+    clock back, which makes a session cookie signed "in the future" invalid.
+    """
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+
+
 @pytest.fixture
 def city(app_ctx, time_machine):
     """Two regions, an open OP Regional cycle with events, a draft and an upcoming cycle."""
@@ -165,10 +175,10 @@ def test_cycle_page_shows_budget_timeline_and_events(client, city):
     assert "OP Regional" in page and "2026" in page
     assert "Open for proposals" in page  # state badge
     assert "Primeiro parágrafo do ciclo." in page and "Segundo parágrafo." in page
-    assert "R$\xa0123.456.789,00" in page  # total budget
+    assert "R$123,456,789.00" in page  # total budget
     budget = page.partition('id="budget-title"')[2]
-    assert "Barreiro" in budget and "R$\xa07.500.000,00" in budget
-    assert "Leste" in budget and "R$\xa06.250.000,50" in budget
+    assert "Barreiro" in budget and "R$7,500,000.00" in budget
+    assert "Leste" in budget and "R$6,250,000.50" in budget
     # Timeline: phase statuses relative to the clock.
     timeline = page.partition('id="phases-title"')[2].partition("</ol>")[0]
     assert timeline.count('class="is-current"') == 1
@@ -284,7 +294,7 @@ def test_results_section_lists_selected_works_with_execution(client, city):
     works = page.partition('id="works-title"')[2].partition("</section>")[0]
     assert "Revitalização da Praça Sete" in works
     assert "In works" in works and "Obras iniciadas em março." in works
-    assert "R$\xa02.300.000,00" in works  # the reviewed cost counts
+    assert "R$2,300,000.00" in works  # the reviewed cost counts
     assert "Ciclovia derrotada" not in works
 
 
@@ -327,8 +337,8 @@ def test_proposals_grouped_by_region(client, proposals):
     leste = page.partition('id="region-leste"')[2].partition("</section>")[0]
     city_wide = page.partition('id="region-cidade"')[2].partition("</section>")[0]
     assert "Reforma do Centro de Saúde Barreiro" in barreiro and "OPR2026-0001" in barreiro
-    assert "R$\xa01.234.567,89" in barreiro
-    assert "R$\xa07.500.000,00" in barreiro  # region budget
+    assert "R$1,234,567.89" in barreiro
+    assert "R$7,500,000.00" in barreiro  # region budget
     assert "Submitted" in barreiro
     assert "Urbanização da Vila Leste" in leste and "Not accepted" in leste
     assert "Rede de wi-fi nos parques" in city_wide and "Whole city" in page
@@ -381,7 +391,7 @@ def test_proposal_detail_with_public_history(client, city, proposals):
     assert "<h1>Pavimentação da Rua das Flores</h1>" in page
     assert "OPR2026-0009" in page
     assert "Com drenagem e calçadas acessíveis." in page
-    assert "R$\xa0900.000,00" in page and "R$\xa01.100.000,00" in page
+    assert "R$900,000.00" in page and "R$1,100,000.00" in page
     assert "Viável, com ajuste de custo pela drenagem." in page
     assert "João Pereira" in page and "Rua das Flores" in page
     assert "Barreiro" in page and "Citizen" in page

@@ -29,6 +29,16 @@ def proposal_count() -> int:
     return db.session.scalar(sa.select(sa.func.count(Proposal.id)))
 
 
+@pytest.fixture(autouse=True)
+def _english(app, monkeypatch):
+    """These tests read English text; test_i18n checks the Portuguese default.
+
+    The default locale is switched rather than the session, because several tests move the
+    clock back, which makes a session cookie signed "in the future" invalid.
+    """
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+
+
 @pytest.fixture
 def open_cycle(app_ctx, time_machine):
     """An OP Digital cycle open for proposals, the clock in the middle of its phase."""
