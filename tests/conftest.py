@@ -1,5 +1,9 @@
 """Fixtures: a throw-away PostgreSQL database per test run, real Redis, app/client/runner.
 
+Beware: while `app_ctx` is active, test-client requests reuse its application context (Flask
+does so when one is pushed), hence its `g` and database session. The app forgets the cached
+language and user at each request; re-read rows with `db.session.expire_all()` after a request.
+
 The suite needs PostgreSQL and Redis (DESIGN.md section 6). When either cannot be reached the
 run fails at once with a clear message: it never silently skips.
 """
@@ -91,6 +95,29 @@ def _clean_state(request):
         with db.engine.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         limiter.reset()
+
+
+@pytest.fixture
+def make_app(app):
+    """Build extra apps with other settings, for tests of configuration and failure modes.
+
+    Extension objects are shared by every app in the process, and the rate limiter keeps its
+    storage on itself: afterwards it is bound back to the session app's Redis, and the extra
+    apps' connection pools are closed.
+    """
+    made = []
+
+    def make(config_name: str | None = "testing", **overrides):
+        other = create_app(config_name, **overrides)
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+    limiter.init_app(app)
+    assert type(limiter.storage).__name__ == "RedisStorage"
 
 
 @pytest.fixture

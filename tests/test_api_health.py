@@ -4,67 +4,48 @@ from __future__ import annotations
 
 import pytest
 
-from opdigital import create_app
-from opdigital.extensions import db
 from tests.test_api_support import assert_error, assert_matches_spec
 
 UNREACHABLE_DB = "postgresql+psycopg://root@127.0.0.1:1/nowhere"
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
 
-def _app(database_url: str, redis_url: str | None):
-    return create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
-        REDIS_URL=redis_url,
-        RATELIMIT_STORAGE_URI="memory://",
-    )
-
-
 @pytest.fixture
-def make_app():
-    """Fresh apps pointed elsewhere; their connection pools are closed afterwards."""
-    made = []
+def app_for(make_app):
+    """An app whose database and Redis are the given URLs (unreachable ones fail fast)."""
 
-    def make(database_url: str, redis_url: str | None):
-        app = _app(database_url, redis_url)
-        made.append(app)
-        return app
+    def build(database_url: str, redis_url: str | None):
+        return make_app(
+            "testing",
+            SQLALCHEMY_DATABASE_URI=database_url,
+            SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+            REDIS_URL=redis_url,
+            RATELIMIT_STORAGE_URI="memory://",
+        )
 
-    yield make
-    for app in made:
-        with app.app_context():
-            db.engine.dispose()
-
-
-def test_healthy(client):
-    response = client.get("/healthz")
-    assert_matches_spec(response, "/healthz", "get", 200)
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
-    assert response.headers["Cache-Control"] == "no-store"
+    return build
 
 
-def test_redis_down(make_app, database_url):
-    response = make_app(database_url, UNREACHABLE_REDIS).test_client().get("/healthz")
+def test_redis_down(app_for, database_url):
+    response = app_for(database_url, UNREACHABLE_REDIS).test_client().get("/healthz")
     assert_matches_spec(response, "/healthz", "get", 503)
     assert response.get_json() == {"status": "down", "database": "ok", "redis": "down"}
 
 
-def test_database_down(make_app, redis_url):
-    response = make_app(UNREACHABLE_DB, redis_url).test_client().get("/healthz")
+def test_database_down(app_for, redis_url):
+    response = app_for(UNREACHABLE_DB, redis_url).test_client().get("/healthz")
     assert_matches_spec(response, "/healthz", "get", 503)
     assert response.get_json() == {"status": "down", "database": "down", "redis": "ok"}
 
 
-def test_both_down(make_app):
-    response = make_app(UNREACHABLE_DB, UNREACHABLE_REDIS).test_client().get("/healthz")
+def test_both_down(app_for):
+    response = app_for(UNREACHABLE_DB, UNREACHABLE_REDIS).test_client().get("/healthz")
     assert_matches_spec(response, "/healthz", "get", 503)
     assert response.get_json() == {"status": "down", "database": "down", "redis": "down"}
 
 
-def test_redis_not_configured_is_not_a_failure(make_app, database_url):
-    response = make_app(database_url, None).test_client().get("/healthz")
+def test_redis_not_configured_is_not_a_failure(app_for, database_url):
+    response = app_for(database_url, None).test_client().get("/healthz")
     assert_matches_spec(response, "/healthz", "get", 200)
     assert response.get_json() == {"status": "ok", "database": "ok", "redis": "not_configured"}
 

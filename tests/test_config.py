@@ -13,7 +13,6 @@ import pytest
 
 import config
 from opdigital import create_app
-from opdigital.extensions import limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s" * 48
@@ -45,14 +44,6 @@ def environment(monkeypatch):
     importlib.reload(config)
 
 
-@pytest.fixture
-def restore_limiter(app):
-    """A second app re-binds the shared limiter to its own storage: give it back afterwards."""
-    yield
-    limiter.init_app(app)
-    assert type(limiter.storage).__name__ == "RedisStorage"
-
-
 def full_production(**changes: str | None) -> dict[str, str | None]:
     return {
         "SECRET_KEY": SECRET,
@@ -62,11 +53,11 @@ def full_production(**changes: str | None) -> dict[str, str | None]:
     } | changes
 
 
-def test_production_accepts_a_full_configuration(environment, restore_limiter):
+def test_production_accepts_a_full_configuration(environment, make_app):
     settings = environment(**full_production())
     production = settings.load_config("production")
     assert production is settings.Production
-    app = create_app("production")
+    app = make_app("production")
     assert app.config["SQLALCHEMY_DATABASE_URI"] == (
         "postgresql+psycopg://op:secret@db.internal:5432/opdigital"
     )
@@ -104,7 +95,7 @@ def test_production_chosen_from_the_environment_is_checked_too(environment):
         assert name in str(refused.value)
 
 
-def test_development_runs_on_sqlite_and_in_process_rate_limits(environment, restore_limiter):
+def test_development_runs_on_sqlite_and_in_process_rate_limits(environment, make_app):
     settings = environment()
     development = settings.load_config()
     assert development is settings.Development
@@ -112,7 +103,7 @@ def test_development_runs_on_sqlite_and_in_process_rate_limits(environment, rest
     database_uri = development.SQLALCHEMY_DATABASE_URI
     assert database_uri == f"sqlite:///{sqlite_file}"
     assert development.RATELIMIT_STORAGE_URI == "memory://"
-    app = create_app("development")
+    app = make_app("development")
     assert Path(app.instance_path) == sqlite_file.parent
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{sqlite_file}"
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
