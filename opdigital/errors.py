@@ -22,7 +22,8 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(self, message, *, code: str | None = None, status: int | None = None):
+        # `message` is usually a lazy translation, rendered in the reader's language.
         super().__init__(message)
         self.message = message
         if code:
@@ -63,7 +64,8 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def error_response(status: int, code: str, message: str):
+def error_response(status: int, code: str, message) -> tuple:
+    message = str(message)  # services give lazily translated text: render it now
     if wants_json():
         return jsonify(error={"code": code, "message": message}), status
     return render_template("errors/error.html", status=status, message=message), status

@@ -64,8 +64,10 @@ def reset_request_caches(app: Flask) -> None:
 
 def select_locale() -> str:
     """Portuguese unless the visitor chose another language (session or ?lang=)."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():  # CLI commands and scripts speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or session.get("lang")
     return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]

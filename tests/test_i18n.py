@@ -62,3 +62,18 @@ def test_api_error_messages_follow_the_language_codes_do_not(client):
     }
     english = client.get("/api/v1/cycles/nao-existe?lang=en").get_json()
     assert english["error"]["message"] == "There is no public cycle called nao-existe."
+
+
+def test_service_refusals_are_read_in_the_visitors_language(app):
+    from opdigital.cycles.services import CycleData, _check_cycle_data
+    from opdigital.errors import ValidationFailed
+
+    bad = CycleData(slug="ok", kind="opca", title="x", edition=12, total_budget_cents=0)
+    with pytest.raises(ValidationFailed) as refused:
+        _check_cycle_data(bad)
+    with app.test_request_context("/"):
+        assert str(refused.value) == "A edição deve ser um ano."
+    with app.test_request_context("/?lang=en"):
+        assert str(refused.value) == "The edition must be a year."
+    with app.app_context():  # no visitor (CLI): the default language
+        assert str(refused.value) == "A edição deve ser um ano."

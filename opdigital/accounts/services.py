@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from opdigital.accounts.models import Role, User
@@ -42,7 +43,7 @@ def hash_password(password: str) -> str:
 def check_password_rules(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
             code="weak_password",
         )
 
@@ -50,10 +51,10 @@ def check_password_rules(password: str) -> None:
 def create_user(data: NewUser, actor: User | None = None) -> User:
     """Create a staff account; refuses a duplicate e-mail or an unknown role."""
     if data.role not in {r.value for r in Role}:
-        raise ValidationFailed(f"Unknown role {data.role!r}.", code="unknown_role")
+        raise ValidationFailed(_l("Choose one of the listed roles."), code="unknown_role")
     email = normalise_email(data.email)
     if "@" not in email:
-        raise ValidationFailed("Enter a valid e-mail address.", code="invalid_email")
+        raise ValidationFailed(_l("Enter a valid e-mail address."), code="invalid_email")
     check_password_rules(data.password)
     user = User(
         email=email,
@@ -68,7 +69,9 @@ def create_user(data: NewUser, actor: User | None = None) -> User:
         db.session.commit()
     except IntegrityError as e:
         db.session.rollback()
-        raise Conflict("An account with this e-mail already exists.", code="duplicate_email") from e
+        raise Conflict(
+            _l("An account with this e-mail already exists."), code="duplicate_email"
+        ) from e
     return user
 
 
@@ -93,7 +96,7 @@ def authenticate(email: str, password: str) -> User | None:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such account.")
+        raise NotFound(_l("No such account."))
     return user
 
 
@@ -104,9 +107,9 @@ def list_users() -> list[User]:
 def update_user(user: User, *, role: str, active: bool, name: str, actor: User) -> User:
     """Change an account's role, name or activation. Admins cannot lock themselves out."""
     if role not in {r.value for r in Role}:
-        raise ValidationFailed(f"Unknown role {role!r}.", code="unknown_role")
+        raise ValidationFailed(_l("Choose one of the listed roles."), code="unknown_role")
     if user.id == actor.id and (role != Role.ADMIN or not active):
-        raise Conflict("You cannot remove your own administrator access.", code="self_lockout")
+        raise Conflict(_l("You cannot remove your own administrator access."), code="self_lockout")
     before = {"role": user.role, "active": user.active, "name": user.name}
     user.role, user.active, user.name = role, active, name.strip()
     audit.record(

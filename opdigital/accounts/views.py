@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from opdigital.accounts import login_limits
@@ -29,17 +28,6 @@ from opdigital.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
-# Translated text for the services' stable error codes; unknown codes show the service's text.
-_MESSAGES = {
-    "duplicate_email": _l("An account with this e-mail already exists."),
-    "weak_password": _l(
-        "The password must have at least %(n)d characters.", n=accounts.MIN_PASSWORD_LENGTH
-    ),
-    "invalid_email": _l("Enter a valid e-mail address."),
-    "unknown_role": _l("Choose one of the listed roles."),
-    "self_lockout": _l("You cannot remove your own administrator access."),
-    "not_found": _l("No such account."),
-}
 # Which form field a service error belongs to, so it is shown next to that field.
 _FIELDS = {"duplicate_email": "email", "invalid_email": "email", "weak_password": "password"}
 
@@ -47,11 +35,6 @@ _FIELDS = {"duplicate_email": "email", "invalid_email": "email", "weak_password"
 @bp.context_processor
 def _password_rules() -> dict:
     return {"min_password_length": accounts.MIN_PASSWORD_LENGTH}
-
-
-def message_for(error: DomainError) -> str:
-    """The user-facing, translated message for a service error."""
-    return str(_MESSAGES.get(error.code, error.message))
 
 
 def home_for(user: User) -> str:
@@ -151,9 +134,9 @@ def _attach_error(form, error: DomainError) -> str:
     """Show a service error next to its field; return it when it belongs to no field."""
     field = _FIELDS.get(error.code)
     if field and field in form:
-        form[field].errors = [*form[field].errors, message_for(error)]
+        form[field].errors = [*form[field].errors, str(error)]
         return ""
-    return message_for(error)
+    return str(error)
 
 
 def _edit_page(

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from opdigital.coordination.blueprint import bp
-from opdigital.coordination.common import actor, describe, load_cycle
+from opdigital.coordination.common import actor, load_cycle
 from opdigital.coordination.forms import FormulaForm, region_budget_form
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
@@ -49,7 +49,7 @@ def budgets(slug: str):
             flash(_("The budget was split by the formula."), "success")
     except DomainError as e:
         cycle = load_cycle(slug)
-        return _page(cycle, regions, manual, formula, describe(e), e.status)
+        return _page(cycle, regions, manual, formula, str(e), e.status)
     return redirect(url_for("coordination.budgets", slug=slug))
 
 

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from opdigital.coordination.blueprint import bp
-from opdigital.coordination.common import actor, describe, load_cycle, load_event, load_phase
+from opdigital.coordination.common import actor, load_cycle, load_event, load_phase
 from opdigital.coordination.forms import EventForm, PhaseForm
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle, CycleKind, Event, Phase
@@ -46,7 +46,7 @@ def new_phase(slug: str):
         try:
             cycles.add_phase(cycle, _phase_data(form), actor())
         except DomainError as e:
-            return _phase_form(form, load_cycle(slug), None, describe(e), e.status)
+            return _phase_form(form, load_cycle(slug), None, str(e), e.status)
         flash(_("Phase added."), "success")
         return redirect(_cycle_url(cycle, "phases"))
     return _phase_form(form, cycle, None, None, 422 if form.is_submitted() else 200)
@@ -61,7 +61,7 @@ def edit_phase(phase_id: int):
         try:
             cycles.update_phase(phase, _phase_data(form), actor())
         except DomainError as e:
-            return _phase_form(form, cycle, load_phase(phase_id), describe(e), e.status)
+            return _phase_form(form, cycle, load_phase(phase_id), str(e), e.status)
         flash(_("Phase updated."), "success")
         return redirect(_cycle_url(cycle, "phases"))
     return _phase_form(form, cycle, phase, None, 422 if form.is_submitted() else 200)
@@ -116,7 +116,7 @@ def new_event(slug: str):
         try:
             cycles.add_event(cycle, _event_data(form), actor())
         except DomainError as e:
-            return _event_form(form, load_cycle(slug), None, describe(e), e.status)
+            return _event_form(form, load_cycle(slug), None, str(e), e.status)
         flash(_("Event added."), "success")
         return redirect(_cycle_url(cycle, "events"))
     return _event_form(form, cycle, None, None, 422 if form.is_submitted() else 200)
@@ -132,7 +132,7 @@ def edit_event(event_id: int):
         try:
             cycles.update_event(event, _event_data(form), actor())
         except DomainError as e:
-            return _event_form(form, cycle, load_event(event_id), describe(e), e.status)
+            return _event_form(form, cycle, load_event(event_id), str(e), e.status)
         flash(_("Event updated."), "success")
         return redirect(_cycle_url(cycle, "events"))
     return _event_form(form, cycle, event, None, 422 if form.is_submitted() else 200)

@@ -11,7 +11,6 @@ from opdigital.coordination.common import (
     can_record_result,
     can_review,
     can_update_execution,
-    describe,
     flash_error,
     load_cycle,
     load_proposal,
@@ -78,7 +77,7 @@ def new_proposal(slug: str):
         try:
             proposal = proposals.enter_proposal(cycle, data, form.origin.data, actor())
         except DomainError as e:
-            return _proposal_form(form, load_cycle(slug), describe(e), e.status)
+            return _proposal_form(form, load_cycle(slug), str(e), e.status)
         flash(_("Proposal %(code)s entered.", code=proposal.code), "success")
         return redirect(url_for("coordination.proposal", code=proposal.code))
     return _proposal_form(form, cycle, None, 422 if form.is_submitted() else 200)
@@ -145,7 +144,7 @@ def review(code: str):
         try:
             proposals.review_proposal(proposal, decision, actor())
         except DomainError as e:
-            return _review_form(form, load_proposal(code), describe(e), e.status)
+            return _review_form(form, load_proposal(code), str(e), e.status)
         flash(_("Review of %(code)s saved.", code=code), "success")
         return redirect(url_for("coordination.proposal", code=code))
     return _review_form(form, proposal, None, 422 if form.is_submitted() else 200)
@@ -194,7 +193,7 @@ def execution(code: str):
         try:
             proposals.update_execution(proposal, form.status.data, form.note.data or "", actor())
         except DomainError as e:
-            return _execution_form(form, load_proposal(code), describe(e), e.status)
+            return _execution_form(form, load_proposal(code), str(e), e.status)
         flash(_("Execution status of %(code)s updated.", code=code), "success")
         return redirect(url_for("coordination.proposal", code=code))
     return _execution_form(form, proposal, None, 422 if form.is_submitted() else 200)

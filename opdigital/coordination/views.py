@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from opdigital.coordination.blueprint import bp
-from opdigital.coordination.common import actor, describe, flash_error, load_cycle, status_counts
+from opdigital.coordination.common import actor, flash_error, load_cycle, status_counts
 from opdigital.coordination.forms import CycleCreateForm, CycleEditForm, TransitionForm
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
@@ -89,7 +89,7 @@ def new_cycle():
         try:
             cycle = cycles.create_cycle(_cycle_data(form, form.kind.data), form.start.data, actor())
         except DomainError as e:
-            return _cycle_form(form, None, describe(e), e.status)
+            return _cycle_form(form, None, str(e), e.status)
         flash(_("Cycle created with the phases of its kind's template."), "success")
         return redirect(url_for("coordination.cycle", slug=cycle.slug))
     return _cycle_form(form, None, None, 422 if form.is_submitted() else 200)
@@ -107,7 +107,7 @@ def edit_cycle(slug: str):
         try:
             cycle = cycles.update_cycle(cycle, _cycle_data(form, cycle.kind), actor())
         except DomainError as e:
-            return _cycle_form(form, load_cycle(slug), describe(e), e.status)
+            return _cycle_form(form, load_cycle(slug), str(e), e.status)
         flash(_("Cycle updated."), "success")
         return redirect(url_for("coordination.cycle", slug=cycle.slug))
     return _cycle_form(form, cycle, None, 422 if form.is_submitted() else 200)
@@ -163,25 +163,10 @@ def transition(slug: str):
     try:
         cycles.transition(cycle, target, actor())
     except DomainError as e:
-        if e.code == "proposals_pending":
-            flash(_pending_message(load_cycle(slug)), "error")
-        else:
-            flash_error(e)
+        flash_error(e)
         return render_cycle_page(load_cycle(slug), e.status)
     flash(_("The cycle is now: %(state)s.", state=_state_name(target)), "success")
     return redirect(url_for("coordination.cycle", slug=slug))
-
-
-def _pending_message(cycle: Cycle) -> str:
-    pending = [
-        p.code
-        for p in list_proposals(cycle)
-        if p.status in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW)
-    ]
-    return _(
-        "Review every proposal before freezing the ballot. Still pending: %(codes)s",
-        codes=", ".join(pending),
-    )
 
 
 def _state_name(state: str) -> str:

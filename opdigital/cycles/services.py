@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from opdigital.audit import services as audit
@@ -75,7 +76,7 @@ class EventData:
 def get_cycle(slug: str) -> Cycle:
     cycle = db.session.scalar(sa.select(Cycle).where(Cycle.slug == slug))
     if cycle is None:
-        raise NotFound(f"No cycle called {slug!r}.", code="cycle_not_found")
+        raise NotFound(_l("There is no cycle called %(slug)s.", slug=slug), code="cycle_not_found")
     return cycle
 
 
@@ -100,36 +101,38 @@ def list_schools() -> list[School]:
 def _check_cycle_data(data: CycleData) -> None:
     if not SLUG_PATTERN.match(data.slug or ""):
         raise ValidationFailed(
-            "The slug may only have lower-case letters, digits and hyphens.", code="invalid_slug"
+            _l("The slug may only have lower-case letters, digits and hyphens."),
+            code="invalid_slug",
         )
     if data.kind not in {k.value for k in CycleKind}:
-        raise ValidationFailed(f"Unknown cycle kind {data.kind!r}.", code="unknown_kind")
+        raise ValidationFailed(_l("Unknown cycle kind."), code="unknown_kind")
     if not data.title.strip():
-        raise ValidationFailed("The title is required.", code="missing_title")
+        raise ValidationFailed(_l("The title is required."), code="missing_title")
     if not 1990 <= data.edition <= 2200:
-        raise ValidationFailed("The edition must be a year.", code="invalid_edition")
+        raise ValidationFailed(_l("The edition must be a year."), code="invalid_edition")
     if not 0 <= data.total_budget_cents <= budget_formula.MAX_AMOUNT_CENTS:
         raise ValidationFailed(
-            "The budget must be an amount between zero and R$ 100 billion.", code="invalid_budget"
+            _l("The budget must be an amount between zero and R$ 100 billion."),
+            code="invalid_budget",
         )
     ages = [a for a in (data.min_voter_age, data.max_voter_age) if a is not None]
     if any(a < 0 or a > 130 for a in ages) or (
         len(ages) == 2 and data.min_voter_age > data.max_voter_age
     ):
-        raise ValidationFailed("The age limits are not valid.", code="invalid_ages")
+        raise ValidationFailed(_l("The age limits are not valid."), code="invalid_ages")
 
 
 def _check_window(starts_at: datetime, ends_at: datetime) -> None:
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise ValidationFailed("Dates must carry a time zone.", code="naive_datetime")
+        raise ValidationFailed(_l("Dates must carry a time zone."), code="naive_datetime")
     if ends_at <= starts_at:
-        raise ValidationFailed("The end must come after the start.", code="ends_before_start")
+        raise ValidationFailed(_l("The end must come after the start."), code="ends_before_start")
 
 
 def ensure_ballot_open(cycle: Cycle) -> None:
     """Refuse any change to what is on the ballot once it is frozen."""
     if cycle.ballot_locked:
-        raise BallotLocked("The ballot of this cycle is frozen and can no longer change.")
+        raise BallotLocked(_l("The ballot of this cycle is frozen and can no longer change."))
 
 
 def _snapshot(cycle: Cycle) -> dict:
@@ -167,7 +170,7 @@ def create_cycle(data: CycleData, start: date, actor) -> Cycle:
         db.session.flush()
     except IntegrityError as e:
         db.session.rollback()
-        raise Conflict("A cycle with this slug already exists.", code="duplicate_slug") from e
+        raise Conflict(_l("A cycle with this slug already exists."), code="duplicate_slug") from e
     audit.record(actor, "cycle.create", cycle, after=_snapshot(cycle))
     db.session.commit()
     return cycle
@@ -177,7 +180,7 @@ def update_cycle(cycle: Cycle, data: CycleData, actor) -> Cycle:
     """Change a cycle's description; budget and eligibility are fixed with the ballot."""
     _check_cycle_data(data)
     if data.kind != cycle.kind:
-        raise ValidationFailed("The kind of a cycle cannot change.", code="kind_fixed")
+        raise ValidationFailed(_l("The kind of a cycle cannot change."), code="kind_fixed")
     before = _snapshot(cycle)
     if cycle.ballot_locked and (
         data.total_budget_cents != cycle.total_budget_cents
@@ -189,7 +192,7 @@ def update_cycle(cycle: Cycle, data: CycleData, actor) -> Cycle:
     allocated = sum(region_budgets(cycle).values())
     if data.total_budget_cents < allocated:
         raise ValidationFailed(
-            "The total cannot be less than the budgets already given to the regions.",
+            _l("The total cannot be less than the budgets already given to the regions."),
             code="total_below_allocated",
         )
     for field, value in asdict(data).items():
@@ -206,7 +209,7 @@ def transition(cycle: Cycle, target: str, actor) -> Cycle:
     current = locked.state
     if not can_transition(current, target):
         db.session.rollback()
-        raise IllegalTransition(f"A cycle cannot go from {current!r} to {target!r}.")
+        raise IllegalTransition(_l("This cycle cannot move to that state from its current state."))
     if target == CycleState.BALLOT_FROZEN:
         _freeze_ballot(locked, actor)
     locked.state = target
@@ -231,15 +234,17 @@ def _freeze_ballot(cycle: Cycle, actor) -> None:
     if pending:
         db.session.rollback()
         raise IllegalTransition(
-            "Review every proposal before freezing the ballot; still pending: "
-            + ", ".join(pending),
+            _l(
+                "Review every proposal before freezing the ballot. Still pending: %(codes)s",
+                codes=", ".join(pending),
+            ),
             code="proposals_pending",
         )
     accepted = [p for p in proposals if p.status == ProposalStatus.ACCEPTED]
     if not accepted:
         db.session.rollback()
         raise IllegalTransition(
-            "The ballot needs at least one accepted proposal.", code="empty_ballot"
+            _l("The ballot needs at least one accepted proposal."), code="empty_ballot"
         )
     for proposal in accepted:
         change_status(proposal, ProposalStatus.ON_BALLOT, note="", actor=actor)
@@ -251,9 +256,9 @@ def _freeze_ballot(cycle: Cycle, actor) -> None:
 
 def _check_phase(data: PhaseData) -> None:
     if data.kind not in {k.value for k in PhaseKind}:
-        raise ValidationFailed(f"Unknown phase kind {data.kind!r}.", code="unknown_phase_kind")
+        raise ValidationFailed(_l("Unknown phase kind."), code="unknown_phase_kind")
     if not data.name.strip():
-        raise ValidationFailed("The phase needs a name.", code="missing_name")
+        raise ValidationFailed(_l("The phase needs a name."), code="missing_name")
     _check_window(data.starts_at, data.ends_at)
 
 
@@ -299,14 +304,14 @@ def _phase_snapshot(phase: Phase) -> dict:
 
 def _check_event(data: EventData) -> None:
     if data.kind not in {k.value for k in EventKind}:
-        raise ValidationFailed(f"Unknown event kind {data.kind!r}.", code="unknown_event_kind")
+        raise ValidationFailed(_l("Unknown event kind."), code="unknown_event_kind")
     if not data.title.strip():
-        raise ValidationFailed("The event needs a title.", code="missing_title")
+        raise ValidationFailed(_l("The event needs a title."), code="missing_title")
     _check_window(data.starts_at, data.ends_at)
     if data.region_id is not None and db.session.get(Region, data.region_id) is None:
-        raise ValidationFailed("Unknown region.", code="unknown_region")
+        raise ValidationFailed(_l("Unknown region."), code="unknown_region")
     if data.school_id is not None and db.session.get(School, data.school_id) is None:
-        raise ValidationFailed("Unknown school.", code="unknown_school")
+        raise ValidationFailed(_l("Unknown school."), code="unknown_school")
 
 
 def add_event(cycle: Cycle, data: EventData, actor) -> Event:
@@ -361,12 +366,12 @@ def set_region_budgets(cycle: Cycle, amounts: dict[int, int], actor) -> None:
     ensure_ballot_open(cycle)
     known = {r.id for r in list_regions()}
     if set(amounts) - known:
-        raise ValidationFailed("Unknown region in the budget.", code="unknown_region")
+        raise ValidationFailed(_l("Unknown region in the budget."), code="unknown_region")
     if any(v < 0 for v in amounts.values()):
-        raise ValidationFailed("A region's budget cannot be negative.", code="invalid_budget")
+        raise ValidationFailed(_l("A region's budget cannot be negative."), code="invalid_budget")
     if sum(amounts.values()) > cycle.total_budget_cents:
         raise ValidationFailed(
-            "The regions' budgets add up to more than the cycle's total.", code="over_total"
+            _l("The regions' budgets add up to more than the cycle's total."), code="over_total"
         )
     _store_budgets(cycle, amounts, BudgetSplit.MANUAL, cycle.equal_share_percent, actor)
 
@@ -376,7 +381,7 @@ def apply_budget_formula(cycle: Cycle, equal_share_percent: int, actor) -> dict[
     ensure_ballot_open(cycle)
     if not 0 <= equal_share_percent <= 100:
         raise ValidationFailed(
-            "The equal share must be between 0 and 100 percent.", code="invalid_share"
+            _l("The equal share must be between 0 and 100 percent."), code="invalid_share"
         )
     weights = [
         budget_formula.RegionWeight(str(r.id), r.population, r.need_index) for r in list_regions()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from opdigital.audit import services as audit
@@ -86,7 +87,9 @@ class ReviewDecision:
 def get_proposal(code: str) -> Proposal:
     proposal = db.session.scalar(sa.select(Proposal).where(Proposal.code == code))
     if proposal is None:
-        raise NotFound(f"No proposal with code {code!r}.", code="proposal_not_found")
+        raise NotFound(
+            _l("There is no proposal with code %(code)s.", code=code), code="proposal_not_found"
+        )
     return proposal
 
 
@@ -108,27 +111,30 @@ def accepts_citizen_proposals(cycle: Cycle) -> bool:
 def _check_data(cycle: Cycle, data: ProposalData) -> None:
     if not 5 <= len(data.title.strip()) <= 160:
         raise ValidationFailed(
-            "The title must have between 5 and 160 characters.", code="invalid_title"
+            _l("The title must have between 5 and 160 characters."), code="invalid_title"
         )
     if not 20 <= len(data.description.strip()) <= 5000:
         raise ValidationFailed(
-            "The description must have between 20 and 5000 characters.", code="invalid_description"
+            _l("The description must have between 20 and 5000 characters."),
+            code="invalid_description",
         )
     if not 0 < data.estimated_cost_cents <= MAX_COST_CENTS:
-        raise ValidationFailed("The estimated cost must be a positive amount.", code="invalid_cost")
+        raise ValidationFailed(
+            _l("The estimated cost must be a positive amount."), code="invalid_cost"
+        )
     if data.region_id is None and cycle.kind != CycleKind.OP_DIGITAL:
-        raise ValidationFailed("Choose the region of the proposal.", code="missing_region")
+        raise ValidationFailed(_l("Choose the region of the proposal."), code="missing_region")
     if data.region_id is not None and db.session.get(Region, data.region_id) is None:
-        raise ValidationFailed("Unknown region.", code="unknown_region")
+        raise ValidationFailed(_l("Unknown region."), code="unknown_region")
     if cycle.kind == CycleKind.OPCA and data.school_id is None:
-        raise ValidationFailed("Choose the school of the proposal.", code="missing_school")
+        raise ValidationFailed(_l("Choose the school of the proposal."), code="missing_school")
     if data.school_id is not None:
         school = db.session.get(School, data.school_id)
         if school is None:
-            raise ValidationFailed("Unknown school.", code="unknown_school")
+            raise ValidationFailed(_l("Unknown school."), code="unknown_school")
         if data.region_id is not None and school.region_id != data.region_id:
             raise ValidationFailed(
-                "The school is not in the chosen region.", code="school_region_mismatch"
+                _l("The school is not in the chosen region."), code="school_region_mismatch"
             )
 
 
@@ -168,13 +174,15 @@ def _create(cycle: Cycle, data: ProposalData, origin: ProposalOrigin, actor) -> 
         audit.record(actor, "proposal.create", proposal, after=_snapshot(proposal))
         db.session.commit()
         return proposal
-    raise Conflict("Could not assign a proposal code; please try again.", code="code_conflict")
+    raise Conflict(_l("Could not assign a proposal code; please try again."), code="code_conflict")
 
 
 def submit_proposal(cycle: Cycle, data: ProposalData) -> Proposal:
     """A citizen's proposal through the public form, only during the submission phase."""
     if not accepts_citizen_proposals(cycle):
-        raise PhaseClosed("This cycle is not accepting proposals now.", code="submission_closed")
+        raise PhaseClosed(
+            _l("This cycle is not accepting proposals now."), code="submission_closed"
+        )
     _check_data(cycle, data)
     return _create(cycle, data, ProposalOrigin.CITIZEN, actor=None)
 
@@ -183,9 +191,9 @@ def enter_proposal(cycle: Cycle, data: ProposalData, origin: str, actor) -> Prop
     """Staff enter a proposal (from an assembly, a school, a paper form) before the freeze."""
     ensure_ballot_open(cycle)
     if cycle.state not in _BEFORE_FREEZE:
-        raise IllegalTransition("Proposals can no longer be added to this cycle.")
+        raise IllegalTransition(_l("Proposals can no longer be added to this cycle."))
     if origin not in {o.value for o in ProposalOrigin}:
-        raise ValidationFailed(f"Unknown origin {origin!r}.", code="unknown_origin")
+        raise ValidationFailed(_l("Unknown origin."), code="unknown_origin")
     _check_data(cycle, data)
     return _create(cycle, data, ProposalOrigin(origin), actor)
 
@@ -215,7 +223,7 @@ def change_status(
 def start_review(proposal: Proposal, actor) -> Proposal:
     ensure_ballot_open(proposal.cycle)
     if proposal.status != ProposalStatus.SUBMITTED:
-        raise IllegalTransition("Only a submitted proposal can go under review.")
+        raise IllegalTransition(_l("Only a submitted proposal can go under review."))
     change_status(proposal, ProposalStatus.UNDER_REVIEW, "", actor)
     db.session.commit()
     return proposal
@@ -225,16 +233,18 @@ def review_proposal(proposal: Proposal, decision: ReviewDecision, actor) -> Prop
     """Accept (with the reviewed cost) or reject (with a public reason) a proposal."""
     ensure_ballot_open(proposal.cycle)
     if proposal.status not in _REVIEWABLE:
-        raise IllegalTransition("This proposal cannot be reviewed now.")
+        raise IllegalTransition(_l("This proposal cannot be reviewed now."))
     if not decision.technical_opinion.strip():
-        raise ValidationFailed("Write the technical opinion.", code="missing_opinion")
+        raise ValidationFailed(_l("Write the technical opinion."), code="missing_opinion")
     if (
         decision.reviewed_cost_cents is not None
         and not 0 < decision.reviewed_cost_cents <= MAX_COST_CENTS
     ):
-        raise ValidationFailed("The reviewed cost must be a positive amount.", code="invalid_cost")
+        raise ValidationFailed(
+            _l("The reviewed cost must be a positive amount."), code="invalid_cost"
+        )
     if not decision.accept and not decision.rejection_reason.strip():
-        raise ValidationFailed("A rejection needs a public reason.", code="missing_reason")
+        raise ValidationFailed(_l("A rejection needs a public reason."), code="missing_reason")
     before = {
         "reviewed_cost_cents": proposal.reviewed_cost_cents,
         "technical_opinion": proposal.technical_opinion,
@@ -262,14 +272,14 @@ def record_result(proposal: Proposal, selected: bool, actor) -> Proposal:
     """Mark a ballot proposal as selected or not (e.g. after the in-person forum's vote)."""
     if proposal.cycle.state not in RESULT_STATES:
         raise IllegalTransition(
-            "Results are recorded after voting closes and before they are published."
+            _l("Results are recorded after voting closes and before they are published.")
         )
     if proposal.status not in (
         ProposalStatus.ON_BALLOT,
         ProposalStatus.SELECTED,
         ProposalStatus.NOT_SELECTED,
     ):
-        raise IllegalTransition("Only proposals on the ballot have a result.")
+        raise IllegalTransition(_l("Only proposals on the ballot have a result."))
     change_status(
         proposal, ProposalStatus.SELECTED if selected else ProposalStatus.NOT_SELECTED, "", actor
     )
@@ -281,13 +291,13 @@ def record_result(proposal: Proposal, selected: bool, actor) -> Proposal:
 def update_execution(proposal: Proposal, status: str, note: str, actor) -> Proposal:
     """Follow a selected work: tendering, works, done, or cancelled with a public reason."""
     if proposal.status != ProposalStatus.SELECTED:
-        raise IllegalTransition("Only selected works have an execution status.")
+        raise IllegalTransition(_l("Only selected works have an execution status."))
     if proposal.cycle.state not in RESULTS_KNOWN_STATES:
-        raise IllegalTransition("Execution is followed once the result is known.")
+        raise IllegalTransition(_l("Execution is followed once the result is known."))
     if status not in {s.value for s in ExecutionStatus}:
-        raise ValidationFailed(f"Unknown execution status {status!r}.", code="unknown_status")
+        raise ValidationFailed(_l("Unknown execution status."), code="unknown_status")
     if status == ExecutionStatus.CANCELLED and not note.strip():
-        raise ValidationFailed("A cancellation needs a public reason.", code="missing_reason")
+        raise ValidationFailed(_l("A cancellation needs a public reason."), code="missing_reason")
     before = proposal.execution_status
     proposal.execution_status = status
     proposal.execution_note = note.strip()

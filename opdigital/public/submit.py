@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from opdigital.cycles.models import CycleKind, PhaseKind
 from opdigital.errors import DomainError, PhaseClosed
@@ -14,19 +13,6 @@ from opdigital.public import loaders
 from opdigital.public.blueprint import bp
 from opdigital.public.forms import build_proposal_form
 from opdigital.regions.models import School
-
-# Service refusals shown in the visitor's language; unknown codes fall back to the message.
-MESSAGES = {
-    "invalid_title": _l("The title must have between 5 and 160 characters."),
-    "invalid_description": _l("The description must have between 20 and 5000 characters."),
-    "invalid_cost": _l("The estimated cost must be more than zero."),
-    "missing_region": _l("Choose the region of the proposal."),
-    "unknown_region": _l("Unknown region."),
-    "missing_school": _l("Choose the school of the proposal."),
-    "unknown_school": _l("Unknown school."),
-    "school_region_mismatch": _l("The school is not in the chosen region."),
-    "code_conflict": _l("Could not assign a proposal code; please try again."),
-}
 
 
 def _closed(cycle, status: int):
@@ -77,7 +63,7 @@ def submit_proposal_form(slug: str):
             # The phase ended between the page load and the click.
             return _closed(cycle, 403)
         except DomainError as e:
-            error = MESSAGES.get(e.code, e.message)
+            error = str(e.message)
         else:
             flash(
                 _(
