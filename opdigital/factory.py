@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask, request, session
 from flask_babel import format_currency, format_date, format_datetime
@@ -29,6 +30,11 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         raise RuntimeError("DATABASE_URL is not set")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        # `make run` keeps its database in the instance folder, which a fresh clone lacks.
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # A hung database host must fail a request (and /healthz) in seconds, not minutes.
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
