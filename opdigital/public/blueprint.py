@@ -17,5 +17,7 @@ def inject_display_helpers() -> dict:
         "day": display.day,
         "hour": display.hour,
         "iso": display.iso,
+        "window_start": display.window_start,
+        "window_end": display.window_end,
         "paragraphs": display.paragraphs,
     }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from flask_babel import format_date, format_time
+
+from opdigital.clock import to_city
 
 
 def when(moment: datetime | None) -> str:
@@ -22,6 +24,26 @@ def day(moment: datetime | None) -> str:
 def hour(moment: datetime | None) -> str:
     """The city time only, for an end on the same day as the start."""
     return format_time(moment, "short") if moment is not None else ""
+
+
+def _at_midnight(moment: datetime) -> bool:
+    return to_city(moment).time() == time.min
+
+
+def window_start(moment: datetime) -> str:
+    """A phase's start: just the date when it starts at midnight, as most do."""
+    return day(moment) if _at_midnight(moment) else when(moment)
+
+
+def window_end(moment: datetime) -> str:
+    """A phase's end as people say it: a phase ending at midnight runs *through* the day before.
+
+    Windows are stored half-open (the end is excluded), so "until 25 Dec 00:00" is shown as
+    "until 24 Dec", which is what a citizen reading the calendar means.
+    """
+    if _at_midnight(moment):
+        return format_date(to_city(moment) - timedelta(days=1), "medium")
+    return when(moment)
 
 
 def iso(moment: datetime | None) -> str:
