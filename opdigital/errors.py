@@ -60,6 +60,26 @@ class PhaseClosed(DomainError):
     code = "phase_closed"
 
 
+class NotEligible(DomainError):
+    """Not in the roll, wrong birth date, or outside the cycle's rules: one answer for all."""
+
+    status = 403
+    code = "not_eligible"
+
+
+class VotingClosed(DomainError):
+    status = 403
+    code = "voting_closed"
+
+
+class AlreadyVoted(Conflict):
+    code = "already_voted"
+
+
+class InvalidBallot(ValidationFailed):
+    code = "invalid_ballot"
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 

@@ -22,9 +22,16 @@ from opdigital.proposals.models import (
     ProposalStatus,
 )
 from opdigital.regions.models import Region, School
+from opdigital.registry.models import RegistryEntry
+from opdigital.voting.models import Ballot, Participation, TurnoutCount, VotingPoint
 
 __all__ = [
     "AuditEntry",
+    "Ballot",
+    "Participation",
+    "RegistryEntry",
+    "TurnoutCount",
+    "VotingPoint",
     "BudgetSplit",
     "Cycle",
     "CycleKind",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -68,6 +68,20 @@ class Cycle(db.Model):
     counting_rule: Mapped[str | None] = mapped_column(sa.String(40))
     min_voter_age: Mapped[int | None] = mapped_column(sa.Integer)
     max_voter_age: Mapped[int | None] = mapped_column(sa.Integer)
+    # Ages are reckoned on this date; by default the first day of the voting phase.
+    age_reference_date: Mapped[date | None] = mapped_column(sa.Date)
+    # A regional ballot: only residents of this region may vote.
+    restrict_region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
+    # Which imported roll says who may vote: "city" (shared) or "cycle:<id>" (this cycle's own).
+    registry_scope: Mapped[str] = mapped_column(
+        sa.String(20), default="city", server_default="city"
+    )
+    # Stanford PB shuffles the ballot for each voter, so position favours no proposal.
+    shuffle_ballot: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    # BH 2006 showed running totals after voting; off unless the coordinator turns it on.
+    show_running_totals: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
     ballot_frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)

@@ -1,0 +1,36 @@
+"""The imported electoral roll (or school enrolment list) that says who may vote."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from opdigital.extensions import db
+
+# The roll shared by every city-wide cycle; a cycle may instead have a roll of its own.
+CITY_SCOPE = "city"
+
+
+def cycle_scope(cycle_id: int) -> str:
+    """The scope of a roll imported for one cycle only."""
+    return f"cycle:{cycle_id}"
+
+
+class RegistryEntry(db.Model):
+    """One eligible person. The registration number itself is never stored (DESIGN.md 4):
+    only `voter_key`, a keyed hash (HMAC-SHA-256 with the server's pepper) of it."""
+
+    __tablename__ = "registry_entry"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(sa.String(20))
+    voter_key: Mapped[str] = mapped_column(sa.String(64))
+    birth_date: Mapped[date] = mapped_column(sa.Date)
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"))
+
+    __table_args__ = (sa.UniqueConstraint("scope", "voter_key"),)

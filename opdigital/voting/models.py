@@ -1,0 +1,81 @@
+"""Who voted and what was voted: two tables that nothing links (DESIGN.md section 4).
+
+`participation` knows the voter (by keyed hash) but not the ballot; `ballot` knows the choices
+but not the voter. Both rows are written in one transaction. Participation has no serial id and
+no time finer than the day, so neither its order nor its clock can be matched with the ballots.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from opdigital.clock import now
+from opdigital.db_types import UTCDateTime
+from opdigital.extensions import db
+
+
+class Participation(db.Model):
+    """This voter has voted in this cycle. The primary key is the one-vote-per-citizen rule."""
+
+    __tablename__ = "participation"
+
+    cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle.id"), primary_key=True)
+    voter_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    voted_on: Mapped[date] = mapped_column(sa.Date)
+    # For turnout by region and by public voting point; neither says anything about the choices.
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
+    voting_point_id: Mapped[int | None] = mapped_column(sa.ForeignKey("voting_point.id"))
+
+
+class Ballot(db.Model):
+    """An accepted ballot: the choices and the hash of the voter's receipt code, nothing else.
+
+    The ballot board (issue 4) chains these rows; the sequence is the order of acceptance.
+    """
+
+    __tablename__ = "ballot"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle.id"), index=True)
+    receipt_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Proposal ids chosen, sorted ascending so the order the voter clicked leaks nothing.
+    choices: Mapped[list] = mapped_column(sa.JSON)
+
+
+class TurnoutCount(db.Model):
+    """Votes per cycle and hour, in a few shards so that concurrent casts do not queue on one row.
+
+    The total of an hour is the sum of its shards.
+    """
+
+    __tablename__ = "turnout_count"
+
+    cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle.id"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    shard: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    votes: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class VotingPoint(db.Model):
+    """A public voting point (kiosk, digital-inclusion centre) where staff assist voters.
+
+    Requests from its addresses, or carrying its device token, get the higher rate limits and
+    are counted per point in the turnout.
+    """
+
+    __tablename__ = "voting_point"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(160))
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
+    # Addresses or networks (CIDR), one per line.
+    ip_addresses: Mapped[str] = mapped_column(sa.Text, default="")
+    # SHA-256 of the device token; the token itself is shown once, when it is created.
+    device_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
