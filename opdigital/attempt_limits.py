@@ -6,13 +6,16 @@ guesses cannot all pass a check made before any of them was counted; a success t
 the count (`clear`), so in effect only failures add up. While the window is full even a
 correct attempt is refused, so guessing cannot go on.
 
-Keys hold a SHA-256 of the identity under a per-limit scope: the store never holds an e-mail
-address or a registration number, and its keys cannot be matched with any database column.
+Keys hold an HMAC (with the app's secret key) of the identity under a per-limit scope: the store
+never holds an e-mail address or a registration number, nobody can recover one by hashing
+candidates, and the keys cannot be matched with any database column (voter keys use another
+secret and no scope).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import math
 import time
@@ -44,7 +47,10 @@ class AttemptLimit:
         return parse(current_app.config[self.setting])
 
     def _keys(self, identity: str) -> tuple[str, str, str]:
-        digest = hashlib.sha256(f"{self.scope}\x00{identity}".encode()).hexdigest()
+        secret = current_app.config["SECRET_KEY"].encode()
+        digest = hmac.new(
+            secret, f"{self.scope}\x00{identity}".encode(), hashlib.sha256
+        ).hexdigest()
         prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "opdigital"
         return (prefix, self.scope, digest)
 
