@@ -85,6 +85,14 @@ class Base:
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "20 per 15 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     PROPOSAL_SUBMIT_LIMIT_PER_IP = _env("PROPOSAL_SUBMIT_LIMIT_PER_IP", "10 per hour")
+    # Voting: identification and casting, per client address; a registered public voting point
+    # serves many voters from one address, so it gets its own, higher limit.
+    VOTE_LIMIT_PER_IP = _env("VOTE_LIMIT_PER_IP", "30 per minute")
+    VOTE_LIMIT_PER_VOTING_POINT = _env("VOTE_LIMIT_PER_VOTING_POINT", "600 per minute")
+    # Failed identifications for one título (or school enrolment) before it is locked.
+    VOTER_FAILED_IDENTIFICATION_LIMIT = _env(
+        "VOTER_FAILED_IDENTIFICATION_LIMIT", "5 per 15 minutes"
+    )
 
     DEBUG = False
     TESTING = False

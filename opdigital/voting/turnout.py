@@ -1,0 +1,67 @@
+"""Turnout for coordinators (who voted, counted) and running totals (what, only if allowed)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from opdigital.cycles.models import Cycle
+from opdigital.extensions import db
+from opdigital.voting.models import Ballot, Participation, TurnoutCount
+
+
+@dataclass(frozen=True)
+class Turnout:
+    total: int
+    by_region: dict[int | None, int]
+    by_voting_point: dict[int | None, int]
+    by_hour: list[tuple[datetime, int]]
+
+
+def turnout(cycle: Cycle) -> Turnout:
+    """Votes so far: in all, per region of residence, per voting point, per hour."""
+    by_region = _count_by(Participation.region_id, cycle)
+    by_point = _count_by(Participation.voting_point_id, cycle)
+    hours = db.session.execute(
+        sa.select(TurnoutCount.hour, sa.func.sum(TurnoutCount.votes))
+        .where(TurnoutCount.cycle_id == cycle.id)
+        .group_by(TurnoutCount.hour)
+        .order_by(TurnoutCount.hour)
+    )
+    return Turnout(
+        total=sum(by_region.values()),
+        by_region=by_region,
+        by_voting_point=by_point,
+        by_hour=[(hour, int(votes)) for hour, votes in hours],
+    )
+
+
+def _count_by(column, cycle: Cycle) -> dict:
+    rows = db.session.execute(
+        sa.select(column, sa.func.count())
+        .select_from(Participation)
+        .where(Participation.cycle_id == cycle.id)
+        .group_by(column)
+    )
+    return {key: int(n) for key, n in rows}
+
+
+def running_totals(cycle: Cycle) -> Counter[int]:
+    """Votes per proposal id so far. Callers show it only when the cycle allows it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(
+            sa.text(
+                "SELECT choice::bigint, count(*) FROM ballot, "
+                "json_array_elements_text(ballot.choices) AS choice "
+                "WHERE ballot.cycle_id = :cycle GROUP BY choice"
+            ),
+            {"cycle": cycle.id},
+        )
+        return Counter({int(choice): int(n) for choice, n in rows})
+    totals: Counter[int] = Counter()
+    for choices in db.session.scalars(sa.select(Ballot.choices).where(Ballot.cycle_id == cycle.id)):
+        totals.update(int(c) for c in choices)
+    return totals
