@@ -8,6 +8,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from opdigital.registry.cli import registry_group
+
 
 def _create_app():
     from opdigital import create_app
@@ -24,6 +26,7 @@ def register_commands(app: Flask) -> None:
     """Add the project's commands to the app's `flask`/`opdigital` command group."""
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
+    app.cli.add_command(registry_group)
 
 
 # `with_appcontext` because these are plain click commands: the test runner invokes them through
