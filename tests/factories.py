@@ -63,6 +63,8 @@ def cycle(*, phases: list[tuple[str, datetime, datetime]] | None = None, **overr
         "edition": 2026,
         "total_budget_cents": 50_000_000_00,
         "state": "draft",
+        # A rule every ballot can satisfy, so the freeze only fails where a test wants it to.
+        "ballot_rule": "one-city-wide",
     }
     obj = Cycle(**(values | overrides))
     for position, (kind, starts_at, ends_at) in enumerate(phases or []):

@@ -254,6 +254,20 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx):
     )
     assert response.status_code == 302
 
+    # Without a ballot rule the ballot cannot be frozen; the coordinator sets the rules.
+    response = _transition(app, client, "op-digital-2027", "ballot_frozen")
+    assert response.status_code == 409
+    assert _cycle("op-digital-2027").state == "under_review"
+    settings = {
+        "ballot_rule": "one-city-wide",
+        "counting_rule": "greedy",
+        "min_voter_age": "16",
+        "registry_scope": "city",
+        "shuffle_ballot": "y",
+    }
+    response = post(app, client, "/staff/cycles/op-digital-2027/voting-settings", settings)
+    assert response.status_code == 302
+
     # Freeze: the accepted proposal goes on the ballot; nothing on it can change any more.
     assert _transition(app, client, "op-digital-2027", "ballot_frozen").status_code == 302
     assert _cycle("op-digital-2027").ballot_frozen_at is not None

@@ -112,3 +112,13 @@ def test_freeze_refused_with_an_empty_ballot(app_ctx):
     with pytest.raises(IllegalTransition) as excinfo:
         services.transition(cycle, "ballot_frozen", actor)
     assert excinfo.value.code == "empty_ballot"
+
+
+def test_freeze_refused_without_a_ballot_rule(app_ctx):
+    actor = factories.user("coordinator")
+    cycle = factories.cycle(state="under_review", ballot_rule=None)
+    accepted = factories.proposal(cycle, status="accepted")
+    with pytest.raises(IllegalTransition):
+        services.transition(cycle, "ballot_frozen", actor)
+    db.session.expire_all()
+    assert (cycle.state, accepted.status) == ("under_review", "accepted")

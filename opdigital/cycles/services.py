@@ -224,6 +224,7 @@ def _freeze_ballot(cycle: Cycle, actor) -> None:
     """Accepted proposals go on the ballot; anything still unreviewed cannot be left pending."""
     from opdigital.proposals.models import Proposal, ProposalStatus
     from opdigital.proposals.services import change_status
+    from opdigital.voting.settings import ensure_voting_configured
 
     proposals = list(db.session.scalars(sa.select(Proposal).where(Proposal.cycle_id == cycle.id)))
     pending = [
@@ -248,6 +249,12 @@ def _freeze_ballot(cycle: Cycle, actor) -> None:
         )
     for proposal in accepted:
         change_status(proposal, ProposalStatus.ON_BALLOT, note="", actor=actor)
+    try:
+        # With the proposals now final, the ballot rule must be set and satisfiable by them.
+        ensure_voting_configured(cycle)
+    except ValidationFailed as e:
+        db.session.rollback()
+        raise IllegalTransition(e.message, code=e.code) from e
     cycle.ballot_frozen_at = now()
 
 
