@@ -55,7 +55,9 @@ class Base:
     # Keyed hash pepper for voter keys (DESIGN.md section 4); used from the voting issue on.
     VOTER_KEY_PEPPER = _env("VOTER_KEY_PEPPER", DEFAULT_PEPPER)
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(_env("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: even with SQL logging switched on, values (voter keys, choices) never
+    # reach a log line, so no log can link a voter to a ballot.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     REDIS_URL = _env("REDIS_URL")
 
     TIMEZONE = "America/Sao_Paulo"
@@ -119,7 +121,9 @@ class Testing(Base):
     )
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or REDIS_URL
-    RATELIMIT_KEY_PREFIX = f"opdigital-test-{os.getpid()}"
+    # App processes started by one test run share counters through this prefix (set in the
+    # environment); a lone test process gets its own.
+    RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX") or f"opdigital-test-{os.getpid()}"
 
 
 class Production(Base):

@@ -76,6 +76,20 @@ def assert_matches_spec(response, path_template: str, method: str, status: int) 
         else response.get_data(as_text=True)
     )
     validate_against(schema_pointer, body)
+    _assert_documented_headers(response, resolved, pointer)
+
+
+def _assert_documented_headers(response, resolved: dict, pointer: str) -> None:
+    """Headers the document marks as required are present, and valid for their schema."""
+    for name, header in resolved.get("headers", {}).items():
+        if name not in response.headers:
+            assert not header.get("required"), f"{name} missing, required at {pointer}"
+            continue
+        value = response.headers[name]
+        if header.get("schema", {}).get("type") == "integer":
+            assert value.isdigit(), f"{name}: {value!r} is not an integer"
+            value = int(value)
+        validate_against(pointer + _pointer("headers", name, "schema"), value)
 
 
 def assert_error(response, status: int, code: str | None = None) -> None:

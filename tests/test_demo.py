@@ -133,9 +133,9 @@ def test_op_digital_2026_has_36_works_on_the_ballot_and_voting_open_now(demo):
     steps = [h.to_status for h in works[0].history]
     assert steps == ["submitted", "under_review", "accepted", "on_ballot"]
     transitions = db.session.scalars(
-        sa.select(AuditEntry).where(
-            AuditEntry.action == "cycle.transition", AuditEntry.object_id == cycle.slug
-        )
+        sa.select(AuditEntry)
+        .where(AuditEntry.action == "cycle.transition", AuditEntry.object_id == cycle.slug)
+        .order_by(AuditEntry.id)
     ).all()
     assert [t.after["state"] for t in transitions] == [
         "open_for_proposals",

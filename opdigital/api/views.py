@@ -204,3 +204,7 @@ def regions():
         sa.select(Region).options(selectinload(Region.schools)).order_by(Region.name)
     )
     return jsonify(regions=[serializers.region_dict(r) for r in rows])
+
+
+# The casting endpoint lives in its own module; importing it registers it on `bp`.
+from opdigital.api import ballots  # noqa: E402, F401

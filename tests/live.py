@@ -1,0 +1,103 @@
+"""Real app processes (gunicorn) for tests that need more than one process or a real network.
+
+Each server runs `wsgi:app` with the testing settings against the run's own database; the
+caller chooses Redis and any other setting through environment variables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
+    """Serve the app on a free port with `workers` processes; yields the base URL."""
+    port = free_port()
+    environment = os.environ | {"OPDIGITAL_CONFIG": "testing"} | env
+    log_path = ROOT / "instance" / f"gunicorn-{port}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and app
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "5",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, process, log_path)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def server_log(base: str) -> str:
+    port = base.rsplit(":", 1)[1]
+    return (ROOT / "instance" / f"gunicorn-{port}.log").read_text()
+
+
+def _wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{log_path.read_text()}")
+        try:
+            urllib.request.urlopen(base + "/api/v1/regions", timeout=2).read()  # noqa: S310
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
+
+
+def request(method: str, url: str, body: dict | None = None, headers: dict | None = None):
+    """(status, headers, parsed JSON body or text) without raising on 4xx/5xx."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+    req.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:  # noqa: S310
+            status, response_headers, raw = response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        status, response_headers, raw = error.code, dict(error.headers), error.read()
+    try:
+        return status, response_headers, json.loads(raw)
+    except ValueError:
+        return status, response_headers, raw.decode(errors="replace")
