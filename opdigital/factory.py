@@ -12,10 +12,8 @@ from opdigital.extensions import babel, csrf, db, limiter, login_manager, migrat
 
 
 def configure_logging(app: Flask) -> None:
-    if not app.debug and not app.testing:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
+    """Log level and name with every line; does nothing where logging is already set up."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def trust_proxies(app: Flask) -> None:
@@ -53,7 +51,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def reset_request_caches(app: Flask) -> None:
-    """Start every request with no cached language or user.
+    """Start every request with no cached language, user or voting point.
 
     Flask-Babel and Flask-Login cache both on `g`, which lives as long as the application
     context. A request normally gets its own context, but one pushed around several requests
@@ -66,6 +64,7 @@ def reset_request_caches(app: Flask) -> None:
     def forget_previous_request():
         refresh()
         g.pop("_login_user", None)
+        g.pop("voting_point", None)
 
 
 def select_locale() -> str:
@@ -99,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from opdigital.audit.views import bp as audit_bp
     from opdigital.coordination.views import bp as coordination_bp
     from opdigital.public.views import bp as public_bp
+    from opdigital.voting.views import bp as voting_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp)
@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(voting_bp)
     csrf.exempt(api_bp)  # read-only JSON API: no cookies are trusted there
 
 

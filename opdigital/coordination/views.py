@@ -177,3 +177,6 @@ def _state_name(state: str) -> str:
 from opdigital.coordination import budgets as _budgets  # noqa: E402, F401
 from opdigital.coordination import phases_events as _phases_events  # noqa: E402, F401
 from opdigital.coordination import proposals as _proposals  # noqa: E402, F401
+from opdigital.coordination import turnout as _turnout  # noqa: E402, F401
+from opdigital.coordination import voting_points as _voting_points  # noqa: E402, F401
+from opdigital.coordination import voting_settings as _voting_settings  # noqa: E402, F401

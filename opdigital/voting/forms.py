@@ -1,0 +1,114 @@
+"""Forms of the voting flow. The ballot's choices are read from the request, not from fields:
+their names depend on the cycle's proposals (see `choices_from_form`)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
+
+# Browsers send the ISO form from <input type="date">; people typing by hand write 31/12/1990.
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+CHOICE = "choice"
+REGION_CHOICE_PREFIX = "choice-region-"
+
+
+def _birth_date_field() -> DateField:
+    return DateField(
+        _l("Birth date"),
+        format=DATE_FORMATS,
+        validators=[InputRequired(message=_l("Type your birth date, e.g. 31/12/1990."))],
+        render_kw={"autocomplete": "bday"},
+    )
+
+
+class IdentifyForm(FlaskForm):
+    """Título de eleitor + birth date."""
+
+    titulo = StringField(
+        _l("Voter registration number (título de eleitor)"),
+        validators=[
+            DataRequired(message=_l("Type your título number.")),
+            Length(max=20, message=_l("A título has 12 digits.")),
+            Regexp(r"^[0-9 .\-]+$", message=_l("Type only the digits of your título.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
+    )
+    birth_date = _birth_date_field()
+
+    def forget_secrets(self) -> None:
+        """Do not echo the registration number back on the page (shared kiosks)."""
+        self.titulo.data = None
+        self.titulo.raw_data = []
+
+
+class SchoolIdentifyForm(FlaskForm):
+    """OPCA: school + enrolment number + birth date."""
+
+    school = SelectField(
+        _l("School"),
+        validators=[DataRequired(message=_l("Choose your school."))],
+        validate_choice=True,
+    )
+    enrolment = StringField(
+        _l("Enrolment number"),
+        validators=[
+            DataRequired(message=_l("Type your enrolment number.")),
+            Length(max=30, message=_l("This enrolment number is too long.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
+    )
+    birth_date = _birth_date_field()
+
+    def forget_secrets(self) -> None:
+        """Do not echo the enrolment number back on the page."""
+        self.enrolment.data = None
+        self.enrolment.raw_data = []
+
+
+class BallotForm(FlaskForm):
+    """Only the CSRF token: the choices are inputs named after the proposals' regions."""
+
+
+class ConfirmForm(FlaskForm):
+    """The review page's "confirm my vote" button (CSRF only)."""
+
+
+def choices_from_form(form: MultiDict) -> list[str]:
+    """Every choice sent, in order: checkboxes and the city-wide radio group are named
+    `choice`, per-region radio groups `choice-region-<id>`; an empty value means "no choice".
+
+    Values stay text: the ballot rules decide what is an id, so a value posted by hand is
+    reported to the voter instead of being dropped silently.
+    """
+    values = list(form.getlist(CHOICE))
+    for name in form:
+        if name.startswith(REGION_CHOICE_PREFIX):
+            values.extend(form.getlist(name))
+    return [value.strip() for value in values if value.strip()]
+
+
+class VotingPointForm(FlaskForm):
+    """A public voting point: name, region, the addresses its requests come from."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[
+            DataRequired(message=_l("Give the voting point a name.")),
+            Length(max=160, message=_l("The name can have at most 160 characters.")),
+        ],
+    )
+    region = SelectField(_l("Region"), validate_choice=True)
+    addresses = TextAreaField(
+        _l("IP addresses"),
+        validators=[Length(max=5000, message=_l("Too many addresses."))],
+        render_kw={"rows": 4, "spellcheck": "false", "autocomplete": "off"},
+    )
+    generate_token = BooleanField(_l("Generate a device token"))
+
+    def region_id(self) -> int | None:
+        """The chosen region's id (None: no region)."""
+        return int(self.region.data) if self.region.data else None

@@ -1,0 +1,244 @@
+"""How the ballot is laid out and explained: groups of inputs, the rule in plain words, and
+each ballot problem as a sentence (the pure rules give codes and numbers only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy.orm import selectinload
+
+from opdigital.counting import ballot_rules as rules
+from opdigital.counting.ballot_rules import (
+    BallotProject,
+    BallotRule,
+    GroupRemaining,
+    Problem,
+    Remaining,
+    RuleKind,
+)
+from opdigital.cycles.models import Cycle
+from opdigital.extensions import db
+from opdigital.formatting import money
+from opdigital.proposals.models import Proposal
+from opdigital.regions.models import Region
+from opdigital.voting.forms import CHOICE, REGION_CHOICE_PREFIX
+
+
+@dataclass
+class BallotItem:
+    proposal: Proposal
+    project: BallotProject
+    checked: bool
+
+
+@dataclass
+class BallotGroup:
+    """One set of inputs: a region's (per-region rules) or the whole ballot's."""
+
+    region: Region | None
+    input_type: str  # "radio" or "checkbox"
+    name: str
+    offers_no_choice: bool
+    remaining: GroupRemaining | None
+    items: list[BallotItem] = field(default_factory=list)
+
+    @property
+    def nothing_checked(self) -> bool:
+        return not any(item.checked for item in self.items)
+
+
+def by_region(rule: BallotRule) -> bool:
+    """True when the ballot is shown (and judged) region by region."""
+    return rule.kind == RuleKind.ONE_PER_REGION or rule.by_region
+
+
+def proposals_by_id(ids: Iterable[int]) -> dict[int, Proposal]:
+    """The Proposal rows for these ids, with their regions loaded."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    query = sa.select(Proposal).where(Proposal.id.in_(ids)).options(selectinload(Proposal.region))
+    return {p.id: p for p in db.session.scalars(query)}
+
+
+def ballot_order(cycle: Cycle, projects: Sequence[BallotProject], voter_key: str) -> list:
+    """Per voter (stable for one voter) when the cycle shuffles, else the fixed order."""
+    if cycle.shuffle_ballot:
+        return rules.shuffled(projects, seed=voter_key.encode("ascii"))
+    return rules.ordered(projects)
+
+
+def build_groups(
+    cycle: Cycle,
+    rule: BallotRule,
+    projects: Sequence[BallotProject],
+    voter_key: str,
+    chosen: Iterable[int],
+    left: Remaining,
+) -> list[BallotGroup]:
+    """The ballot's input groups, in the voter's order; `chosen` ids come checked."""
+    chosen_ids = set(chosen)
+    proposals = proposals_by_id(p.id for p in projects)
+    order = [p for p in ballot_order(cycle, projects, voter_key) if p.id in proposals]
+    if not by_region(rule):
+        input_type = "radio" if rule.kind == RuleKind.ONE_CITY_WIDE else "checkbox"
+        group = BallotGroup(None, input_type, CHOICE, False, None)
+        group.items = [BallotItem(proposals[p.id], p, p.id in chosen_ids) for p in order]
+        return [group]
+    one_each = rule.kind == RuleKind.ONE_PER_REGION
+    groups: dict[int | None, BallotGroup] = {}
+    for project in order:
+        group = groups.get(project.region_id)
+        if group is None:
+            proposal = proposals[project.id]
+            name = f"{REGION_CHOICE_PREFIX}{project.region_id or 0}" if one_each else CHOICE
+            group = groups[project.region_id] = BallotGroup(
+                region=proposal.region,
+                input_type="radio" if one_each else "checkbox",
+                name=name,
+                offers_no_choice=one_each,
+                remaining=left.region(project.region_id),
+            )
+        group.items.append(BallotItem(proposals[project.id], project, project.id in chosen_ids))
+    return sorted(
+        groups.values(), key=lambda g: (g.region is None, g.region.name if g.region else "")
+    )
+
+
+# --- the rule in plain words ---------------------------------------------------------------
+
+
+def _count_range(low: int, high: int | None) -> str:
+    if high is None:
+        return ngettext(
+            "Choose at least %(num)d proposal.", "Choose at least %(num)d proposals.", low
+        )
+    if low == high:
+        return ngettext("Choose %(num)d proposal.", "Choose %(num)d proposals.", high)
+    if low <= 0:
+        return ngettext("Choose up to %(num)d proposal.", "Choose up to %(num)d proposals.", high)
+    return _("Choose from %(min)d to %(max)d proposals.", min=low, max=high)
+
+
+def rule_sentences(rule: BallotRule) -> list[str]:
+    """What the voter may choose, in a few short sentences."""
+    if rule.kind == RuleKind.ONE_CITY_WIDE:
+        return [_("Choose one proposal for the whole city.")]
+    sentences = []
+    if rule.kind == RuleKind.ONE_PER_REGION:
+        sentences.append(_("You may choose at most one proposal in each region."))
+        if rule.max_choices is not None:
+            sentences.append(
+                ngettext(
+                    "You may choose in up to %(num)d region.",
+                    "You may choose in up to %(num)d regions.",
+                    rule.max_choices,
+                )
+            )
+        low = 1 if rule.min_choices is None else rule.min_choices
+        if low > 1:
+            sentences.append(_count_range(low, None))
+        return sentences
+    if rule.by_region:
+        low, high = rules.region_limits(rule)
+        sentences.append(_("In each region you choose in:") + " " + _count_range(low, high))
+        sentences.append(_("You may leave out the regions you do not want to choose in."))
+    else:
+        low, high = rules.overall_limits(rule)
+        if low > 0 or high is not None:
+            sentences.append(_count_range(low, high))
+    if rule.kind == RuleKind.KNAPSACK:
+        if rule.by_region:
+            sentences.append(_("The proposals you choose in a region must fit its budget."))
+        else:
+            sentences.append(
+                _(
+                    "The total cost of your choices must fit the budget of %(budget)s.",
+                    budget=money(rule.budget_cents or 0),
+                )
+            )
+        if rule.min_budget_share_percent:
+            sentences.append(
+                _(
+                    "Use at least %(percent)d%% of the budget.",
+                    percent=rule.min_budget_share_percent,
+                )
+            )
+    return sentences
+
+
+# --- problems as sentences -----------------------------------------------------------------
+
+
+def explain(problem: Problem, regions: dict[int, str], titles: dict[int, str]) -> str:
+    """One ballot problem in words, with its numbers (money in reais, names not ids)."""
+    d = problem.detail
+    region = regions.get(d.get("region_id"), _("the whole city"))
+    code = problem.code
+    if code == rules.NOT_AN_ID:
+        return _("One of the choices sent (%(value)s) is not a proposal.", value=d.get("value"))
+    if code == rules.UNKNOWN_PROJECT:
+        return _("Proposal number %(id)s is not on this ballot.", id=d.get("id"))
+    if code == rules.DUPLICATE:
+        title = titles.get(d.get("id"), str(d.get("id")))
+        return _("“%(title)s” was chosen more than once.", title=title)
+    if code == rules.EMPTY:
+        return _("You have not chosen any proposal.")
+    if code == rules.TOO_FEW:
+        return _("Choose at least %(min)d; you chose %(count)d.", min=d["min"], count=d["count"])
+    if code == rules.TOO_MANY:
+        return _("Choose at most %(max)d; you chose %(count)d.", max=d["max"], count=d["count"])
+    if code in (rules.OVER_BUDGET, rules.OVER_BUDGET_IN_REGION):
+        text = _(
+            "Your choices cost %(total)s, which is %(excess)s over the budget of %(budget)s.",
+            total=money(d["total_cents"]),
+            excess=money(d["excess_cents"]),
+            budget=money(d["budget_cents"]),
+        )
+        return text if code == rules.OVER_BUDGET else f"{region}: {text}"
+    if code in (rules.UNDER_MIN_SHARE, rules.UNDER_MIN_SHARE_IN_REGION):
+        text = _(
+            "Your choices must use at least %(percent)d%% of the budget (%(min)s): "
+            "choose %(missing)s more.",
+            percent=d["percent"],
+            min=money(d["min_cents"]),
+            missing=money(d["missing_cents"]),
+        )
+        return text if code == rules.UNDER_MIN_SHARE else f"{region}: {text}"
+    if code == rules.TWO_IN_REGION:
+        return _(
+            "In %(region)s you chose %(count)d proposals: choose only one.",
+            region=region,
+            count=d["count"],
+        )
+    if code == rules.TOO_FEW_IN_REGION:
+        return _(
+            "In %(region)s choose at least %(min)d; you chose %(count)d.",
+            region=region,
+            min=d["min"],
+            count=d["count"],
+        )
+    if code == rules.TOO_MANY_IN_REGION:
+        return _(
+            "In %(region)s choose at most %(max)d; you chose %(count)d.",
+            region=region,
+            max=d["max"],
+            count=d["count"],
+        )
+    return _("This ballot is not valid: please correct it and try again.")
+
+
+def explain_all(problems: Sequence[Problem], projects: Sequence[BallotProject]) -> list[str]:
+    """Every problem in words, each said once."""
+    regions = {r.id: r.name for r in db.session.scalars(sa.select(Region))}
+    titles = {p.id: p.title for p in proposals_by_id(pr.id for pr in projects).values()}
+    sentences: list[str] = []
+    for problem in problems:
+        sentence = explain(problem, regions, titles)
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return sentences
