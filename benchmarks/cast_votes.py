@@ -1,7 +1,7 @@
 """Vote-casting benchmark: gunicorn + PostgreSQL + Redis under wrk, many distinct voters.
 
     .venv/bin/python -m benchmarks.cast_votes [--voters 120000] [--connections 32]
-        [--seconds 20] [--workers 4]
+        [--seconds 20] [--workers 4] [--threads 1]
 
 Builds a throw-away database with an OP Digital 2011-style cycle (36 works, one choice per
 region) and a roll of distinct voters, starts gunicorn against it and the local Redis, then
@@ -42,6 +42,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
@@ -69,6 +70,7 @@ def _prepare(url: str, tmp: Path, voters: int) -> tuple[str, dict[int, list[int]
             slug="op-digital-bench", kind="op-digital", title="OP Digital (benchmark)",
             edition=2026, state="voting", total_budget_cents=50_000_000_00,
             ballot_rule="one-per-region", ballot_rule_params={"max_choices_per_region": 1},
+            ballot_frozen_at=start,
         )  # fmt: skip
         cycle.phases.append(
             Phase(kind="voting", name="Votação", starts_at=start, ends_at=start + timedelta(30))
@@ -126,7 +128,7 @@ def _load(url: str, slug: str, bodies: Path, args) -> int:
         "VOTE_LIMIT_PER_IP": "100000000 per minute",
     }
     threads = 2
-    with gunicorn(env, workers=args.workers) as base:
+    with gunicorn(env, workers=args.workers, threads=args.threads) as base:
         script = str(ROOT / "benchmarks" / "cast_votes.lua")
         command = [
             "wrk", f"-t{threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
@@ -143,7 +145,8 @@ def _report(text: str, args) -> int:
     seconds = int(re.search(r"DURATION_US (\d+)", text).group(1)) / 1e6
     accepted = int(status["created"])
     print(
-        f"{args.connections} connections, {args.workers} gunicorn workers, {seconds:.1f} s: "
+        f"{args.connections} connections, {args.workers} gunicorn workers x {args.threads} "
+        f"threads, {seconds:.1f} s: "
         f"{accepted:,} votes accepted = {accepted / seconds:,.0f} votes/s; "
         f"p50 {int(latency['p50_us']) / 1000:.1f} ms, p99 {int(latency['p99_us']) / 1000:.1f} ms; "
         f"other answers: 409={status['conflicts']} 429={status['limited']} other={status['other']}"

@@ -82,7 +82,9 @@ class Base:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "opdigital")
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every answer: they cost a store round trip per request on
+    # the vote's hot path. A 429 still says when to retry (Retry-After, see errors.py).
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "20 per 15 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")

@@ -7,6 +7,8 @@ escapes becomes a clean 4xx page (HTML) or `{"error": {"code", "message"}}` (API
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -119,6 +121,17 @@ def _http_message(error: HTTPException) -> str:
     return messages.get(error.code or 500, error.description or _("Something went wrong."))
 
 
+def retry_after_seconds() -> int:
+    """Seconds until the breached rate limit's window resets (read only when one is breached)."""
+    from opdigital.extensions import limiter
+
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    reset_time, _remaining = current.window
+    return max(1, math.ceil(reset_time - time.time()))
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
@@ -130,11 +143,8 @@ def register_error_handlers(app: Flask) -> None:
         response = app.make_response(
             error_response(status, _HTTP_CODES.get(status, "error"), _http_message(error))
         )
-        if status == 429 and error.response is not None:
-            # Flask-Limiter puts Retry-After on its own response; keep it on ours.
-            for header in ("Retry-After", "X-RateLimit-Reset"):
-                if header in error.response.headers:
-                    response.headers[header] = error.response.headers[header]
+        if status == 429:
+            response.headers["Retry-After"] = str(retry_after_seconds())
         if status == 405 and getattr(error, "valid_methods", None):
             # RFC 9110: a 405 must say which methods are allowed.
             response.headers["Allow"] = ", ".join(error.valid_methods)

@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 
 from opdigital import create_app
 from opdigital.extensions import db, limiter
+from opdigital.voting.limits import forget_voting_points
+from opdigital.voting.services import forget_frozen_ballots
 
 BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -95,6 +97,8 @@ def _clean_state(request):
         with db.engine.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         limiter.reset()
+    forget_frozen_ballots()
+    forget_voting_points()
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    """Serve the app on a free port with `workers` processes; yields the base URL."""
+def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterator[str]:
+    """Serve the app on a free port with `workers` processes (each with `threads` threads)."""
     port = free_port()
     environment = os.environ | {"OPDIGITAL_CONFIG": "testing"} | env
     log_path = ROOT / "instance" / f"gunicorn-{port}.log"

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from opdigital.api import serializers
 from opdigital.clock import now
@@ -48,10 +48,15 @@ def openapi():
 
 
 def _public_cycle(slug: str, *options) -> Cycle:
-    cycle = db.session.scalar(
-        sa.select(Cycle)
-        .where(Cycle.slug == slug, Cycle.state != CycleState.DRAFT.value)
-        .options(selectinload(Cycle.phases), *options)
+    # Phases joined in the same query: the ballot endpoint calls this on every cast.
+    cycle = (
+        db.session.scalars(
+            sa.select(Cycle)
+            .where(Cycle.slug == slug, Cycle.state != CycleState.DRAFT.value)
+            .options(joinedload(Cycle.phases), *options)
+        )
+        .unique()
+        .first()
     )
     if cycle is None:
         # Same answer for drafts and unknown slugs: drafts must not leak their existence.

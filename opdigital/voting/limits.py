@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import time
 
 import sqlalchemy as sa
 from flask import current_app, g, request
@@ -50,13 +51,33 @@ def _find_voting_point() -> VotingPoint | None:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:
         return None
-    points = db.session.scalars(
-        sa.select(VotingPoint).where(VotingPoint.active.is_(True), VotingPoint.ip_addresses != "")
-    )
-    for point in points:
-        if any(address in network for network in networks(point.ip_addresses)):
-            return point
+    for point_id, point_networks in _points_by_address():
+        if any(address in network for network in point_networks):
+            return db.session.get(VotingPoint, point_id)
     return None
+
+
+# Every request asks "is this a voting point?": the addresses are read at most every few
+# seconds per process, not on each request. A point added or deactivated counts after that.
+POINTS_REFRESH_SECONDS = 10.0
+_points_cache: dict[str, object] = {"at": float("-inf"), "points": []}
+
+
+def _points_by_address() -> list[tuple[int, list]]:
+    if time.monotonic() - _points_cache["at"] > POINTS_REFRESH_SECONDS:
+        rows = db.session.execute(
+            sa.select(VotingPoint.id, VotingPoint.ip_addresses).where(
+                VotingPoint.active.is_(True), VotingPoint.ip_addresses != ""
+            )
+        )
+        _points_cache["points"] = [(point_id, networks(text)) for point_id, text in rows]
+        _points_cache["at"] = time.monotonic()
+    return _points_cache["points"]
+
+
+def forget_voting_points() -> None:
+    """Read the points' addresses again on the next request (after a change, and in tests)."""
+    _points_cache["at"] = float("-inf")
 
 
 def networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -19,7 +19,7 @@ from opdigital.audit import services as audit
 from opdigital.errors import NotFound, ValidationFailed
 from opdigital.extensions import db
 from opdigital.regions.models import Region
-from opdigital.voting.limits import token_hash
+from opdigital.voting.limits import forget_voting_points, token_hash
 from opdigital.voting.models import VotingPoint
 
 NAME_MAX = 160
@@ -120,6 +120,7 @@ def create_voting_point(data: VotingPointData, actor: Any, *, with_token: bool) 
     except BaseException:
         db.session.rollback()
         raise
+    forget_voting_points()
     return Issued(point, token)
 
 
@@ -154,4 +155,5 @@ def _save(point: VotingPoint, action: str, before: dict, actor: Any) -> VotingPo
     except BaseException:
         db.session.rollback()
         raise
+    forget_voting_points()
     return point

@@ -6,8 +6,6 @@ or a log line; it is dropped the moment the vote is cast, and the receipt is sho
 
 from __future__ import annotations
 
-import math
-import time
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -22,8 +20,7 @@ from opdigital.counting.ballot_rules import (
     validate_ballot,
 )
 from opdigital.cycles.models import Cycle, CycleKind
-from opdigital.errors import AlreadyVoted, NotEligible, VotingClosed
-from opdigital.extensions import limiter
+from opdigital.errors import AlreadyVoted, NotEligible, VotingClosed, retry_after_seconds
 from opdigital.public import display
 from opdigital.public.loaders import all_schools, public_cycle_or_404
 from opdigital.registry.credentials import Credentials
@@ -83,9 +80,7 @@ def never_cache(response):
 @bp.errorhandler(429)
 def too_many_requests(error):
     """The per-address limit: the same friendly page as a locked credential."""
-    current = limiter.current_limit
-    retry_after = max(1, math.ceil(current.reset_at - time.time())) if current else 60
-    return _too_many(retry_after)
+    return _too_many(retry_after_seconds())
 
 
 # --- pages shared by several steps ---------------------------------------------------------

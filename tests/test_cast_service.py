@@ -1,0 +1,100 @@
+"""The cast: atomic with the cycle's state, frozen ballots read once, SQLite for `make run`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
+
+from opdigital.clock import now
+from opdigital.errors import AlreadyVoted, VotingClosed
+from opdigital.extensions import db
+from opdigital.registry.credentials import EligibleVoter
+from opdigital.voting import services
+from opdigital.voting.models import Ballot, Participation, TurnoutCount
+from opdigital.voting.receipts import receipt_hash
+from tests import voting_support as vs
+
+
+def _counts() -> tuple[int, int, int]:
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Participation)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)),
+        db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(TurnoutCount.votes), 0))),
+    )
+
+
+def test_a_cast_writes_participation_ballot_and_turnout(app_ctx):
+    world = vs.voting_cycle()
+    voter = EligibleVoter(voter_key="a" * 64, region_id=None, school_id=None)
+    receipt = services.cast_ballot(world.cycle, voter, [world.ids[1], world.ids[0]])
+    assert _counts() == (1, 1, 1)
+    ballot = db.session.scalar(sa.select(Ballot))
+    assert ballot.choices == sorted(world.ids[:2])
+    assert ballot.receipt_hash == receipt_hash(receipt.code)
+    with pytest.raises(AlreadyVoted):
+        services.cast_ballot(world.cycle, voter, world.ids[:2])
+    assert _counts() == (1, 1, 1)
+
+
+def test_a_vote_closed_meanwhile_writes_nothing(app_ctx):
+    """The state read with the cycle may be stale: the insert itself re-checks it."""
+    world = vs.voting_cycle()
+    cycle = world.cycle
+    db.session.execute(
+        sa.text("UPDATE cycle SET state = 'closed' WHERE id = :id"), {"id": cycle.id}
+    )
+    db.session.commit()
+    # What a request that loaded the cycle a moment ago still believes (not a pending change).
+    set_committed_value(cycle, "state", "voting")
+    voter = EligibleVoter(voter_key="b" * 64, region_id=None, school_id=None)
+    with pytest.raises(VotingClosed):
+        services.cast_ballot(cycle, voter, world.ids[:2])
+    assert _counts() == (0, 0, 0)
+
+
+def test_a_phase_ended_meanwhile_writes_nothing(app_ctx):
+    world = vs.voting_cycle()
+    voting = world.cycle.phase_of_kind("voting")
+    db.session.execute(
+        sa.text("UPDATE phase SET ends_at = :end WHERE id = :id"),
+        {"end": now() - timedelta(seconds=1), "id": voting.id},
+    )
+    db.session.commit()
+    set_committed_value(voting, "ends_at", now() + timedelta(days=1))  # stale, as above
+    voter = EligibleVoter(voter_key="c" * 64, region_id=None, school_id=None)
+    with pytest.raises(VotingClosed):
+        services.cast_ballot(world.cycle, voter, world.ids[:2])
+    assert _counts() == (0, 0, 0)
+
+
+def test_frozen_ballots_are_read_once_and_unfrozen_ones_every_time(app_ctx):
+    world = vs.voting_cycle()
+    cycle = world.cycle
+    assert cycle.ballot_frozen_at is None
+    assert services.frozen_ballot(cycle) is not services.frozen_ballot(cycle)
+    cycle.ballot_frozen_at = now()
+    db.session.commit()
+    first = services.frozen_ballot(cycle)
+    assert services.frozen_ballot(cycle) is first
+    assert [p.id for p in first.projects] == world.ids
+
+
+def test_make_run_casts_on_sqlite_too(make_app, tmp_path):
+    from flask_migrate import upgrade
+
+    sqlite_app = make_app(
+        "development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+    )
+    with sqlite_app.app_context():
+        upgrade()
+        world = vs.voting_cycle()
+        voter = EligibleVoter(voter_key="d" * 64, region_id=None, school_id=None)
+        services.cast_ballot(world.cycle, voter, world.ids[:2])
+        services.cast_ballot(world.cycle, EligibleVoter("e" * 64, None, None), world.ids[:2])
+        with pytest.raises(AlreadyVoted):
+            services.cast_ballot(world.cycle, voter, world.ids[:2])
+        assert _counts() == (2, 2, 2)
+        db.session.remove()
