@@ -13,11 +13,24 @@ from opdigital.audit.models import AuditEntry
 from opdigital.clock import CITY_TZ, now
 from opdigital.cycles.models import Cycle, Event, Phase, RegionBudget
 from opdigital.demo.loader import ACCOUNTS, load_demo
+from opdigital.demo.voters import DEMO_VOTERS, demo_titulo
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal, ProposalHistory
 from opdigital.regions.models import Region, School
+from opdigital.registry.models import RegistryEntry
 
-TABLES = [Region, School, Cycle, Phase, Event, RegionBudget, Proposal, ProposalHistory, AuditEntry]
+TABLES = [
+    Region,
+    School,
+    Cycle,
+    Phase,
+    Event,
+    RegionBudget,
+    Proposal,
+    ProposalHistory,
+    AuditEntry,
+    RegistryEntry,
+]
 REGION_SLUGS = {
     "barreiro",
     "centro-sul",
@@ -71,6 +84,9 @@ def test_demo_command_twice_changes_nothing(app, runner):
     assert counts["user_account"] == 3
     assert counts["proposal"] == 36 + 19 + 12 + 16
     assert counts["event"] == 45 + 17
+    assert counts["registry_entry"] == len(DEMO_VOTERS)
+    assert "Demo voters: 12 added" in first.output
+    assert "Demo voters: 0 added, 12 already present" in second.output
     # The first run prints the demo passwords; the second finds everything already there.
     for account in ACCOUNTS:
         assert account.password in first.output
@@ -249,3 +265,22 @@ def test_demo_accounts_sign_in_with_the_printed_passwords(demo):
         assert account.password in line
         user = authenticate(account.email, account.password)
         assert user is not None and user.role == account.role
+
+
+def test_a_demo_voter_can_vote_in_op_digital_2026(app, client):
+    with app.app_context():
+        load_demo()
+        cycle = get_cycle("op-digital-2026")
+        # One work in each of two regions: the 2011 rule (at most one per region).
+        by_region: dict[int, int] = {}
+        for proposal in cycle_proposals(cycle):
+            by_region.setdefault(proposal.region_id, proposal.id)
+        choices = list(by_region.values())[:2]
+    sequential, born, _region = DEMO_VOTERS[0]
+    body = {
+        "credentials": {"titulo": demo_titulo(sequential), "birth_date": born.isoformat()},
+        "choices": choices,
+    }
+    response = client.post("/api/v1/cycles/op-digital-2026/ballots", json=body)
+    assert response.status_code == 201, response.get_json()
+    assert client.post("/api/v1/cycles/op-digital-2026/ballots", json=body).status_code == 409

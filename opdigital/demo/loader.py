@@ -25,6 +25,7 @@ from opdigital.demo.digital import (
 )
 from opdigital.demo.regional import OPCA_SLUG, REGIONAL_SLUG, build_opca, build_regional
 from opdigital.demo.regions import REGIONS, SCHOOLS, need_index
+from opdigital.demo.voters import load_demo_voters
 from opdigital.extensions import db
 from opdigital.regions.models import Region, School
 
@@ -138,4 +139,5 @@ def load_demo() -> list[str]:
             lines.append(f"Cycle {slug}: already present (left untouched).")
         else:
             lines.append(f"Cycle {slug}: created; {build(actor, today)}.")
+    lines += load_demo_voters(actor)
     return lines
