@@ -65,6 +65,8 @@ class Base:
     BABEL_DEFAULT_TIMEZONE = "America/Sao_Paulo"
     BABEL_TRANSLATION_DIRECTORIES = str(_PROJECT_ROOT / "opdigital" / "translations")
     LANGUAGES = {"pt_BR": "Português", "en": "English"}
+    # Outside a web request (the `opdigital` command, scripts): the operators' tool is English.
+    CLI_LOCALE = "en"
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

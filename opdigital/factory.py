@@ -71,8 +71,8 @@ def select_locale() -> str:
     """Portuguese unless the visitor chose another language (session or ?lang=)."""
     from flask import current_app, has_request_context
 
-    if not has_request_context():  # CLI commands and scripts speak the default language
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():  # the `opdigital` command, like its help, speaks English
+        return current_app.config["CLI_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or session.get("lang")
     return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]

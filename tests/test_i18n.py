@@ -75,5 +75,5 @@ def test_service_refusals_are_read_in_the_visitors_language(app):
         assert str(refused.value) == "A edição deve ser um ano."
     with app.test_request_context("/?lang=en"):
         assert str(refused.value) == "The edition must be a year."
-    with app.app_context():  # no visitor (CLI): the default language
-        assert str(refused.value) == "A edição deve ser um ano."
+    with app.app_context():  # no visitor: the `opdigital` command speaks English
+        assert str(refused.value) == "The edition must be a year."
