@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from opdigital import create_app
 from opdigital.extensions import db, limiter
+from opdigital.voting.cycle_cache import forget_voting_cycles
 from opdigital.voting.limits import forget_voting_points
 from opdigital.voting.services import forget_frozen_ballots
 
@@ -99,6 +100,7 @@ def _clean_state(request):
         limiter.reset()
     forget_frozen_ballots()
     forget_voting_points()
+    forget_voting_cycles()
 
 
 @pytest.fixture

@@ -98,3 +98,29 @@ def test_make_run_casts_on_sqlite_too(make_app, tmp_path):
             services.cast_ballot(world.cycle, voter, world.ids[:2])
         assert _counts() == (2, 2, 2)
         db.session.remove()
+
+
+def test_a_cycle_closed_within_the_cached_second_still_refuses_the_cast(app, client):
+    """The API keeps a frozen voting cycle for a second; the cast statement still says no."""
+    from opdigital.voting.cycle_cache import voting_cycle
+
+    with app.app_context():
+        world = vs.voting_cycle(ballot_frozen_at=now())
+        number = vs.make_titulo(4242)
+        vs.register(number)
+        slug, choices = world.slug, world.ids[:2]
+    first = vs.post_ballot(client, slug, vs.body(vs.make_titulo(1), choices))
+    assert first.status_code == 403  # not on the roll; the cycle is now cached
+    with app.app_context():
+        from opdigital.api.views import _public_cycle
+
+        assert voting_cycle(slug, _public_cycle).state == "voting"
+        db.session.execute(
+            sa.text("UPDATE cycle SET state = 'closed' WHERE slug = :s"), {"s": slug}
+        )
+        db.session.commit()
+    response = vs.post_ballot(client, slug, vs.body(number, choices))
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "voting_closed"
+    with app.app_context():
+        assert _counts() == (0, 0, 0)

@@ -23,6 +23,7 @@ from opdigital.errors import DomainError
 from opdigital.registry.credentials import Credentials
 from opdigital.registry.keys import normalise_enrolment
 from opdigital.registry.services import find_eligible_voter
+from opdigital.voting.cycle_cache import voting_cycle
 from opdigital.voting.limits import (
     CREDENTIAL_FAILURES,
     credential_identity,
@@ -181,7 +182,7 @@ def post_ballot(slug: str):
     """Cast one ballot; 201 with the receipt code (shown once), or a documented error."""
     after_this_request(_no_store)  # error answers included
     credentials, choices = parse_ballot_request(_read_json())
-    cycle = _public_cycle(slug)
+    cycle = voting_cycle(slug, _public_cycle)
     _check_kind(cycle, credentials)
     ensure_voting_open(cycle)
     identity = credential_identity(credentials)

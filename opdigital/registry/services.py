@@ -163,11 +163,12 @@ def find_eligible_voter(
         raise _refuse(cycle, "malformed")
     if cycle.kind != CycleKind.OPCA.value and not titulo.is_valid(credentials.titulo):
         raise _refuse(cycle, "titulo_invalid")
-    entry = db.session.scalar(
-        sa.select(RegistryEntry).where(
+    # Plain columns, not an ORM object: this runs on every identification and every cast.
+    entry = db.session.execute(
+        sa.select(RegistryEntry.birth_date, RegistryEntry.region_id, RegistryEntry.school_id).where(
             RegistryEntry.scope == cycle.registry_scope, RegistryEntry.voter_key == key
         )
-    )
+    ).first()
     if entry is None:
         raise _refuse(cycle, "not_found")
     if entry.birth_date != credentials.birth_date:
@@ -179,9 +180,7 @@ def find_eligible_voter(
         raise _refuse(cycle, "too_old")
     if cycle.restrict_region_id is not None and entry.region_id != cycle.restrict_region_id:
         raise _refuse(cycle, "region")
-    return EligibleVoter(
-        voter_key=entry.voter_key, region_id=entry.region_id, school_id=entry.school_id
-    )
+    return EligibleVoter(voter_key=key, region_id=entry.region_id, school_id=entry.school_id)
 
 
 # --- Counts for coordinators ------------------------------------------------------------------
