@@ -144,15 +144,16 @@ def review(code: str):
         try:
             proposals.review_proposal(proposal, decision, actor())
         except DomainError as e:
-            return _review_form(form, load_proposal(code), str(e), e.status)
+            return _work_form("review_form", form, load_proposal(code), str(e), e.status)
         flash(_("Review of %(code)s saved.", code=code), "success")
         return redirect(url_for("coordination.proposal", code=code))
-    return _review_form(form, proposal, None, 422 if form.is_submitted() else 200)
+    return _work_form("review_form", form, proposal, None, 422 if form.is_submitted() else 200)
 
 
-def _review_form(form, proposal: Proposal, error: str | None, status: int):
+def _work_form(template: str, form, proposal: Proposal, error: str | None, status: int):
+    """A form about one proposal (review, execution), with the service's refusal if any."""
     page = render_template(
-        "coordination/review_form.html",
+        f"coordination/{template}.html",
         form=form,
         proposal=proposal,
         cycle=proposal.cycle,
@@ -193,18 +194,7 @@ def execution(code: str):
         try:
             proposals.update_execution(proposal, form.status.data, form.note.data or "", actor())
         except DomainError as e:
-            return _execution_form(form, load_proposal(code), str(e), e.status)
+            return _work_form("execution_form", form, load_proposal(code), str(e), e.status)
         flash(_("Execution status of %(code)s updated.", code=code), "success")
         return redirect(url_for("coordination.proposal", code=code))
-    return _execution_form(form, proposal, None, 422 if form.is_submitted() else 200)
-
-
-def _execution_form(form, proposal: Proposal, error: str | None, status: int):
-    page = render_template(
-        "coordination/execution_form.html",
-        form=form,
-        proposal=proposal,
-        cycle=proposal.cycle,
-        error=error,
-    )
-    return page, status
+    return _work_form("execution_form", form, proposal, None, 422 if form.is_submitted() else 200)

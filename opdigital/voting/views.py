@@ -50,10 +50,10 @@ from opdigital.voting.services import (
     BallotRefused,
     cast_ballot,
     check_ballot,
+    frozen_ballot,
     has_voted,
     voting_window,
 )
-from opdigital.voting.settings import ballot_projects, ballot_rule_for
 from opdigital.voting.turnout import running_totals
 
 bp = Blueprint("voting", __name__)
@@ -177,8 +177,8 @@ def identify(slug: str):
 
 
 def _ballot_page(cycle: Cycle, voter_key: str, choices: list, *, problems=(), status=200):
-    rule = ballot_rule_for(cycle)
-    projects = ballot_projects(cycle)
+    ballot = frozen_ballot(cycle)
+    rule, projects = ballot.rule, ballot.projects
     left = remaining(rule, projects, choices)
     chosen = {i for i in map(as_id, choices) if i is not None}
     return (
@@ -212,7 +212,8 @@ def ballot(slug: str):
         return _ballot_page(cycle, voter.voter_key, flow.saved_choices(cycle) or [])
     choices = choices_from_form(request.form)
     if request.form.get("action") != "review":
-        problems = validate_ballot(ballot_rule_for(cycle), ballot_projects(cycle), choices)
+        ballot = frozen_ballot(cycle)
+        problems = validate_ballot(ballot.rule, ballot.projects, choices)
         return _ballot_page(cycle, voter.voter_key, choices, problems=problems)
     try:
         chosen = check_ballot(cycle, choices)
@@ -270,7 +271,7 @@ def review(slug: str):
 
 def _totals_by_region(cycle: Cycle) -> list[tuple[str | None, list[tuple[object, int]]]]:
     totals = running_totals(cycle)
-    proposals = proposals_by_id(p.id for p in ballot_projects(cycle)).values()
+    proposals = proposals_by_id(p.id for p in frozen_ballot(cycle).projects).values()
     groups: dict[str | None, list] = {}
     for proposal in proposals:
         region = proposal.region.name if proposal.region else None
