@@ -124,3 +124,13 @@ def test_a_cycle_closed_within_the_cached_second_still_refuses_the_cast(app, cli
     assert response.get_json()["error"]["code"] == "voting_closed"
     with app.app_context():
         assert _counts() == (0, 0, 0)
+
+
+def test_the_ballot_keeps_its_projects_after_the_result(app_ctx):
+    from opdigital.voting.settings import ballot_projects
+
+    world = vs.voting_cycle()
+    world.proposals[0].status = "selected"
+    world.proposals[1].status = "not_selected"
+    db.session.commit()
+    assert [p.id for p in ballot_projects(world.cycle)] == world.ids

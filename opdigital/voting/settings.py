@@ -105,11 +105,19 @@ def settings_of(cycle: Cycle) -> VotingSettings:
     )
 
 
+# A proposal stays a ballot project after the result: selected or not, it was on the ballot.
+BALLOT_STATUSES = (
+    ProposalStatus.ON_BALLOT.value,
+    ProposalStatus.SELECTED.value,
+    ProposalStatus.NOT_SELECTED.value,
+)
+
+
 def ballot_projects(cycle: Cycle) -> list[BallotProject]:
     """The proposals on the cycle's ballot, as the ballot rules see them."""
     query = (
         sa.select(Proposal)
-        .where(Proposal.cycle_id == cycle.id, Proposal.status == ProposalStatus.ON_BALLOT.value)
+        .where(Proposal.cycle_id == cycle.id, Proposal.status.in_(BALLOT_STATUSES))
         .order_by(Proposal.id)
     )
     return [BallotProject(p.id, p.cost_cents, p.region_id) for p in db.session.scalars(query)]
