@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from opdigital.counting.cli import pb_group
 from opdigital.registry.cli import registry_group
 
 
@@ -27,6 +28,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
     app.cli.add_command(registry_group)
+    app.cli.add_command(pb_group)
 
 
 # `with_appcontext` because these are plain click commands: the test runner invokes them through

@@ -1,0 +1,126 @@
+"""Counting benchmark: Equal Shares on a Pabulib file, ours against pabutools, as whole processes.
+
+    .venv/bin/python -m benchmarks.count_mes [--ballots 1000000] [--pabutools-timeout 600]
+
+Writes a seeded Pabulib file of N approval ballots over 50 projects (voters approve 1 to 8
+projects, popular ones more often, as in real city votes), then times, wall clock, each as a
+separate process: (a) `python -m opdigital.counting FILE --rule mes` (the pure entry point of
+`opdigital pb outcome`, which skips the ~1 s Flask start-up) and (b) a small script that parses
+the same file with `pabutools.election.parse_pabulib` and runs `method_of_equal_shares` with
+`Cost_Sat`. Prints both times, the ratio (target: ours at least 20 times faster) and whether
+both selected the same projects. pabutools is killed after --pabutools-timeout seconds; the
+ratio is then a lower bound. Also prints how long our reading and counting take in-process.
+Needs pabutools (the `test` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from opdigital.counting.equal_shares import method_of_equal_shares
+from opdigital.counting.pabulib import read_pb
+
+PABUTOOLS_SCRIPT = """
+import sys
+from pabutools.election import Cost_Sat, parse_pabulib
+from pabutools.rules import method_of_equal_shares
+instance, profile = parse_pabulib(sys.argv[1])
+for p in method_of_equal_shares(instance, profile, sat_class=Cost_Sat):
+    print(p.name)
+"""
+
+
+def write_file(path: Path, ballots: int, projects: int = 50, seed: int = 2026) -> None:
+    """A Pabulib approval file: `ballots` voters, `projects` projects, budget ~ 1/3 of costs."""
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    ids = list(range(1, projects + 1))
+    costs = [rng.randrange(50_000, 2_000_000, 500) for _ in ids]
+    popularity = [rng.paretovariate(1.2) for _ in ids]
+    budget = sum(costs) // 3
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write("META\nkey;value\ndescription;OP Digital benchmark\ncountry;Brazil\n")
+        f.write(f"unit;Belo Horizonte\ninstance;bench\nnum_projects;{projects}\n")
+        f.write(f"num_votes;{ballots}\nbudget;{budget}\nvote_type;approval\nrule;equalshares\n")
+        f.write("PROJECTS\nproject_id;cost;name\n")
+        f.writelines(f"{i};{c};Obra {i}\n" for i, c in zip(ids, costs, strict=True))
+        f.write("VOTES\nvoter_id;vote\n")
+        sizes = rng.choices(range(1, 9), weights=[8, 7, 6, 5, 4, 3, 2, 1], k=ballots)
+        batch: list[str] = []
+        for voter, size in enumerate(sizes, start=1):
+            chosen = set(rng.choices(ids, weights=popularity, k=size))
+            batch.append(f"{voter};{','.join(map(str, sorted(chosen)))}\n")
+            if len(batch) == 50_000:
+                f.writelines(batch)
+                batch.clear()
+        f.writelines(batch)
+
+
+def timed(command: list[str], timeout: float | None) -> tuple[float, list[str] | None]:
+    """Wall-clock seconds of a process and its output lines (None if it was killed)."""
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            command, capture_output=True, text=True, timeout=timeout, check=True
+        )
+    except subprocess.TimeoutExpired:
+        return time.perf_counter() - start, None
+    return time.perf_counter() - start, done.stdout.split()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ballots", type=int, default=1_000_000)
+    parser.add_argument("--projects", type=int, default=50)
+    parser.add_argument("--pabutools-timeout", type=float, default=600)
+    parser.add_argument("--skip-pabutools", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.pb"
+        start = time.perf_counter()
+        write_file(path, args.ballots, args.projects)
+        print(
+            f"file: {args.ballots:,} ballots, {args.projects} projects, "
+            f"{path.stat().st_size / 1e6:.1f} MB, written in {time.perf_counter() - start:.1f} s"
+        )
+
+        start = time.perf_counter()
+        pb = read_pb(path)
+        read_s = time.perf_counter() - start
+        start = time.perf_counter()
+        method_of_equal_shares(pb.instance, pb.profile)
+        count_s = time.perf_counter() - start
+        print(
+            f"in-process: reading {read_s:.2f} s ({len(pb.profile.ballots):,} distinct "
+            f"ballots), counting Equal Shares {count_s:.2f} s"
+        )
+
+        ours_s, ours = timed(
+            [sys.executable, "-m", "opdigital.counting", str(path), "--rule", "mes"], None
+        )
+        print(
+            f"ours (python -m opdigital.counting --rule mes): {ours_s:.2f} s, "
+            f"{len(ours or [])} projects selected"
+        )
+        if args.skip_pabutools:
+            return 0
+        theirs_s, theirs = timed(
+            [sys.executable, "-c", PABUTOOLS_SCRIPT, str(path)], args.pabutools_timeout
+        )
+        if theirs is None:
+            print(f"pabutools: killed after {theirs_s:.0f} s; ratio > {theirs_s / ours_s:.0f}x")
+            return 0
+        print(f"pabutools (parse_pabulib + method_of_equal_shares, Cost_Sat): {theirs_s:.2f} s")
+        print(f"ratio: ours is {theirs_s / ours_s:.1f}x faster (target >= 20x)")
+        same = set(ours or []) == set(theirs)
+        print(f"same selected projects: {'yes' if same else 'NO'}")
+        return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

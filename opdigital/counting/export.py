@@ -1,0 +1,102 @@
+"""A cycle's anonymised ballots as a Pabulib `.pb` file (the only counting module using the DB).
+
+Anonymised: no receipt hash, no ballot id, no time. Voters are numbered 1..n in a random order
+(not the order the ballots were cast or stored), so a voter id says nothing about when or where
+someone voted. Costs and the budget are written in reais (exact decimals); each proposal's
+region is its `district`, as Pabulib does for district-level projects.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from fractions import Fraction
+from typing import TextIO
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from opdigital.clock import to_city
+from opdigital.counting.instance import Instance, Project
+from opdigital.counting.pabulib import write_pb
+from opdigital.counting.rules import PABULIB_RULE_NAMES
+from opdigital.cycles.models import Cycle, PhaseKind
+from opdigital.errors import NotFound, ValidationFailed
+from opdigital.extensions import db
+from opdigital.proposals.models import Proposal, ProposalStatus
+from opdigital.regions.models import Region
+from opdigital.voting.models import Ballot
+
+# Proposals that were on the ballot, before or after the tally.
+BALLOT_STATUSES = (
+    ProposalStatus.ON_BALLOT.value,
+    ProposalStatus.SELECTED.value,
+    ProposalStatus.NOT_SELECTED.value,
+)
+
+
+def _reais(cents: int) -> Fraction:
+    return Fraction(cents, 100)
+
+
+def _meta(cycle: Cycle, num_projects: int, num_votes: int) -> dict[str, object]:
+    meta: dict[str, object] = {
+        "description": cycle.title,
+        "country": "Brazil",
+        "unit": "Belo Horizonte",
+        "instance": cycle.edition,
+        "num_projects": num_projects,
+        "num_votes": num_votes,
+        "budget": "",  # filled by the writer
+        "vote_type": "approval",
+        "rule": PABULIB_RULE_NAMES.get(cycle.counting_rule or "", cycle.counting_rule or ""),
+    }
+    voting = cycle.phase_of_kind(PhaseKind.VOTING.value)
+    if voting is not None:
+        # Phases end at an excluded instant: the last day is the one just before it.
+        meta["date_begin"] = to_city(voting.starts_at).strftime("%d.%m.%Y")
+        meta["date_end"] = to_city(voting.ends_at - timedelta(microseconds=1)).strftime("%d.%m.%Y")
+    meta |= {
+        "edition": cycle.edition,
+        "language": "pt",
+        "currency": "BRL",
+        "cycle": cycle.slug,
+        "comment": "Anonymised: voter ids are sequential numbers in random order.",
+    }
+    return meta
+
+
+def export_cycle(cycle_slug: str, out: TextIO, rng: random.Random | None = None) -> int:
+    """Write the cycle's `.pb` file to `out`; returns the number of ballots written.
+
+    `rng` exists for tests only; by default the order comes from the system's secure source.
+    """
+    cycle = db.session.scalar(sa.select(Cycle).where(Cycle.slug == cycle_slug))
+    if cycle is None:
+        raise NotFound(_l("No cycle with this identifier."), code="unknown_cycle")
+    rows = db.session.execute(
+        sa.select(Proposal, Region.name)
+        .outerjoin(Region, Region.id == Proposal.region_id)
+        .where(Proposal.cycle_id == cycle.id, Proposal.status.in_(BALLOT_STATUSES))
+        .order_by(Proposal.id)
+    ).all()
+    projects = [Project(p.id, _reais(p.cost_cents), region) for p, region in rows]
+    fields = {p.id: {"name": p.title} for p, _ in rows}
+    known = set(fields)
+    ballots = [
+        tuple(choices)
+        for choices in db.session.scalars(
+            sa.select(Ballot.choices).where(Ballot.cycle_id == cycle.id).order_by(Ballot.id)
+        )
+    ]
+    for choices in ballots:
+        if not known.issuperset(choices):
+            raise ValidationFailed(
+                _l("A ballot of this cycle names a proposal that is not on its ballot."),
+                code="ballot_unknown_proposal",
+            )
+    # Random order, so that a voter's number does not tell when they voted.
+    (rng or random.SystemRandom()).shuffle(ballots)
+    instance = Instance(tuple(projects), _reais(cycle.total_budget_cents))
+    write_pb(out, instance, ballots, _meta(cycle, len(projects), len(ballots)), fields)
+    return len(ballots)

@@ -1,0 +1,121 @@
+"""`opdigital pb export`: a cycle's ballots as an anonymised Pabulib file."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from collections import Counter
+from datetime import UTC, datetime
+from fractions import Fraction
+
+import sqlalchemy as sa
+
+from opdigital.counting.export import export_cycle
+from opdigital.counting.pabulib import parse_pb, read_pb
+from opdigital.extensions import db
+from opdigital.voting.models import Ballot
+from tests import factories
+
+VOTING = ("voting", datetime(2026, 9, 1, 11, tzinfo=UTC), datetime(2026, 9, 16, 3, tzinfo=UTC))
+
+
+def make_cycle(n_ballots: int = 50):
+    """A cycle with three proposals on the ballot (two regions), one rejected, and ballots."""
+    north, south = factories.region(name="Norte"), factories.region(name="Barreiro")
+    cycle = factories.cycle(
+        phases=[VOTING], total_budget_cents=250_000_50, counting_rule="mes", edition=2026
+    )
+    on_ballot = [
+        factories.proposal(
+            cycle, status="on_ballot", estimated_cost_cents=cost, region_id=region.id
+        )
+        for cost, region in ((100_000_00, north), (80_000_25, south), (120_000_00, north))
+    ]
+    on_ballot[1].reviewed_cost_cents = 90_000_10  # the reviewed cost is the one that counts
+    rejected = factories.proposal(cycle, status="rejected")
+    ids = [p.id for p in on_ballot]
+    r = random.Random(1)
+    choices = [sorted(r.sample(ids, r.randint(1, 3))) for _ in range(n_ballots)]
+    for k, chosen in enumerate(choices):
+        receipt = hashlib.sha256(f"{cycle.id}-{k}".encode()).hexdigest()
+        db.session.add(Ballot(cycle_id=cycle.id, receipt_hash=receipt, choices=chosen))
+    db.session.commit()
+    return cycle, on_ballot, rejected, choices
+
+
+def test_export_writes_projects_costs_meta_and_every_ballot(app_ctx):
+    cycle, on_ballot, rejected, choices = make_cycle()
+    out = io.StringIO()
+    assert export_cycle(cycle.slug, out, rng=random.Random(3)) == 50
+    text = out.getvalue()
+    pb = parse_pb(text)
+    assert [p.id for p in pb.instance.projects] == [str(p.id) for p in on_ballot]
+    assert str(rejected.id) not in {p.id for p in pb.instance.projects}
+    assert [p.cost * 100 for p in pb.instance.projects] == [10_000_000, 9_000_010, 12_000_000]
+    assert pb.instance.budget == Fraction(250_000_50, 100)
+    assert [p.region for p in pb.instance.projects] == ["Norte", "Barreiro", "Norte"]
+    assert pb.project_fields[str(on_ballot[0].id)]["name"] == on_ballot[0].title
+    assert pb.meta["country"] == "Brazil"
+    assert pb.meta["unit"] == "Belo Horizonte"
+    assert pb.meta["vote_type"] == "approval"
+    assert pb.meta["num_votes"] == "50"
+    assert pb.meta["num_projects"] == "3"
+    assert pb.meta["rule"] == "equalshares"
+    assert pb.meta["language"] == "pt"
+    # Voting from 1 Sep 08:00 to 16 Sep 00:00 in Belo Horizonte: the last day is 15 Sep.
+    assert (pb.meta["date_begin"], pb.meta["date_end"]) == ("01.09.2026", "15.09.2026")
+    exported = Counter(frozenset(b) for b in pb.profile.expanded())
+    assert exported == Counter(frozenset(map(str, c)) for c in choices)
+    # Nothing that could link a line to a voter or a receipt.
+    for ballot in db.session.scalars(sa.select(Ballot)):
+        assert ballot.receipt_hash not in text
+
+
+def test_voters_are_numbered_in_shuffled_order(app_ctx):
+    cycle, _, _, choices = make_cycle()
+    out = io.StringIO()
+    export_cycle(cycle.slug, out, rng=random.Random(5))
+    lines = out.getvalue().split("VOTES\n", 1)[1].splitlines()[1:]
+    voter_ids = [line.split(";")[0] for line in lines]
+    assert voter_ids == [str(k) for k in range(1, 51)]  # sequential numbers
+    written = [tuple(int(x) for x in line.split(";")[1].split(",")) for line in lines]
+    stored = [tuple(c) for c in choices]  # in ballot id order
+    assert sorted(written) == sorted(stored)  # a permutation of the stored ballots...
+    assert written != stored  # ...but not in the order they were stored
+    again = io.StringIO()
+    export_cycle(cycle.slug, again, rng=random.Random(5))
+    assert again.getvalue() == out.getvalue()  # the seed is only for tests; same seed, same file
+
+
+def test_export_command_writes_a_file(app, runner, tmp_path):
+    with app.app_context():
+        cycle, _, _, choices = make_cycle(20)
+        slug = cycle.slug
+    path = tmp_path / "cycle.pb"
+    result = runner.invoke(args=["pb", "export", slug, "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    pb = read_pb(path)
+    assert pb.profile.num_voters == 20
+    assert Counter(frozenset(b) for b in pb.profile.expanded()) == Counter(
+        frozenset(map(str, c)) for c in choices
+    )
+    result = runner.invoke(args=["pb", "outcome", str(path), "--rule", "greedy"])
+    assert result.exit_code == 0 and result.output.strip()
+
+
+def test_export_of_an_unknown_cycle_fails_cleanly(runner):
+    result = runner.invoke(args=["pb", "export", "no-such-cycle"])
+    assert result.exit_code == 1
+    assert "No cycle with this identifier." in result.output
+    assert "Traceback" not in result.output
+
+
+def test_export_of_a_cycle_without_ballots(app_ctx):
+    cycle = factories.cycle()
+    factories.proposal(cycle, status="on_ballot")
+    out = io.StringIO()
+    assert export_cycle(cycle.slug, out) == 0
+    pb = parse_pb(out.getvalue())
+    assert pb.profile.num_voters == 0
+    assert "date_begin" not in pb.meta  # no voting phase, no dates
