@@ -7,7 +7,6 @@ disagree. Events without a region or school concern everyone and stay in every f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from opdigital.cycles.models import Cycle, Event, Phase
 from opdigital.regions.models import Region, School
@@ -47,8 +46,3 @@ def build_schedule(cycle: Cycle, schedule_filter: ScheduleFilter | None = None) 
     )
     phases = sorted(cycle.phases, key=lambda p: (p.position, p.starts_at))
     return Schedule(cycle=cycle, phases=phases, events=events, filter=schedule_filter)
-
-
-def happening_now(cycle: Cycle, at: datetime) -> list[Phase]:
-    """The phases under way at `at`."""
-    return [p for p in cycle.phases if p.is_open(at)]
