@@ -1,0 +1,279 @@
+"""The tally's result, computed from the cycle definition (cycle.json) and the ballots.
+
+The server computes it once when it seals the tally; the verifier computes it again from the
+package's own cycle.json and board.jsonl and compares. Both run this same function, over the
+pure counting rules of `opdigital.counting`, so "the result" means one thing everywhere.
+
+Pure: standard library and `opdigital.counting` only. Every field is documented in
+docs/tally-format.md.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from opdigital.counting.instance import (
+    CountingError,
+    Instance,
+    Project,
+    approval_counts,
+    profile_of,
+)
+from opdigital.counting.rules import RULES, count
+from opdigital.ledger.chain import is_hex64, is_int
+
+FORMAT = "opdigital-tally/1"
+CYCLE_KINDS = ("op-digital", "op-regional", "opca")
+# The sentence of opdigital/counting/instance.py's docstring, word for word; a test keeps the two
+# in step. It is fixed here rather than read from the docstring at run time because a package
+# states the tie-break it was counted with: rewording a docstring must not break old packages.
+TIE_BREAK = (
+    "among projects a rule cannot otherwise separate, the one with MORE approvals wins, then the"
+    " CHEAPER one, then the one with the LOWER id (ids made of decimal digits compare as numbers"
+    " and come before other ids, which compare as text)."
+)
+DEFINITION_KEYS = (
+    "format",
+    "cycle",
+    "regions",
+    "budget_cents",
+    "region_budgets_cents",
+    "proposals",
+    "ballot_rule",
+    "counting_rule",
+    "tie_break",
+    "voting",
+)
+RESULT_KEYS = (
+    "ballots",
+    "participation",
+    "board_head",
+    "votes",
+    "selected",
+    "allocated_cents",
+    "by_region",
+    "counting_rule",
+)
+
+
+class TallyError(ValueError):
+    """The definition is malformed, or the ballots cannot be counted under it."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise TallyError(message)
+
+
+def _object(value: object, path: str, keys: Sequence[str]) -> dict[str, Any]:
+    """`value` as a dict with exactly `keys`; a missing or unexpected key is named."""
+    _require(isinstance(value, dict), f"{path} must be an object")
+    assert isinstance(value, dict)
+    missing = [k for k in keys if k not in value]
+    _require(not missing, f"{path} lacks the field {missing[0] if missing else ''}")
+    extra = sorted(set(value) - set(keys))
+    _require(not extra, f"{path} has an unexpected field {extra[0] if extra else ''}")
+    return value
+
+
+def _count_field(value: object, path: str) -> int:
+    _require(is_int(value) and value >= 0, f"{path} must be an integer >= 0")
+    return int(value)  # type: ignore[call-overload]
+
+
+def _text(value: object, path: str) -> str:
+    _require(isinstance(value, str), f"{path} must be a string")
+    return str(value)
+
+
+def _utc_instant(value: object, path: str) -> datetime:
+    text = _text(value, path)
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise TallyError(f"{path} must be an ISO-8601 date and time") from None
+    _require(instant.utcoffset() == timedelta(0), f"{path} must be in UTC")
+    return instant
+
+
+def _check_regions(definition: dict[str, Any]) -> set[int]:
+    regions = definition["regions"]
+    _require(isinstance(regions, list), "regions must be a list")
+    ids: list[int] = []
+    for i, region in enumerate(regions):
+        path = f"regions[{i}]"
+        _object(region, path, ("id", "slug", "name"))
+        ids.append(_count_field(region["id"], f"{path}.id"))
+        _text(region["slug"], f"{path}.slug")
+        _text(region["name"], f"{path}.name")
+    _require(ids == sorted(set(ids)), "regions must be sorted by id, each id once")
+    return set(ids)
+
+
+def _check_proposals(definition: dict[str, Any], region_ids: set[int]) -> None:
+    proposals = definition["proposals"]
+    _require(isinstance(proposals, list), "proposals must be a list")
+    ids: list[int] = []
+    for i, proposal in enumerate(proposals):
+        path = f"proposals[{i}]"
+        _object(proposal, path, ("id", "code", "title", "region_id", "cost_cents"))
+        ids.append(_count_field(proposal["id"], f"{path}.id"))
+        _text(proposal["code"], f"{path}.code")
+        _text(proposal["title"], f"{path}.title")
+        region = proposal["region_id"]
+        _require(
+            region is None or (is_int(region) and region in region_ids),
+            f"{path}.region_id must be null or the id of a region in regions",
+        )
+        _count_field(proposal["cost_cents"], f"{path}.cost_cents")
+    _require(ids == sorted(set(ids)), "proposals must be sorted by id, each id once")
+
+
+def _check_budgets(definition: dict[str, Any], region_ids: set[int]) -> None:
+    _count_field(definition["budget_cents"], "budget_cents")
+    budgets = definition["region_budgets_cents"]
+    _require(isinstance(budgets, dict), "region_budgets_cents must be an object")
+    for key, cents in budgets.items():
+        # Keys are JSON strings: the region id in canonical decimal ("7", never "07").
+        _require(
+            isinstance(key, str)
+            and key.isascii()
+            and key.isdigit()
+            and str(int(key)) == key
+            and int(key) in region_ids,
+            f"region_budgets_cents: key {key!r} is not the id of a region in regions",
+        )
+        _count_field(cents, f"region_budgets_cents[{key!r}]")
+
+
+def _check_rules(definition: dict[str, Any]) -> None:
+    ballot_rule = _object(definition["ballot_rule"], "ballot_rule", ("name", "params"))
+    _text(ballot_rule["name"], "ballot_rule.name")
+    _require(isinstance(ballot_rule["params"], dict), "ballot_rule.params must be an object")
+    rule = _object(
+        definition["counting_rule"], "counting_rule", ("name", "per_region", "increment_cents")
+    )
+    _require(rule["name"] in RULES, f"counting_rule.name must be one of {', '.join(RULES)}")
+    _require(isinstance(rule["per_region"], bool), "counting_rule.per_region must be a boolean")
+    _require(
+        is_int(rule["increment_cents"]) and rule["increment_cents"] > 0,
+        "counting_rule.increment_cents must be an integer > 0",
+    )
+    _require(
+        definition["tie_break"] == TIE_BREAK,
+        "tie_break is not the tie-break this format defines (see docs/tally-format.md)",
+    )
+
+
+def validate_definition(definition: object) -> dict[str, Any]:
+    """Check cycle.json's structure and types; raises TallyError naming the first bad field."""
+    definition = _object(definition, "the cycle definition", DEFINITION_KEYS)
+    _require(definition["format"] == FORMAT, f"format must be {FORMAT!r}")
+    cycle = _object(definition["cycle"], "cycle", ("slug", "title", "kind", "edition"))
+    _require(bool(_text(cycle["slug"], "cycle.slug")), "cycle.slug must not be empty")
+    _text(cycle["title"], "cycle.title")
+    _require(cycle["kind"] in CYCLE_KINDS, f"cycle.kind must be one of {', '.join(CYCLE_KINDS)}")
+    _count_field(cycle["edition"], "cycle.edition")
+    region_ids = _check_regions(definition)
+    _check_budgets(definition, region_ids)
+    _check_proposals(definition, region_ids)
+    _check_rules(definition)
+    voting = _object(definition["voting"], "voting", ("opens_at", "closes_at"))
+    opens = _utc_instant(voting["opens_at"], "voting.opens_at")
+    closes = _utc_instant(voting["closes_at"], "voting.closes_at")
+    _require(opens < closes, "voting.opens_at must be before voting.closes_at")
+    return definition
+
+
+def instance_of(definition: dict[str, Any]) -> Instance:
+    """The counting instance a (validated) definition describes, money in centavos."""
+    return Instance(
+        projects=tuple(
+            Project(p["id"], p["cost_cents"], p["region_id"]) for p in definition["proposals"]
+        ),
+        budget=definition["budget_cents"],
+        region_budgets={int(k): v for k, v in definition["region_budgets_cents"].items()},
+    )
+
+
+def unknown_choice(definition: dict[str, Any], choices: Sequence[int]) -> int | None:
+    """The first choice that is not a proposal on the ballot, or None."""
+    known = {p["id"] for p in definition["proposals"]}
+    return next((c for c in choices if c not in known), None)
+
+
+def _by_region(definition: dict[str, Any], selected: list[int]) -> list[dict[str, Any]]:
+    """Budget, money allocated and selection of the city-wide group and of each region."""
+    proposals = {p["id"]: p for p in definition["proposals"]}
+    groups: list[int | None] = []
+    if any(p["region_id"] is None for p in definition["proposals"]):
+        groups.append(None)  # the city-wide group exists only when it has proposals
+    groups += [r["id"] for r in definition["regions"]]
+    rows = []
+    for region in groups:
+        chosen = [pid for pid in selected if proposals[pid]["region_id"] == region]
+        budget = (
+            definition["budget_cents"]
+            if region is None
+            else definition["region_budgets_cents"].get(str(region), 0)
+        )
+        rows.append(
+            {
+                "region_id": region,
+                "budget_cents": budget,
+                "allocated_cents": sum(proposals[pid]["cost_cents"] for pid in chosen),
+                "selected": chosen,
+            }
+        )
+    return rows
+
+
+def compute_result(
+    definition: dict[str, Any],
+    ballots: Sequence[Sequence[int]],
+    *,
+    participation: int,
+    head: tuple[int, str],
+) -> dict[str, Any]:
+    """The result dict result.json holds; raises TallyError for a bad definition or ballot.
+
+    `participation` is the server's count of participation records (it cannot be recomputed
+    from the package); `head` is the board's (seq, entry_hash) after the last ballot.
+    """
+    validate_definition(definition)
+    _require(is_int(participation) and participation >= 0, "participation must be an int >= 0")
+    head_seq, head_hash = head
+    _require(is_int(head_seq) and head_seq >= 0 and is_hex64(head_hash), "malformed board head")
+    for number, choices in enumerate(ballots, start=1):
+        unknown = unknown_choice(definition, choices)
+        _require(unknown is None, f"ballot {number} names {unknown}, not a proposal on the ballot")
+    instance = instance_of(definition)
+    rule = definition["counting_rule"]
+    profile = profile_of(ballots)
+    try:
+        selected = count(
+            rule["name"],
+            instance,
+            profile,
+            per_region=rule["per_region"],
+            increment=rule["increment_cents"],
+        )
+        approvals = approval_counts(instance, profile)
+    except CountingError as e:
+        raise TallyError(f"the ballots cannot be counted: {e}") from None
+    costs = {p["id"]: p["cost_cents"] for p in definition["proposals"]}
+    return {
+        "ballots": len(ballots),
+        "participation": participation,
+        "board_head": {"seq": head_seq, "hash": head_hash},
+        "votes": [
+            {"proposal_id": p["id"], "votes": approvals[p["id"]]} for p in definition["proposals"]
+        ],
+        "selected": list(selected),
+        "allocated_cents": sum(costs[pid] for pid in selected),
+        "by_region": _by_region(definition, list(selected)),
+        "counting_rule": copy.deepcopy(rule),
+    }

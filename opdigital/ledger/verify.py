@@ -1,0 +1,385 @@
+"""Verify a tally package: `python -m opdigital.ledger.verify FILE.zip [--public-key KEY]`.
+
+Checks, in this order, printing one "ok" line per check that holds and stopping at the first
+that does not: the members are there and well-formed; every file's SHA-256 matches SHA256SUMS;
+the Ed25519 signature over SHA256SUMS holds (for the key given, or else the embedded one); the
+cycle definition is well-formed; the board's chain holds entry by entry (and contains any head
+recorded during the vote, given with --head); result.json's board head is the chain's head; the
+numbers of ballots, board entries and participation records agree; a recount with the stated
+rule gives result.json exactly. Exit 0: everything holds; 1: a check failed (the first failure
+is named); 2: the file cannot be read or the command line is wrong. Never a traceback.
+
+Runs with only the standard library and `cryptography` installed (no Flask, no SQLAlchemy):
+tests check that importing and running it loads neither. docs/tally-format.md lists the same
+checks for auditors writing their own verifier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from opdigital.ledger import keys
+from opdigital.ledger.chain import GENESIS_HASH, canonical_json, check_chain, is_hex64
+from opdigital.ledger.package import (
+    MAX_TOTAL_BYTES,
+    MEMBERS,
+    SIGNATURE,
+    SUMMED,
+    SUMS,
+    NotAZipError,
+    Package,
+    PackageError,
+    read_package,
+)
+from opdigital.ledger.result import TallyError, compute_result, unknown_choice, validate_definition
+
+EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+
+
+class CheckFailed(Exception):
+    """A verification check did not hold; the message names it (and the entry, if any)."""
+
+
+@dataclass(frozen=True)
+class ExpectedKey:
+    """The signer the auditor expects: a raw public key, or only its published fingerprint."""
+
+    public_raw: bytes | None = None
+    fingerprint: str | None = None
+
+    @property
+    def expected_fingerprint(self) -> str:
+        if self.public_raw is not None:
+            return keys.fingerprint(self.public_raw)
+        assert self.fingerprint is not None
+        return self.fingerprint
+
+
+def expected_key_from_argument(value: str) -> ExpectedKey:
+    """--public-key: a file (PEM or base64), a fingerprint (64 hex) or base64 of the raw key.
+
+    Raises keys.KeyFileError when the value is none of these.
+    """
+    path = Path(value)
+    if path.is_file():
+        try:
+            content = path.read_bytes()
+        except OSError as e:
+            raise keys.KeyFileError(f"cannot read {path}: {e.strerror}") from None
+        return ExpectedKey(public_raw=keys.parse_public_key(content))
+    candidate = value.strip().lower()
+    if is_hex64(candidate):
+        return ExpectedKey(fingerprint=candidate)
+    return ExpectedKey(public_raw=keys.parse_public_key(value))
+
+
+def parse_recorded_head(value: str) -> tuple[int, str]:
+    """--head SEQ:HASH, as recorded from the public board during the vote."""
+    seq_text, _, digest = value.partition(":")
+    if not (seq_text.isascii() and seq_text.isdigit()) or not is_hex64(digest.lower()):
+        raise ValueError(f"--head {value!r}: expected SEQ:HASH (an entry number and 64 hex digits)")
+    return int(seq_text), digest.lower()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON values: unlike ==, 1 differs from 1.0 and from true."""
+    return canonical_json(a) == canonical_json(b)
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _item_label(path: str, index: int, item: Any) -> str:
+    """votes[proposal 12] and by_region[region 3] read better than a bare list index."""
+    if isinstance(item, dict) and "proposal_id" in item:
+        return f"{path}[proposal {item['proposal_id']}]"
+    if isinstance(item, dict) and "region_id" in item:
+        region = item["region_id"]
+        return f"{path}[{'city-wide' if region is None else f'region {region}'}]"
+    return f"{path}[{index}]"
+
+
+def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
+    """Where `actual` first differs from `expected` (fields in `expected`'s order), or None."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in expected:
+            where = f"{path}.{key}" if path else key
+            if key not in actual:
+                return f"{where} is missing"
+            found = first_difference(expected[key], actual[key], where)
+            if found:
+                return found
+        extra = [key for key in actual if key not in expected]
+        return f"{path + '.' if path else ''}{extra[0]} is not a result field" if extra else None
+    if isinstance(expected, list) and isinstance(actual, list):
+        for index, (want, have) in enumerate(zip(expected, actual, strict=False)):
+            found = first_difference(want, have, _item_label(path, index, want))
+            if found:
+                return found
+        if len(expected) != len(actual):
+            return f"{path} has {len(actual)} items, the recount {len(expected)}"
+        return None
+    if not _same(expected, actual):
+        return f"{path} is {_shown(actual)}, the recount gives {_shown(expected)}"
+    return None
+
+
+class _Verification:
+    """The checks, one method each, run in order against one package."""
+
+    def __init__(
+        self,
+        data: bytes,
+        expected_key: ExpectedKey | None,
+        recorded_heads: Sequence[tuple[int, str]],
+        report: Callable[[str], None],
+    ) -> None:
+        self.data = data
+        self.expected_key = expected_key
+        self.recorded_heads = recorded_heads
+        self.report = report
+        self.lines: list[str] = []
+
+    def ok(self, line: str) -> None:
+        self.lines.append(f"ok  {line}")
+        self.report(f"ok  {line}")
+
+    def run(self) -> list[str]:
+        try:
+            package = read_package(self.data)
+        except NotAZipError:
+            raise
+        except PackageError as e:
+            raise CheckFailed(str(e)) from None
+        self.ok(f"members {', '.join(MEMBERS)} present and well-formed")
+        self.check_hashes(package)
+        self.check_signature(package)
+        self.check_definition(package)
+        head = self.check_chain(package)
+        result = self.check_head(package, head)
+        self.check_counts(package, result)
+        self.check_recount(package, result, head)
+        return self.lines
+
+    def check_hashes(self, package: Package) -> None:
+        for name in SUMMED:
+            if hashlib.sha256(package.files[name]).hexdigest() != package.sums[name]:
+                raise CheckFailed(f"{name}: its SHA-256 does not match the one in {SUMS}")
+        self.ok(f"SHA-256 of {', '.join(SUMMED)} match {SUMS}")
+
+    def check_signature(self, package: Package) -> None:
+        signature = package.signature
+        embedded = keys.fingerprint(signature.public_key)
+        if signature.fingerprint != embedded:
+            raise CheckFailed(f"{SIGNATURE}: its fingerprint is not the SHA-256 of its public_key")
+        expected = self.expected_key
+        if expected is None:
+            note = (
+                "the key embedded in the package: this proves the files are intact and were"
+                " signed together, not who signed them; compare this fingerprint with the one"
+                " the city published, or pass --public-key"
+            )
+        else:
+            if embedded != expected.expected_fingerprint:
+                raise CheckFailed(
+                    f"the package is signed by key {embedded},"
+                    f" not by the expected key {expected.expected_fingerprint}"
+                )
+            note = (
+                "the key you gave"
+                if expected.public_raw is not None
+                else "the embedded key, whose fingerprint is the one you gave"
+            )
+        if not keys.signature_holds(signature.public_key, signature.signature, package.files[SUMS]):
+            raise CheckFailed(
+                f"{SIGNATURE}: the signature over {SUMS} does not hold for key {embedded}"
+            )
+        self.ok(f"signature by key {embedded} ({note})")
+
+    def check_definition(self, package: Package) -> None:
+        try:
+            definition = validate_definition(package.definition)
+        except TallyError as e:
+            raise CheckFailed(f"cycle.json: {e}") from None
+        rule = definition["counting_rule"]
+        self.ok(
+            f"cycle.json: cycle {definition['cycle']['slug']},"
+            f" {len(definition['proposals'])} proposals, {len(definition['regions'])} regions,"
+            f" counting rule {rule['name']}"
+        )
+
+    def check_chain(self, package: Package) -> tuple[int, str]:
+        definition = package.definition
+        chain = check_chain(definition["cycle"]["slug"], package.entries)
+        if not chain.ok:
+            raise CheckFailed(chain.problem)
+        for entry in package.entries:
+            unknown = unknown_choice(definition, entry.choices)
+            if unknown is not None:
+                raise CheckFailed(f"entry {entry.seq}: choice {unknown} is not on the ballot")
+        self.ok(
+            f"chain: {chain.count} entries, each linked to the one before, from the genesis"
+            f" hash to head entry {chain.head_seq} {chain.head_hash}"
+        )
+        for seq, digest in self.recorded_heads:
+            self.check_recorded_head(package, seq, digest)
+        return chain.head
+
+    def check_recorded_head(self, package: Package, seq: int, digest: str) -> None:
+        if seq == 0:
+            found = GENESIS_HASH
+        elif seq > len(package.entries):
+            raise CheckFailed(
+                f"the recorded head {seq} is past the board's last entry"
+                f" ({len(package.entries)}): entries were removed"
+            )
+        else:
+            found = package.entries[seq - 1].entry_hash
+        if found != digest:
+            raise CheckFailed(
+                f"entry {seq}: its hash is not the recorded head {digest}:"
+                " the board was rewritten after you recorded it"
+            )
+        self.ok(f"the recorded head {seq} {digest} is on the chain")
+
+    def check_head(self, package: Package, head: tuple[int, str]) -> dict[str, Any]:
+        result = package.result
+        if not isinstance(result, dict):
+            raise CheckFailed("result.json must be a JSON object")
+        stated = result.get("board_head")
+        if not _same(stated, {"seq": head[0], "hash": head[1]}):
+            raise CheckFailed(
+                f"result.json: board_head is {_shown(stated)},"
+                f" but the chain's head is entry {head[0]} {head[1]}"
+            )
+        self.ok(f"result.json's board_head is the chain's head (entry {head[0]})")
+        return result
+
+    def check_counts(self, package: Package, result: dict[str, Any]) -> None:
+        entries = len(package.entries)
+        ballots, participation = result.get("ballots"), result.get("participation")
+        if not _same(ballots, entries):
+            raise CheckFailed(
+                f"result.json: ballots is {_shown(ballots)}, but the board has {entries} entries"
+            )
+        if not _same(participation, entries):
+            raise CheckFailed(
+                f"result.json: participation is {_shown(participation)}, but there are"
+                f" {entries} ballots: participation records and ballots must agree"
+            )
+        self.ok(
+            f"counts agree: {entries} ballots, {entries} board entries,"
+            f" {entries} participation records"
+        )
+
+    def check_recount(
+        self, package: Package, result: dict[str, Any], head: tuple[int, str]
+    ) -> None:
+        try:
+            recount = compute_result(
+                package.definition,
+                [entry.choices for entry in package.entries],
+                participation=len(package.entries),
+                head=head,
+            )
+        except TallyError as e:
+            raise CheckFailed(f"the board cannot be counted: {e}") from None
+        difference = first_difference(recount, result)
+        if difference:
+            raise CheckFailed(f"result.json: {difference}")
+        rule = recount["counting_rule"]
+        scope = " per region" if rule["per_region"] and rule["name"] == "greedy" else ""
+        self.ok(
+            f"recount with {rule['name']}{scope} equals result.json:"
+            f" {len(recount['selected'])} selected, {recount['allocated_cents']} cents allocated"
+        )
+
+
+def verify_package(
+    data: bytes,
+    *,
+    expected_key: ExpectedKey | None = None,
+    recorded_heads: Sequence[tuple[int, str]] = (),
+    report: Callable[[str], None] = lambda line: None,
+) -> list[str]:
+    """Run every check; returns the "ok" lines (each also passed to `report` as it holds).
+
+    Raises CheckFailed naming the first check that fails, or NotAZipError for bytes that are
+    not a zip at all.
+    """
+    return _Verification(data, expected_key, recorded_heads, report).run()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m opdigital.ledger.verify",
+        description="Verify an OP Digital tally package (format: docs/tally-format.md).",
+    )
+    parser.add_argument("package", help="the tally package (.zip)")
+    parser.add_argument(
+        "--public-key",
+        metavar="KEY",
+        help="the signer's public key: a PEM file, base64 of the raw 32 bytes, or its"
+        " SHA-256 fingerprint (64 hex); without it the embedded key is used, which proves"
+        " integrity but not authorship",
+    )
+    parser.add_argument(
+        "--head",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="a board head recorded during the vote; checks the board still holds it"
+        " (may be repeated)",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only a failure")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; returns the exit code (0 verified, 1 a check failed, 2 unreadable)."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as e:  # argparse has printed the usage or the help
+        return EXIT_OK if e.code in (0, None) else EXIT_UNREADABLE
+    try:
+        expected = expected_key_from_argument(args.public_key) if args.public_key else None
+        heads = [parse_recorded_head(value) for value in args.head]
+    except ValueError as e:  # KeyFileError is a ValueError
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    path = Path(args.package)
+    try:
+        if path.stat().st_size > MAX_TOTAL_BYTES + 1024**2:
+            print(f"error: {path} is larger than any tally package may be", file=sys.stderr)
+            return EXIT_UNREADABLE
+        data = path.read_bytes()
+    except OSError as e:
+        print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    report = (lambda line: None) if args.quiet else print
+    try:
+        verify_package(data, expected_key=expected, recorded_heads=heads, report=report)
+    except NotAZipError:
+        print(f"error: {path} is not a zip archive", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except CheckFailed as e:
+        print(f"FAILED: {e}")
+        return EXIT_FAILED
+    except Exception as e:  # a verifier bug must still fail closed, without a traceback
+        print(f"FAILED: the package could not be checked ({type(e).__name__}: {e})")
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"verified: {path}: every check holds")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
