@@ -57,7 +57,10 @@ class Base:
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(_env("DATABASE_URL"))
     # hide_parameters: even with SQL logging switched on, values (voter keys, choices) never
     # reach a log line, so no log can link a voter to a ballot.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # No pre-ping: it would cost every request a round trip. A connection lost to a database
+    # restart fails its request with a clean 503 (errors.py), SQLAlchemy then discards the
+    # whole pool, and the next request connects afresh.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False, "hide_parameters": True}
     REDIS_URL = _env("REDIS_URL")
 
     TIMEZONE = "America/Sao_Paulo"
@@ -98,6 +101,17 @@ class Base:
     # Failed identifications for one título (or school enrolment) before it is locked.
     VOTER_FAILED_IDENTIFICATION_LIMIT = _env(
         "VOTER_FAILED_IDENTIFICATION_LIMIT", "5 per 15 minutes"
+    )
+    # Receipt lookups per client address (receipt codes cannot be guessed; this stops scraping).
+    RECEIPT_LOOKUP_LIMIT_PER_IP = _env("RECEIPT_LOOKUP_LIMIT_PER_IP", "60 per minute")
+    # Ballot board sealing (opdigital/board/services.py): ballots are sealed in random order in
+    # batches of this many, or when the last sealing is this old. A larger batch hides the
+    # voting order better; the delay bounds how long a receipt waits to be on the board.
+    BOARD_BATCH_SIZE = int(_env("BOARD_BATCH_SIZE", "32"))
+    BOARD_MAX_DELAY_SECONDS = int(_env("BOARD_MAX_DELAY_SECONDS", "60"))
+    # The Ed25519 key that signs tally packages (`opdigital keys generate` creates it).
+    SIGNING_KEY_PATH = _env("SIGNING_KEY_PATH") or str(
+        _PROJECT_ROOT / "instance" / "signing-key.pem"
     )
 
     DEBUG = False

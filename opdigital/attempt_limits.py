@@ -21,7 +21,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, g
 from limits import RateLimitItem, parse
 
 from opdigital.extensions import limiter
@@ -62,21 +62,33 @@ class AttemptLimit:
         """Count an attempt for `identity`; a Lock when its window was already full."""
         if not self._enabled():
             return None
-        item, keys = self._item(), self._keys(identity)
+        item = self._item()
+        key = item.key_for(*self._keys(identity))
         try:
-            if limiter.limiter.hit(item, *keys):
+            storage = limiter.limiter.storage
+            count = storage.incr(key, item.get_expiry())  # a fixed window, as `limits` keeps it
+            if count <= item.amount:
+                g.setdefault("attempt_counts", {})[key] = count
                 return None
-            reset_time, _remaining = limiter.limiter.get_window_stats(item, *keys)
+            reset_time = storage.get_expiry(key)
         except Exception:  # the store is down: fail open like the rest of Flask-Limiter
             log.warning("Rate-limit store unavailable; %s limit not checked", self.scope)
             return None
         return Lock(retry_after=max(1, math.ceil(reset_time - time.time())))
 
     def clear(self, identity: str) -> None:
-        """Forget this identity's attempts after a success."""
+        """Forget this identity's attempts after a success.
+
+        When the success was the window's first attempt, the count holds nothing else: it is
+        left to expire rather than costing every first-time success a round trip to the store
+        (the identity then has one attempt fewer in that window, which a success never needs).
+        """
         if not self._enabled():
             return
+        key = self._item().key_for(*self._keys(identity))
+        if g.get("attempt_counts", {}).get(key) == 1:
+            return
         try:
-            limiter.limiter.clear(self._item(), *self._keys(identity))
+            limiter.limiter.storage.clear(key)
         except Exception:  # the store is down: nothing to clear there
             log.warning("Rate-limit store unavailable; %s attempts not cleared", self.scope)

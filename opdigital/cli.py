@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from opdigital.counting.cli import pb_group
 from opdigital.registry.cli import registry_group
+from opdigital.tally.cli import COMMANDS as TALLY_COMMANDS
 
 
 def _create_app():
@@ -29,6 +30,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(registry_group)
     app.cli.add_command(pb_group)
+    for command in TALLY_COMMANDS:
+        app.cli.add_command(command)
 
 
 # `with_appcontext` because these are plain click commands: the test runner invokes them through

@@ -6,13 +6,14 @@ escapes becomes a clean 4xx page (HTML) or `{"error": {"code", "message"}}` (API
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -164,3 +165,44 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(error: Exception):
         log.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", _("Something went wrong on our side."))
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(error: OperationalError):
+        return _database_unavailable(error)
+
+    @app.errorhandler(DBAPIError)
+    def handle_lost_connection(error: DBAPIError):
+        if not error.connection_invalidated:
+            return handle_unexpected(error)
+        return _database_unavailable(error)
+
+
+# Seconds a client is asked to wait when the database cannot be reached.
+DATABASE_RETRY_AFTER = 5
+
+
+def _database_unavailable(error: Exception):
+    """The database is down or the connection was lost: 503, try again shortly.
+
+    Nothing was acknowledged: a vote whose statement did not come back has no receipt, and
+    trying again is safe (the database answers "already voted" if it did go through). The
+    connection pool is invalidated by SQLAlchemy, so the app recovers by itself once the
+    database is back.
+    """
+    from opdigital.extensions import db
+
+    # The connection is gone; the session is reset at teardown anyway.
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    log.warning(
+        "Database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
+    )
+    response = current_app.make_response(
+        error_response(
+            503,
+            "unavailable",
+            _("The service is temporarily unavailable. Please try again in a few seconds."),
+        )
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response

@@ -2,6 +2,7 @@
 
 from opdigital.accounts.models import Role, User
 from opdigital.audit.models import AuditEntry
+from opdigital.board.models import BoardEntry, BoardHead
 from opdigital.cycles.models import (
     BudgetSplit,
     Cycle,
@@ -23,11 +24,14 @@ from opdigital.proposals.models import (
 )
 from opdigital.regions.models import Region, School
 from opdigital.registry.models import RegistryEntry
+from opdigital.tally.models import Tally
 from opdigital.voting.models import Ballot, Participation, TurnoutCount, VotingPoint
 
 __all__ = [
     "AuditEntry",
     "Ballot",
+    "BoardEntry",
+    "BoardHead",
     "Participation",
     "RegistryEntry",
     "TurnoutCount",
@@ -50,5 +54,6 @@ __all__ = [
     "RegionBudget",
     "Role",
     "School",
+    "Tally",
     "User",
 ]

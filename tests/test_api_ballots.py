@@ -328,16 +328,22 @@ def test_failed_identifications_lock_the_credential(client, election, limits):
     assert_matches_spec(vs.post_ballot(client, election.slug, other), PATH, "post", 201)
 
 
-def test_a_successful_identification_clears_the_failures(client, election, limits):
+def test_invalid_ballots_are_not_guesses_and_a_success_clears_the_failures(
+    client, election, limits
+):
     limits(VOTER_FAILED_IDENTIFICATION_LIMIT="2 per 15 minutes")
     wrong = vs.body(election.voter, election.ids[:2], date(2000, 1, 1))
     assert vs.post_ballot(client, election.slug, wrong).status_code == 403
-    # An invalid ballot still identifies the voter: the failure count starts again.
+    # A ballot the rule refuses is checked before the credentials, and is not counted.
     invalid = vs.body(election.voter, election.ids[:1])
-    assert vs.post_ballot(client, election.slug, invalid).status_code == 422
-    assert vs.post_ballot(client, election.slug, wrong).status_code == 403
+    for _ in range(3):
+        assert vs.post_ballot(client, election.slug, invalid).status_code == 422
     right = vs.body(election.voter, election.ids[:2])
     assert_matches_spec(vs.post_ballot(client, election.slug, right), PATH, "post", 201)
+    # The success forgot the failure before it: two more fit in the window, the third does not.
+    assert vs.post_ballot(client, election.slug, wrong).status_code == 403
+    assert vs.post_ballot(client, election.slug, wrong).status_code == 403
+    assert vs.post_ballot(client, election.slug, wrong).status_code == 429
 
 
 def test_per_address_limit_is_429_with_retry_after(client, election, limits):

@@ -19,10 +19,9 @@ from flask_babel import gettext as _
 
 from opdigital.api.views import _public_cycle, bp
 from opdigital.cycles.models import Cycle, CycleKind
-from opdigital.errors import DomainError
+from opdigital.errors import AlreadyVoted, DomainError
 from opdigital.registry.credentials import Credentials
 from opdigital.registry.keys import normalise_enrolment
-from opdigital.registry.services import find_eligible_voter
 from opdigital.voting.cycle_cache import voting_cycle
 from opdigital.voting.limits import (
     CREDENTIAL_FAILURES,
@@ -30,7 +29,12 @@ from opdigital.voting.limits import (
     current_voting_point,
     vote_limit,
 )
-from opdigital.voting.services import BallotRefused, cast_ballot, ensure_voting_open
+from opdigital.voting.services import (
+    BallotRefused,
+    check_ballot,
+    ensure_voting_open,
+    identify_and_cast,
+)
 
 # A ballot is a few hundred bytes; anything much larger is not one (and is not parsed).
 MAX_BODY_BYTES = 16 * 1024
@@ -185,6 +189,7 @@ def post_ballot(slug: str):
     cycle = voting_cycle(slug, _public_cycle)
     _check_kind(cycle, credentials)
     ensure_voting_open(cycle)
+    check_ballot(cycle, choices)  # first: a wrong ballot is no guess at credentials
     identity = credential_identity(credentials)
     lock = CREDENTIAL_FAILURES.register_attempt(identity)
     if lock is not None:
@@ -196,12 +201,15 @@ def post_ballot(slug: str):
             ),
             retry_after=lock.retry_after,
         )
-    voter = find_eligible_voter(cycle, credentials)
-    CREDENTIAL_FAILURES.clear(identity)
     point = current_voting_point()
-    receipt = cast_ballot(
-        cycle, voter, choices, voting_point_id=point.id if point is not None else None
-    )
+    try:
+        receipt = identify_and_cast(
+            cycle, credentials, choices, voting_point_id=point.id if point is not None else None
+        )
+    except AlreadyVoted:
+        CREDENTIAL_FAILURES.clear(identity)  # the credentials were right: not a failure
+        raise
+    CREDENTIAL_FAILURES.clear(identity)  # only failures add up
     return jsonify(receipt=receipt.code), 201
 
 

@@ -211,5 +211,5 @@ def regions():
     return jsonify(regions=[serializers.region_dict(r) for r in rows])
 
 
-# The casting endpoint lives in its own module; importing it registers it on `bp`.
-from opdigital.api import ballots  # noqa: E402, F401
+# The casting and board endpoints live in their own modules; importing them registers them.
+from opdigital.api import ballots, board, tally  # noqa: E402, F401

@@ -153,17 +153,32 @@ def identifier_key(cycle: Cycle, credentials: Credentials) -> str | None:
     return voter_key(number, pepper)
 
 
-def find_eligible_voter(
-    cycle: Cycle, credentials: Credentials, on: date | None = None
-) -> EligibleVoter:
-    """The roll entry matching these credentials if they may vote in `cycle`, else NotEligible
-    (same message whatever the reason; `error.reason` says which, for internal use)."""
+def _checked_key(cycle: Cycle, credentials: Credentials) -> str:
+    """The voter key of well-formed credentials, else NotEligible (no database needed)."""
     key = identifier_key(cycle, credentials)
     if key is None:
         raise _refuse(cycle, "malformed")
     if cycle.kind != CycleKind.OPCA.value and not titulo.is_valid(credentials.titulo):
         raise _refuse(cycle, "titulo_invalid")
-    # Plain columns, not an ORM object: this runs on every identification and every cast.
+    return key
+
+
+def _age_refusal(cycle: Cycle, born: date, on: date | None = None) -> NotEligible | None:
+    latest, too_early = birth_bounds(cycle, on)
+    if latest is not None and born > latest:
+        return _refuse(cycle, "too_young")
+    if too_early is not None and born <= too_early:
+        return _refuse(cycle, "too_old")
+    return None
+
+
+def find_eligible_voter(
+    cycle: Cycle, credentials: Credentials, on: date | None = None
+) -> EligibleVoter:
+    """The roll entry matching these credentials if they may vote in `cycle`, else NotEligible
+    (same message whatever the reason; `error.reason` says which, for internal use)."""
+    key = _checked_key(cycle, credentials)
+    # Plain columns, not an ORM object: this runs on every identification.
     entry = db.session.execute(
         sa.select(RegistryEntry.birth_date, RegistryEntry.region_id, RegistryEntry.school_id).where(
             RegistryEntry.scope == cycle.registry_scope, RegistryEntry.voter_key == key
@@ -173,14 +188,55 @@ def find_eligible_voter(
         raise _refuse(cycle, "not_found")
     if entry.birth_date != credentials.birth_date:
         raise _refuse(cycle, "birth_date")
-    latest, too_early = birth_bounds(cycle, on)
-    if latest is not None and entry.birth_date > latest:
-        raise _refuse(cycle, "too_young")
-    if too_early is not None and entry.birth_date <= too_early:
-        raise _refuse(cycle, "too_old")
+    refusal = _age_refusal(cycle, entry.birth_date, on)
+    if refusal is not None:
+        raise refusal
     if cycle.restrict_region_id is not None and entry.region_id != cycle.restrict_region_id:
         raise _refuse(cycle, "region")
     return EligibleVoter(voter_key=key, region_id=entry.region_id, school_id=entry.school_id)
+
+
+@dataclass(frozen=True)
+class VoterClaim:
+    """Credentials checked as far as possible without the roll: the rest is `REGISTERED_VOTER`."""
+
+    voter_key: str
+    birth_date: date
+    scope: str
+    only_region_id: int | None
+
+    def parameters(self) -> dict:
+        return {
+            "voter_key": self.voter_key,
+            "birth_date": self.birth_date,
+            "scope": self.scope,
+            "only_region": self.only_region_id,
+        }
+
+
+def voter_claim(cycle: Cycle, credentials: Credentials) -> VoterClaim:
+    """What `REGISTERED_VOTER` needs to find the voter, or NotEligible for what fails already:
+    malformed credentials, bad check digits, an age outside the cycle's bounds (the roll must
+    hold the same birth date, so the claimed one decides; nothing about the roll is revealed)."""
+    key = _checked_key(cycle, credentials)
+    refusal = _age_refusal(cycle, credentials.birth_date)
+    if refusal is not None:
+        raise refusal
+    return VoterClaim(key, credentials.birth_date, cycle.registry_scope, cycle.restrict_region_id)
+
+
+# The rest of `find_eligible_voter` as SQL, so that casting by credentials can identify the voter
+# inside its one statement (parameters from `VoterClaim.parameters`). Keep the two in step.
+REGISTERED_VOTER = """
+    SELECT r.region_id FROM registry_entry AS r
+    WHERE r.scope = :scope AND r.voter_key = :voter_key AND r.birth_date = :birth_date
+      AND (CAST(:only_region AS integer) IS NULL OR r.region_id = CAST(:only_region AS integer))
+"""
+
+
+def not_eligible(cycle: Cycle) -> NotEligible:
+    """The one refusal for credentials the roll does not accept (reason kept internal)."""
+    return _refuse(cycle, "not_found")
 
 
 # --- Counts for coordinators ------------------------------------------------------------------

@@ -31,9 +31,11 @@ class Participation(db.Model):
 
 
 class Ballot(db.Model):
-    """An accepted ballot: the choices and the hash of the voter's receipt code, nothing else.
+    """An accepted ballot waiting to be sealed onto the board: the choices and the hash of the
+    voter's receipt code, nothing else.
 
-    The ballot board (issue 4) chains these rows; the sequence is the order of acceptance.
+    A separate transaction moves these rows onto the board in random order (board.services);
+    on PostgreSQL a row can only leave this table once its board entry exists.
     """
 
     __tablename__ = "ballot"

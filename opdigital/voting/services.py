@@ -18,13 +18,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from opdigital.board.services import pending_count, seal_after_cast
 from opdigital.clock import CITY_TZ, now
 from opdigital.counting.ballot_rules import BallotProject, BallotRule, Problem, validate_ballot
 from opdigital.cycles.models import Cycle, PhaseKind
 from opdigital.cycles.states import CycleState
 from opdigital.errors import AlreadyVoted, InvalidBallot, VotingClosed
 from opdigital.extensions import db
-from opdigital.registry.credentials import EligibleVoter
+from opdigital.registry.credentials import Credentials, EligibleVoter
+from opdigital.registry.services import (
+    REGISTERED_VOTER,
+    find_eligible_voter,
+    not_eligible,
+    voter_claim,
+)
 from opdigital.voting.models import Ballot, Participation, TurnoutCount
 from opdigital.voting.receipts import new_receipt_code, receipt_hash
 from opdigital.voting.settings import ballot_projects, ballot_rule_for
@@ -117,51 +124,108 @@ def cast_ballot(
     *,
     voting_point_id: int | None = None,
 ) -> CastReceipt:
-    """Record one vote: participation, ballot and turnout in a single transaction."""
+    """Record the vote of a voter identified earlier (the web flow): participation, ballot and
+    turnout in one transaction."""
     ensure_voting_open(cycle)
     chosen = check_ballot(cycle, choices)
-    code = new_receipt_code()
+    if not _on_postgresql():
+        return _cast_step_by_step(cycle, voter, chosen, voting_point_id)
+    voter_source = (IDENTIFIED_VOTER, {"region": voter.region_id})
+    return _cast_in_one_statement(cycle, voter.voter_key, voter_source, chosen, voting_point_id)
+
+
+def identify_and_cast(
+    cycle: Cycle,
+    credentials: Credentials,
+    choices: Sequence[object],
+    *,
+    voting_point_id: int | None = None,
+) -> CastReceipt:
+    """Identify the voter by their credentials and record the vote (the API, kiosks).
+
+    On PostgreSQL the roll lookup is part of the cast statement: one round trip, committed by
+    itself, for the busiest request of the vote. NotEligible says nothing about why.
+    """
+    ensure_voting_open(cycle)
+    chosen = check_ballot(cycle, choices)
+    if not _on_postgresql():
+        voter = find_eligible_voter(cycle, credentials)
+        return _cast_step_by_step(cycle, voter, chosen, voting_point_id)
+    claim = voter_claim(cycle, credentials)
+    voter_source = (REGISTERED_VOTER, claim.parameters())
+    return _cast_in_one_statement(cycle, claim.voter_key, voter_source, chosen, voting_point_id)
+
+
+def _on_postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _cast_values(cycle: Cycle, voter_key: str, chosen: list[int], point: int | None) -> dict:
     moment = now()
-    values = {
+    return {
         "cycle": cycle.id,
-        "voter_key": voter.voter_key,
+        "voter_key": voter_key,
         "day": moment.astimezone(CITY_TZ).date(),
-        "region": voter.region_id,
-        "point": voting_point_id,
-        "receipt_hash": receipt_hash(code),
+        "point": point,
         "choices": json.dumps(chosen),
         "now": moment,
         "hour": moment.replace(minute=0, second=0, microsecond=0),
         "shard": secrets.randbelow(TURNOUT_SHARDS),
     }
-    slug = cycle.slug  # read before the commit expires the object
+
+
+def _already_voted() -> AlreadyVoted:
+    return AlreadyVoted(_l("A vote with these credentials was already cast in this cycle."))
+
+
+def _cast_in_one_statement(
+    cycle: Cycle,
+    voter_key: str,
+    voter_source: tuple[str, dict],
+    chosen: list[int],
+    point: int | None,
+) -> CastReceipt:
+    """Run the cast statement. On a request that holds no connection yet (the API once its
+    caches are warm) it runs in autocommit: one statement is one transaction, so the vote is
+    durable when the statement returns, with no separate COMMIT round trip. Otherwise it runs in
+    the session's transaction, committed at once."""
+    source_sql, source_values = voter_source
+    code = new_receipt_code()
+    values = _cast_values(cycle, voter_key, chosen, point) | source_values
+    values["receipt_hash"] = receipt_hash(code)
+    statement = _cast_statement(source_sql)
+    slug = cycle.slug  # read before a commit expires the object
     try:
-        if db.session.get_bind().dialect.name == "postgresql":
-            recorded = db.session.execute(_CAST_STATEMENT, values).first() is not None
+        if db.session().in_transaction():
+            row = db.session.execute(statement, values).one()
+            db.session.commit()
         else:
-            recorded = _cast_step_by_step(values)
-        if not recorded:
-            # Voting closed between the check above and this transaction: nothing was written.
-            db.session.rollback()
-            raise VotingClosed(_l("Voting is not open in this cycle now."))
-        db.session.commit()
+            autocommit = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit as connection:
+                row = connection.execute(statement, values).one()
     except IntegrityError as e:
         db.session.rollback()
-        raise AlreadyVoted(
-            _l("A vote with these credentials was already cast in this cycle.")
-        ) from e
+        raise _already_voted() from e
+    if not row.eligible:
+        raise not_eligible(cycle)
+    if not row.recorded:
+        # Voting closed between the check above and the statement: nothing was written.
+        raise VotingClosed(_l("Voting is not open in this cycle now."))
+    # The vote is committed: now, in a transaction of its own, seal a completed batch.
+    seal_after_cast(cycle, row.pending_before + 1)
     return CastReceipt(code=code, cycle_slug=slug)
 
 
-# One round trip on PostgreSQL. The first part re-checks, atomically, that the cycle is voting
-# and inside its voting phase; it holds a KEY SHARE lock on the cycle row (as the foreign key
-# check would anyway), so a coordinator closing the vote waits for casts already under way,
-# and any cast after that finds the cycle closed and writes nothing. Participation comes
-# before the ballot: a second attempt for the same voter fails on its primary key (waiting
-# for the first one's commit) before any ballot row exists.
-_CAST_STATEMENT = sa.text(
-    """
-    WITH open_cycle AS (
+# One round trip on PostgreSQL. `voter` finds the voter (in the roll, or as identified before);
+# `open_cycle` re-checks, atomically, that the cycle is voting and inside its voting phase,
+# holding a KEY SHARE lock on the cycle row (as the foreign key check would anyway), so a
+# coordinator closing the vote waits for casts already under way, and any cast after that finds
+# the cycle closed and writes nothing. Participation comes before the ballot: a second attempt
+# for the same voter fails on its primary key (waiting for the first one's commit) before any
+# ballot row exists.
+_CAST_SQL = """
+    WITH voter AS ({voter}),
+    open_cycle AS (
         SELECT c.id FROM cycle AS c
         WHERE c.id = :cycle AND c.state = 'voting' AND EXISTS (
             SELECT 1 FROM phase AS p
@@ -170,49 +234,72 @@ _CAST_STATEMENT = sa.text(
         FOR KEY SHARE OF c
     ), who AS (
         INSERT INTO participation (cycle_id, voter_key, voted_on, region_id, voting_point_id)
-        SELECT id, :voter_key, :day, :region, :point FROM open_cycle
+        SELECT open_cycle.id, :voter_key, :day, voter.region_id, :point FROM open_cycle, voter
         RETURNING cycle_id
     ), what AS (
         INSERT INTO ballot (cycle_id, receipt_hash, choices)
         SELECT cycle_id, :receipt_hash, CAST(:choices AS json) FROM who
         RETURNING cycle_id
+    ), counted AS (
+        INSERT INTO turnout_count (cycle_id, hour, shard, votes)
+        SELECT cycle_id, :hour, :shard, 1 FROM what
+        ON CONFLICT (cycle_id, hour, shard) DO UPDATE SET votes = turnout_count.votes + 1
+        RETURNING 1
     )
-    INSERT INTO turnout_count (cycle_id, hour, shard, votes)
-    SELECT cycle_id, :hour, :shard, 1 FROM what
-    ON CONFLICT (cycle_id, hour, shard) DO UPDATE SET votes = turnout_count.votes + 1
-    RETURNING 1
-    """
-)
+    SELECT EXISTS (SELECT 1 FROM voter) AS eligible, EXISTS (SELECT 1 FROM counted) AS recorded,
+        (SELECT count(*) FROM ballot WHERE cycle_id = :cycle) AS pending_before
+"""
+# A voter identified earlier: their region is all the statement needs.
+IDENTIFIED_VOTER = "SELECT CAST(:region AS integer) AS region_id"
+
+_cast_statements: dict[str, sa.TextClause] = {}
 
 
-def _cast_step_by_step(values: dict) -> bool:
+def _cast_statement(voter_sql: str) -> sa.TextClause:
+    """The cast statement for a voter source (built once: SQLAlchemy caches it compiled)."""
+    statement = _cast_statements.get(voter_sql)
+    if statement is None:
+        statement = _cast_statements[voter_sql] = sa.text(_CAST_SQL.format(voter=voter_sql))
+    return statement
+
+
+def _cast_step_by_step(
+    cycle: Cycle, voter: EligibleVoter, chosen: list[int], point: int | None
+) -> CastReceipt:
     """The same writes for SQLite (`make run`), where the state was checked just before."""
-    db.session.execute(
-        sa.insert(Participation).values(
-            cycle_id=values["cycle"],
-            voter_key=values["voter_key"],
-            voted_on=values["day"],
-            region_id=values["region"],
-            voting_point_id=values["point"],
+    code = new_receipt_code()
+    values = _cast_values(cycle, voter.voter_key, chosen, point)
+    slug = cycle.slug  # read before the commit expires the object
+    try:
+        db.session.execute(
+            sa.insert(Participation).values(
+                cycle_id=values["cycle"],
+                voter_key=voter.voter_key,
+                voted_on=values["day"],
+                region_id=voter.region_id,
+                voting_point_id=point,
+            )
         )
-    )
-    db.session.execute(
-        sa.insert(Ballot).values(
-            cycle_id=values["cycle"],
-            receipt_hash=values["receipt_hash"],
-            choices=json.loads(values["choices"]),
+        db.session.execute(
+            sa.insert(Ballot).values(
+                cycle_id=values["cycle"], receipt_hash=receipt_hash(code), choices=chosen
+            )
         )
-    )
-    statement = sqlite_insert(TurnoutCount).values(
-        cycle_id=values["cycle"], hour=values["hour"], shard=values["shard"], votes=1
-    )
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["cycle_id", "hour", "shard"],
-            set_={"votes": TurnoutCount.votes + 1},
+        statement = sqlite_insert(TurnoutCount).values(
+            cycle_id=values["cycle"], hour=values["hour"], shard=values["shard"], votes=1
         )
-    )
-    return True
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["cycle_id", "hour", "shard"],
+                set_={"votes": TurnoutCount.votes + 1},
+            )
+        )
+        db.session.commit()
+    except IntegrityError as e:
+        db.session.rollback()
+        raise _already_voted() from e
+    seal_after_cast(cycle, pending_count(cycle.id))
+    return CastReceipt(code=code, cycle_slug=slug)
 
 
 def has_voted(cycle: Cycle, voter: EligibleVoter) -> bool:

@@ -1,0 +1,60 @@
+"""The signing key and the published tally in the JSON API."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import jsonify, send_file
+
+from opdigital.api.views import _public_cycle, bp
+from opdigital.errors import DomainError
+from opdigital.ledger import keys
+from opdigital.tally import services as tallies
+
+
+def public_key_dict() -> dict | None:
+    """The tally signing key's public half and fingerprint, or None when none is set up."""
+    try:
+        key = tallies.signing_key()
+    except DomainError:
+        return None
+    raw = keys.public_key_raw(key)
+    return {
+        "algorithm": "Ed25519",
+        "public_key": keys.public_key_base64(key),
+        "public_key_pem": keys.public_key_pem(key),
+        "fingerprint": keys.fingerprint(raw),
+    }
+
+
+@bp.get("/keys")
+def signing_keys():
+    """The public key that signs tally packages (an empty list until one is generated)."""
+    key = public_key_dict()
+    return jsonify(keys=[key] if key else [])
+
+
+@bp.get("/cycles/<slug>/tally.zip")
+def tally_package(slug: str):
+    """The signed tally package, byte for byte as signed, once results are published."""
+    record = tallies.published_tally(_public_cycle(slug))
+    return send_file(
+        BytesIO(record.package),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{slug}-tally.zip",
+        etag=record.sha256,
+        last_modified=record.created_at,
+    )
+
+
+@bp.get("/cycles/<slug>/results")
+def results(slug: str):
+    """The published result (the package's result.json) with the package's hash and key."""
+    record = tallies.published_tally(_public_cycle(slug))
+    return jsonify(
+        cycle=slug,
+        package_sha256=record.sha256,
+        key_fingerprint=record.key_fingerprint,
+        result=record.result,
+    )

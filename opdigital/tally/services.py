@@ -1,0 +1,200 @@
+"""Closing the vote, tallying it into a signed package, and publishing it (DESIGN.md section 4).
+
+The tally reads the sealed board, counts it with the cycle's rule through the same pure function
+the verifier runs (`ledger.result.compute_result`), signs the package, checks it with the
+verifier before keeping it, marks the proposals selected or not, and stores the package's bytes:
+what is downloaded later is exactly what was signed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from opdigital.audit import services as audit
+from opdigital.board import services as board
+from opdigital.clock import now
+from opdigital.counting.export import BALLOT_STATUSES
+from opdigital.counting.rules import RULES
+from opdigital.cycles.models import Cycle, PhaseKind
+from opdigital.cycles.services import region_budgets, transition
+from opdigital.cycles.states import CycleState
+from opdigital.errors import IllegalTransition, NotFound
+from opdigital.extensions import db
+from opdigital.ledger import keys as signing
+from opdigital.ledger.package import build_package
+from opdigital.ledger.result import FORMAT, TIE_BREAK, compute_result
+from opdigital.ledger.verify import CheckFailed, ExpectedKey, verify_package
+from opdigital.proposals.models import Proposal, ProposalStatus
+from opdigital.proposals.services import change_status
+from opdigital.regions.models import Region
+from opdigital.tally.models import Tally
+from opdigital.voting.models import Participation
+from opdigital.voting.settings import ballot_rule_for
+
+# Equal Shares' completion raises every voter's budget by this step (one real, in centavos).
+MES_INCREMENT_CENTS = 100
+
+
+class SigningKeyMissing(IllegalTransition):
+    code = "signing_key_missing"
+
+
+def close_vote(cycle: Cycle, actor) -> Cycle:
+    """End the vote (voting -> closed) and seal every ballot still waiting onto the board.
+
+    The cast statement holds a lock on the cycle row, so the state change waits for casts under
+    way, and no cast is accepted after it: sealing then takes every accepted ballot.
+    """
+    closed = transition(cycle, CycleState.CLOSED.value, actor)
+    board.seal(closed)
+    return closed
+
+
+def signing_key():
+    path = current_app.config["SIGNING_KEY_PATH"]
+    try:
+        return signing.load_private_key(path)
+    except (OSError, ValueError) as e:
+        raise SigningKeyMissing(
+            _l(
+                "The tally signing key cannot be read (%(path)s): create it with "
+                "'opdigital keys generate'.",
+                path=path,
+            )
+        ) from e
+
+
+def _iso_utc(moment) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _on_ballot(cycle: Cycle) -> list[Proposal]:
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.cycle_id == cycle.id, Proposal.status.in_(BALLOT_STATUSES))
+            .order_by(Proposal.id)
+        )
+    )
+
+
+def definition_of(cycle: Cycle) -> dict:
+    """The cycle as the package states it (docs/tally-format.md, cycle.json)."""
+    if cycle.counting_rule not in RULES:
+        raise IllegalTransition(
+            _l("Choose the counting rule on the voting settings screen before tallying."),
+            code="counting_rule_missing",
+        )
+    voting = cycle.phase_of_kind(PhaseKind.VOTING.value)
+    if voting is None:
+        raise IllegalTransition(_l("This cycle has no voting phase."), code="no_voting_phase")
+    rule = ballot_rule_for(cycle)
+    budgets = region_budgets(cycle)
+    per_region = bool(budgets) and (
+        cycle.ballot_rule == "one-per-region" or rule.per_region is True
+    )
+    regions = db.session.scalars(sa.select(Region).order_by(Region.id))
+    return {
+        "format": FORMAT,
+        "cycle": {
+            "slug": cycle.slug,
+            "title": cycle.title,
+            "kind": cycle.kind,
+            "edition": cycle.edition,
+        },
+        "regions": [{"id": r.id, "slug": r.slug, "name": r.name} for r in regions],
+        "budget_cents": cycle.total_budget_cents,
+        "region_budgets_cents": {str(k): v for k, v in sorted(budgets.items())},
+        "proposals": [
+            {
+                "id": p.id,
+                "code": p.code,
+                "title": p.title,
+                "region_id": p.region_id,
+                "cost_cents": p.cost_cents,
+            }
+            for p in _on_ballot(cycle)
+        ],
+        "ballot_rule": {"name": cycle.ballot_rule, "params": dict(cycle.ballot_rule_params or {})},
+        "counting_rule": {
+            "name": cycle.counting_rule,
+            "per_region": per_region,
+            "increment_cents": MES_INCREMENT_CENTS,
+        },
+        "tie_break": TIE_BREAK,
+        "voting": {"opens_at": _iso_utc(voting.starts_at), "closes_at": _iso_utc(voting.ends_at)},
+    }
+
+
+def tally(cycle: Cycle, actor) -> Tally:
+    """Count a closed cycle into its signed package (closed -> tallied)."""
+    if cycle.state != CycleState.CLOSED:
+        raise IllegalTransition(
+            _l("Only a closed cycle can be tallied."), code="illegal_transition"
+        )
+    key = signing_key()
+    board.seal(cycle)  # nothing should wait after the close; this makes sure
+    definition = definition_of(cycle)
+    entries = board.board_entries(cycle.id)
+    participation = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Participation)
+        .where(Participation.cycle_id == cycle.id)
+    )
+    head = (entries[-1].seq, entries[-1].entry_hash) if entries else (0, "0" * 64)
+    result = compute_result(
+        definition, [e.choices for e in entries], participation=participation, head=head
+    )
+    package = build_package(definition, entries, result, key)
+    try:  # never keep a package our own verifier refuses
+        verify_package(package, expected_key=ExpectedKey(public_raw=signing.public_key_raw(key)))
+    except CheckFailed as e:
+        db.session.rollback()
+        raise IllegalTransition(
+            _l("The tally package failed verification: %(why)s", why=str(e)),
+            code="tally_not_verified",
+        ) from e
+    selected = set(result["selected"])
+    for proposal in _on_ballot(cycle):
+        status = ProposalStatus.SELECTED if proposal.id in selected else ProposalStatus.NOT_SELECTED
+        if proposal.status != status:
+            change_status(proposal, status, note="", actor=actor)
+    fingerprint = signing.fingerprint(signing.public_key_raw(key))
+    digest = hashlib.sha256(package).hexdigest()
+    record = db.session.get(Tally, cycle.id) or Tally(cycle_id=cycle.id)
+    record.package, record.sha256, record.key_fingerprint = package, digest, fingerprint
+    record.result, record.created_at = result, now()
+    db.session.add(record)
+    audit.record(
+        actor, "cycle.tally", cycle, before=None, after={"sha256": digest, "key": fingerprint}
+    )
+    transition(cycle, CycleState.TALLIED.value, actor)  # commits the whole tally
+    return record
+
+
+def publish(cycle: Cycle, actor) -> Tally:
+    """Make the tally public (tallied -> published): results page and package download."""
+    record = tally_of(cycle)
+    record.published_at = now()
+    transition(cycle, CycleState.PUBLISHED.value, actor)
+    return record
+
+
+def tally_of(cycle: Cycle) -> Tally:
+    record = db.session.get(Tally, cycle.id)
+    if record is None:
+        raise NotFound(_l("This cycle has not been tallied yet."), code="no_tally")
+    return record
+
+
+def published_tally(cycle: Cycle) -> Tally:
+    """The tally, if the public may see it (published, or a later state)."""
+    record = db.session.get(Tally, cycle.id)
+    if record is None or record.published_at is None:
+        raise NotFound(_l("The results of this cycle are not published yet."), code="no_results")
+    return record

@@ -1,0 +1,122 @@
+"""Close, tally, publish and verify on PostgreSQL, through the command line and the API."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+
+import pytest
+
+from opdigital.cycles.states import CycleState
+from opdigital.extensions import db
+from opdigital.ledger.verify import main as verify_main
+from opdigital.proposals.models import Proposal
+from tests import voting_support as vs
+
+
+@pytest.fixture
+def signing_key(app, runner, tmp_path):
+    saved = app.config["SIGNING_KEY_PATH"]
+    app.config["SIGNING_KEY_PATH"] = str(tmp_path / "keys" / "signing-key.pem")
+    result = runner.invoke(args=["keys", "generate"])
+    assert result.exit_code == 0, result.output
+    yield app.config["SIGNING_KEY_PATH"]
+    app.config["SIGNING_KEY_PATH"] = saved
+
+
+def _cast(client, world, ballots):
+    for n, choices in enumerate(ballots):
+        number = vs.make_titulo(600 + n)
+        vs.register(number)
+        response = vs.post_ballot(client, world.slug, vs.body(number, choices))
+        assert response.status_code == 201, response.get_json()
+
+
+def test_keys_generate_writes_a_private_file_and_refuses_to_overwrite(
+    app_ctx, runner, signing_key
+):
+    mode = stat.S_IMODE(os.stat(signing_key).st_mode)
+    assert mode == 0o600
+    again = runner.invoke(args=["keys", "generate"])
+    assert again.exit_code == 1
+    assert "--force" in again.output
+
+
+def test_close_tally_verify_publish(app_ctx, app, client, runner, signing_key, tmp_path):
+    world = vs.voting_cycle()
+    a, b, c = world.ids[:3]
+    _cast(client, world, [[a, b], [a, c], [a, b], [b, c]])
+    closed = runner.invoke(args=["cycle", "close", world.slug])
+    assert closed.exit_code == 0, closed.output
+    assert "4 entries" in closed.output
+    out = tmp_path / "tally.zip"
+    counted = runner.invoke(args=["tally", world.slug, "--out", str(out)])
+    assert counted.exit_code == 0, counted.output
+    package = out.read_bytes()
+    assert verify_main([str(out)]) == 0
+    result = zipfile.ZipFile(io.BytesIO(package)).read("result.json")
+    assert b'"ballots": 4' in result and b'"participation": 4' in result
+    db.session.expire_all()
+    cycle = vs.reload(world.cycle)
+    assert cycle.state == CycleState.TALLIED
+    statuses = {p.id: p.status for p in db.session.scalars(db.select(Proposal))}
+    assert statuses[a] == "selected"
+    # Not public before publication.
+    assert client.get(f"/api/v1/cycles/{world.slug}/tally.zip").status_code == 404
+    published = runner.invoke(args=["cycle", "publish", world.slug])
+    assert published.exit_code == 0, published.output
+    download = client.get(f"/api/v1/cycles/{world.slug}/tally.zip")
+    assert download.status_code == 200
+    assert download.data == package  # byte for byte what was signed
+    keys = client.get("/api/v1/keys").get_json()["keys"]
+    assert len(keys) == 1 and len(keys[0]["fingerprint"]) == 64
+    # The verify command gives the same verdict, and refuses another signer.
+    assert runner.invoke(args=["verify", str(out)]).exit_code == 0
+    other = tmp_path / "other.pem"
+    from opdigital.ledger.keys import generate_key_file, load_private_key, public_key_pem
+
+    generate_key_file(other)
+    (tmp_path / "other.pub").write_text(public_key_pem(load_private_key(other)))
+    assert verify_main([str(out), "--public-key", str(tmp_path / "other.pub")]) == 1
+
+
+def test_tally_twice_gives_the_same_bytes(app_ctx, app, client, runner, signing_key, tmp_path):
+    world = vs.voting_cycle()
+    _cast(client, world, [world.ids[:2], world.ids[1:3]])
+    assert runner.invoke(args=["cycle", "close", world.slug]).exit_code == 0
+    first, second = tmp_path / "1.zip", tmp_path / "2.zip"
+    assert runner.invoke(args=["tally", world.slug, "--out", str(first)]).exit_code == 0
+    # Once tallied, `tally` writes the stored package again.
+    assert runner.invoke(args=["tally", world.slug, "--out", str(second)]).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+    from opdigital.board.services import board_entries
+    from opdigital.ledger import keys
+    from opdigital.ledger.package import build_package
+    from opdigital.tally.services import definition_of, tally_of
+
+    record = tally_of(vs.reload(world.cycle))
+    rebuilt = build_package(
+        definition_of(vs.reload(world.cycle)),
+        board_entries(world.cycle.id),
+        record.result,
+        keys.load_private_key(signing_key),
+    )
+    assert rebuilt == record.package
+
+
+def test_tally_refuses_an_open_cycle_and_a_missing_key(app_ctx, app, client, runner, tmp_path):
+    world = vs.voting_cycle()
+    refused = runner.invoke(args=["tally", world.slug, "--out", str(tmp_path / "x.zip")])
+    assert refused.exit_code == 1
+    assert "closed" in refused.output
+    saved = app.config["SIGNING_KEY_PATH"]
+    app.config["SIGNING_KEY_PATH"] = str(tmp_path / "missing.pem")
+    try:
+        assert runner.invoke(args=["cycle", "close", world.slug]).exit_code == 0
+        missing = runner.invoke(args=["tally", world.slug, "--out", str(tmp_path / "x.zip")])
+        assert missing.exit_code == 1
+        assert "keys generate" in missing.output
+    finally:
+        app.config["SIGNING_KEY_PATH"] = saved
