@@ -14,6 +14,7 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy import inspect
 
+from opdigital.board import services as board
 from opdigital.extensions import db
 from opdigital.voting.receipts import normalise_receipt, receipt_hash
 from tests import voting_support as vs
@@ -178,31 +179,55 @@ def test_participation_columns_cannot_order_the_voters(voted):
     assert sum(row.voting_point_id is not None for row in rows) == 1
 
 
-# Known limits below the SQL layer (docs/security.md): anyone who can read the database's
-# system columns or its heap order can link the two tables. Issue 4's batched, shuffled sealing
-# of the ballot board is meant to close them; strict, so they flip to failures when fixed.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="participation and ballot rows written in one transaction share PostgreSQL's xmin",
-)
-def test_system_columns_do_not_link_participation_to_ballots(voted):
+# Below the SQL layer: system columns and heap order. A cast writes its ballot to `ballot` in the
+# voter's transaction; a separate sealing transaction moves ballots onto the board in random
+# order and deletes them from `ballot`. So no sealed entry shares a transaction id (xmin) with
+# a participation row, and the board's order (and heap order) is not the voting order.
+
+
+def test_system_columns_do_not_link_participation_to_the_board(voted):
+    # Control: before sealing, the pending ballots do share xmin with participation rows.
+    assert db.session.execute(
+        sa.text("SELECT count(*) FROM participation p JOIN ballot b ON b.xmin = p.xmin")
+    ).scalar_one() == len(voted.keys)
+    assert board.seal(voted.cycle) == len(voted.keys)
+    db.session.expire_all()
     linked = db.session.execute(
-        sa.text("SELECT p.voter_key FROM participation p JOIN ballot b ON b.xmin = p.xmin")
+        sa.text("SELECT p.voter_key FROM participation p JOIN board_entry b ON b.xmin = p.xmin")
     ).all()
     assert linked == []
+    assert db.session.execute(sa.text("SELECT count(*) FROM ballot")).scalar_one() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="heap order (ctid, and pg_dump's row order) of participation is the voting order",
-)
-def test_physical_row_order_does_not_follow_the_voting_order(voted):
-    stored_order = list(
-        db.session.scalars(sa.text("SELECT voter_key FROM participation ORDER BY ctid"))
+def test_board_order_does_not_follow_the_order_of_participation(app_ctx, client, app):
+    saved = app.config["VOTE_LIMIT_PER_IP"]
+    app.config["VOTE_LIMIT_PER_IP"] = "1000 per minute"
+    try:
+        world = vs.voting_cycle()
+        receipts = []
+        for n in range(30):
+            number = vs.make_titulo(1200 + n)
+            vs.register(number)
+            response = vs.post_ballot(client, world.slug, vs.body(number, world.ids[:2]))
+            assert response.status_code == 201, response.get_json()
+            receipts.append(receipt_hash(response.get_json()["receipt"]))
+    finally:
+        app.config["VOTE_LIMIT_PER_IP"] = saved
+    board.seal(world.cycle)
+    db.session.expire_all()
+    # Participation's heap order is still the voting order (as pg_dump would print it)...
+    voters = list(db.session.scalars(sa.text("SELECT voter_key FROM participation ORDER BY ctid")))
+    assert len(voters) == 30
+    # ...but the board, in chain order and in heap order alike, is not: pairing the two up
+    # does not tell who cast which ballot.
+    by_seq = list(db.session.scalars(sa.text("SELECT receipt_hash FROM board_entry ORDER BY seq")))
+    by_ctid = list(
+        db.session.scalars(sa.text("SELECT receipt_hash FROM board_entry ORDER BY ctid"))
     )
-    assert stored_order != voted.keys
+    assert by_ctid == by_seq
+    assert sorted(by_seq) == sorted(receipts)
+    in_place = sum(a == b for a, b in zip(by_seq, receipts, strict=True))
+    assert in_place < 10  # a random order keeps about one in place; insertion order keeps 30
 
 
 def _assert_no_secret_in(records, world) -> None:
