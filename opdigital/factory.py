@@ -96,8 +96,10 @@ def register_blueprints(app: Flask) -> None:
     from opdigital.api.health import bp as health_bp
     from opdigital.api.views import bp as api_bp
     from opdigital.audit.views import bp as audit_bp
+    from opdigital.board.views import bp as board_bp
     from opdigital.coordination.views import bp as coordination_bp
     from opdigital.public.views import bp as public_bp
+    from opdigital.tally.views import bp as results_bp
     from opdigital.voting.views import bp as voting_bp
 
     app.register_blueprint(public_bp)
@@ -107,6 +109,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(voting_bp)
+    app.register_blueprint(board_bp)
+    app.register_blueprint(results_bp)
     csrf.exempt(api_bp)  # read-only JSON API: no cookies are trusted there
 
 

@@ -59,21 +59,22 @@ def pending_count(cycle_id: int) -> int:
 
 def _locked_head(cycle_id: int) -> BoardHead | None:
     """The head row, locked for this transaction; None if another sealer holds it."""
-    head = db.session.scalar(
-        sa.select(BoardHead).where(BoardHead.cycle_id == cycle_id).with_for_update(skip_locked=True)
+    if db.session.get(BoardHead, cycle_id) is None:
+        # The first look at this board starts its clock: committed at once, so that the
+        # delay counts from here even when nothing is due yet.
+        db.session.add(
+            BoardHead(cycle_id=cycle_id, seq=0, entry_hash=chain.GENESIS_HASH, sealed_at=now())
+        )
+        try:
+            db.session.commit()
+        except sa.exc.IntegrityError:
+            db.session.rollback()  # created at the same moment by another sealer
+    return db.session.scalar(
+        sa.select(BoardHead)
+        .where(BoardHead.cycle_id == cycle_id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     )
-    if head is not None:
-        return head
-    if db.session.get(BoardHead, cycle_id) is not None:
-        return None  # it exists: another transaction holds it
-    head = BoardHead(cycle_id=cycle_id, seq=0, entry_hash=chain.GENESIS_HASH, sealed_at=now())
-    db.session.add(head)
-    try:
-        db.session.flush()
-    except sa.exc.IntegrityError:
-        db.session.rollback()
-        return None  # created by a concurrent sealer, which is sealing now
-    return head
 
 
 def seal(cycle: Cycle, *, only_if_due: bool = False) -> int:

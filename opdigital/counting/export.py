@@ -16,6 +16,7 @@ from typing import TextIO
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from opdigital.board.models import BoardEntry
 from opdigital.clock import to_city
 from opdigital.counting.instance import Instance, Project
 from opdigital.counting.pabulib import write_pb
@@ -83,12 +84,11 @@ def export_cycle(cycle_slug: str, out: TextIO, rng: random.Random | None = None)
     projects = [Project(p.id, _reais(p.cost_cents), region) for p, region in rows]
     fields = {p.id: {"name": p.title} for p, _ in rows}
     known = set(fields)
-    ballots = [
-        tuple(choices)
-        for choices in db.session.scalars(
-            sa.select(Ballot.choices).where(Ballot.cycle_id == cycle.id).order_by(Ballot.id)
-        )
-    ]
+    # Every accepted ballot: those sealed onto the board and those still waiting to be.
+    sealed = sa.select(BoardEntry.choices).where(BoardEntry.cycle_id == cycle.id)
+    waiting = sa.select(Ballot.choices).where(Ballot.cycle_id == cycle.id)
+    ballots = [tuple(choices) for choices in db.session.scalars(sealed)]
+    ballots += [tuple(choices) for choices in db.session.scalars(waiting)]
     for choices in ballots:
         if not known.issuperset(choices):
             raise ValidationFailed(
