@@ -134,6 +134,31 @@ def app_ctx(app):
 
 
 @pytest.fixture
+def settings(app):
+    """Patch app settings for one test and restore them afterwards."""
+    saved = {}
+
+    def patch(**values):
+        for name, value in values.items():
+            saved.setdefault(name, app.config[name])
+            app.config[name] = value
+
+    yield patch
+    app.config.update(saved)
+
+
+@pytest.fixture
+def signing_key(app, runner, tmp_path):
+    """A tally signing key made by `opdigital keys generate` in tmp_path; yields its path."""
+    saved = app.config["SIGNING_KEY_PATH"]
+    app.config["SIGNING_KEY_PATH"] = str(tmp_path / "keys" / "signing-key.pem")
+    result = runner.invoke(args=["keys", "generate"])
+    assert result.exit_code == 0, result.output
+    yield app.config["SIGNING_KEY_PATH"]
+    app.config["SIGNING_KEY_PATH"] = saved
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

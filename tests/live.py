@@ -47,6 +47,7 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterato
                 f"127.0.0.1:{port}",
                 "--graceful-timeout",
                 "5",
+                *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
                 "wsgi:app",
             ],
             cwd=ROOT,

@@ -105,7 +105,9 @@ def _crawl(client, start: list[str], prefixes: tuple[str, ...], limit: int = 60)
             parts = urlsplit(href)
             if parts.netloc or not parts.path.startswith(prefixes):
                 continue
-            if parts.path.endswith((".ics", ".json", ".csv")) or parts.path.startswith("/lang/"):
+            if parts.path.endswith(
+                (".ics", ".json", ".csv", ".zip", ".pb")
+            ) or parts.path.startswith("/lang/"):
                 continue
             queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     return seen_paths

@@ -16,20 +16,6 @@ from opdigital.voting.receipts import receipt_hash
 from tests import voting_support as vs
 
 
-@pytest.fixture
-def settings(app):
-    """Patch app settings for one test and restore them afterwards."""
-    saved = {}
-
-    def patch(**values):
-        for name, value in values.items():
-            saved.setdefault(name, app.config[name])
-            app.config[name] = value
-
-    yield patch
-    app.config.update(saved)
-
-
 def _vote(client, world, n: int, first: int = 900) -> list[str]:
     """`n` distinct voters cast a valid ballot through the API; their receipt codes."""
     receipts = []

@@ -17,20 +17,6 @@ from tests import voting_support as vs
 from tests.test_accessibility import PageAudit
 
 
-@pytest.fixture
-def settings(app):
-    """Patch app settings for one test and restore them afterwards."""
-    saved = {}
-
-    def patch(**values):
-        for name, value in values.items():
-            saved.setdefault(name, app.config[name])
-            app.config[name] = value
-
-    yield patch
-    app.config.update(saved)
-
-
 def _vote(client, world, choices_list, first: int = 700) -> list[str]:
     """One voter per item of `choices_list` casts it through the API; their receipt codes."""
     receipts = []

@@ -47,7 +47,7 @@ def _transition(app, client, slug: str, target: str):
     return post(app, client, f"/staff/cycles/{slug}/transition", {"target": target})
 
 
-def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx):
+def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     barreiro = factories.region(name="Barreiro", population=280_000, need_index=1.4)
     leste = factories.region(name="Leste", population=240_000, need_index=1.1)
     pampulha = factories.region(name="Pampulha", population=230_000, need_index=0.7)

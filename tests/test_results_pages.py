@@ -26,16 +26,6 @@ from tests.test_accessibility import PageAudit
 BALLOTS = ((0, 1), (0, 2), (0, 1), (1, 2))
 
 
-@pytest.fixture
-def signing_key(app, runner, tmp_path):
-    saved = app.config["SIGNING_KEY_PATH"]
-    app.config["SIGNING_KEY_PATH"] = str(tmp_path / "keys" / "signing-key.pem")
-    result = runner.invoke(args=["keys", "generate"])
-    assert result.exit_code == 0, result.output
-    yield app.config["SIGNING_KEY_PATH"]
-    app.config["SIGNING_KEY_PATH"] = saved
-
-
 def _cast(client, world, region) -> None:
     """The voters of BALLOTS vote; the first two live in `region`, the others' is unknown."""
     for n, picks in enumerate(BALLOTS):

@@ -7,23 +7,11 @@ import os
 import stat
 import zipfile
 
-import pytest
-
 from opdigital.cycles.states import CycleState
 from opdigital.extensions import db
 from opdigital.ledger.verify import main as verify_main
 from opdigital.proposals.models import Proposal
 from tests import voting_support as vs
-
-
-@pytest.fixture
-def signing_key(app, runner, tmp_path):
-    saved = app.config["SIGNING_KEY_PATH"]
-    app.config["SIGNING_KEY_PATH"] = str(tmp_path / "keys" / "signing-key.pem")
-    result = runner.invoke(args=["keys", "generate"])
-    assert result.exit_code == 0, result.output
-    yield app.config["SIGNING_KEY_PATH"]
-    app.config["SIGNING_KEY_PATH"] = saved
 
 
 def _cast(client, world, ballots):
@@ -34,9 +22,7 @@ def _cast(client, world, ballots):
         assert response.status_code == 201, response.get_json()
 
 
-def test_keys_generate_writes_a_private_file_and_refuses_to_overwrite(
-    app_ctx, runner, signing_key
-):
+def test_keys_generate_writes_a_private_file_and_refuses_to_overwrite(app_ctx, runner, signing_key):
     mode = stat.S_IMODE(os.stat(signing_key).st_mode)
     assert mode == 0o600
     again = runner.invoke(args=["keys", "generate"])

@@ -1,22 +1,34 @@
-"""The audit log for admins and auditors: a filtered, paginated page and CSV/JSON downloads.
+"""The audit log for admins and auditors: a filtered, paginated page and CSV/JSON downloads;
+and every tally package with the signing key, so auditors can verify a tally themselves.
 
 Read-only by design: there are no routes that change entries, and the database refuses it too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import defer
 from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from opdigital.accounts.models import Role
+from opdigital.api.tally import public_key_dict
 from opdigital.audit import export
 from opdigital.audit.models import AuditEntry
 from opdigital.auth import roles_required
 from opdigital.clock import now
+from opdigital.coordination.tally_steps import TallySummary, package_download, summary_of
+from opdigital.cycles.models import Cycle
+from opdigital.cycles.services import get_cycle
 from opdigital.errors import error_response
+from opdigital.extensions import db
+from opdigital.tally.models import Tally
+from opdigital.tally.services import tally_of
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -138,3 +150,40 @@ def export_json():
 def compact_json(value: dict | None) -> str:
     """Before/after values on one line, for the log table."""
     return export.compact_json(value)
+
+
+# --- tally packages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TalliedCycle:
+    slug: str
+    title: str
+    state: str
+    tally: TallySummary
+
+
+def tallied_cycles() -> list[TalliedCycle]:
+    """Every cycle with a tally package, newest tally first (published or not)."""
+    rows = db.session.execute(
+        sa.select(Tally, Cycle)
+        .join(Cycle, Cycle.id == Tally.cycle_id)
+        .options(defer(Tally.package))  # the list needs the digests, not the zips
+        .order_by(Tally.created_at.desc(), Cycle.slug)
+    )
+    return [TalliedCycle(c.slug, c.title, c.state, summary_of(t)) for t, c in rows]
+
+
+@bp.get("/tallies")
+@roles_required(Role.ADMIN, Role.AUDITOR)
+def tallies():
+    """Every tally package with its digests, and the key to check their signatures against."""
+    return render_template("audit/tallies.html", cycles=tallied_cycles(), key=public_key_dict())
+
+
+@bp.get("/tallies/<slug>/tally.zip")
+@roles_required(Role.ADMIN, Role.AUDITOR)
+def tally_package(slug: str):
+    """A cycle's signed package, byte for byte as signed, before publication too."""
+    cycle = get_cycle(slug)
+    return package_download(tally_of(cycle), cycle.slug)

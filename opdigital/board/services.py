@@ -130,8 +130,12 @@ def _shuffle(items: list) -> None:
 
 
 def seal_after_cast(cycle: Cycle, pending_after: int) -> None:
-    """Called once a cast has committed: seal when its ballot completed a batch."""
-    if pending_after >= batch_size():
+    """Called once a cast has committed: seal when its ballot completed a batch.
+
+    Only the cast that completes a batch tries (not every cast after it while the sealing
+    runs), so concurrent workers do not queue up to seal the same ballots.
+    """
+    if pending_after > 0 and pending_after % batch_size() == 0:
         seal(cycle, only_if_due=True)
 
 

@@ -1,7 +1,8 @@
 """Coordinator dashboard and the cycle control page: create, edit and move a cycle along.
 
 The other staff screens live beside this module (phases_events, budgets, proposals) and
-register on the same blueprint, imported at the bottom so `bp` has all its routes.
+register on the same blueprint, imported at the bottom so `bp` has all its routes
+(`tally_steps`, imported at the top for `advance`, registers the package download).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from flask_babel import lazy_gettext as _l
 from opdigital.coordination.blueprint import bp
 from opdigital.coordination.common import actor, flash_error, load_cycle, status_counts
 from opdigital.coordination.forms import CycleCreateForm, CycleEditForm, TransitionForm
+from opdigital.coordination.tally_steps import advance, board_state, tally_summary
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
 from opdigital.cycles.schedule import build_schedule
 from opdigital.cycles.states import CycleState, next_state
 from opdigital.errors import DomainError
-from opdigital.formatting import labels
+from opdigital.extensions import db
 from opdigital.proposals.models import ProposalStatus
 from opdigital.proposals.services import list_proposals
 
@@ -36,9 +38,18 @@ NEXT_STATE_HELP = {
         "reviews, budgets or eligibility changes. Every proposal must be reviewed first."
     ),
     CycleState.VOTING: _l("Voting opens for the eligible citizens."),
-    CycleState.CLOSED: _l("Voting closes: no further ballots are accepted."),
-    CycleState.TALLIED: _l("The votes are counted; the result of each proposal is recorded."),
-    CycleState.PUBLISHED: _l("The results are published for everyone to see."),
+    CycleState.CLOSED: _l(
+        "Voting closes: no further ballots are accepted, and every ballot still waiting is "
+        "sealed onto the board."
+    ),
+    CycleState.TALLIED: _l(
+        "The board is counted with the cycle's counting rule, each proposal is marked selected "
+        "or not, and the signed tally package is stored. It stays private to staff until the "
+        "results are published."
+    ),
+    CycleState.PUBLISHED: _l(
+        "The results and the signed tally package are published for everyone to see and check."
+    ),
     CycleState.MONITORING: _l(
         "The selected works are followed until they are done; their execution status is public."
     ),
@@ -50,7 +61,7 @@ TRANSITION_BUTTON = {
     CycleState.BALLOT_FROZEN: _l("Freeze the ballot"),
     CycleState.VOTING: _l("Open voting"),
     CycleState.CLOSED: _l("Close voting"),
-    CycleState.TALLIED: _l("Mark as tallied"),
+    CycleState.TALLIED: _l("Count the votes and sign the package"),
     CycleState.PUBLISHED: _l("Publish the results"),
     CycleState.MONITORING: _l("Start monitoring execution"),
 }
@@ -141,6 +152,8 @@ def render_cycle_page(cycle: Cycle, status: int = 200):
             transition_form=TransitionForm(formdata=None, target=target.value if target else ""),
             budgets=budgets,
             allocated=allocated,
+            board=board_state(cycle),
+            tally=tally_summary(cycle),
         ),
         status,
     )
@@ -153,24 +166,24 @@ def cycle(slug: str):
 
 @bp.post("/cycles/<slug>/transition")
 def transition(slug: str):
-    """Move the cycle to the state posted; refusals are shown on the page with a 409."""
+    """Move the cycle to the state posted; refusals are shown on the page with a 409.
+
+    Closing, tallying and publishing run their services (`tally_steps.advance`), whose message
+    (the board's head, the package's SHA-256 and key) is flashed on success.
+    """
     cycle = load_cycle(slug)
     form = TransitionForm()
     if not form.validate():
         flash(_("Choose the state to move the cycle to."), "error")
         return render_cycle_page(cycle, 422)
-    target = form.target.data
     try:
-        cycles.transition(cycle, target, actor())
+        message = advance(cycle, form.target.data, actor())
     except DomainError as e:
+        db.session.rollback()  # nothing half-done may be committed by the page shown next
         flash_error(e)
         return render_cycle_page(load_cycle(slug), e.status)
-    flash(_("The cycle is now: %(state)s.", state=_state_name(target)), "success")
+    flash(message, "success")
     return redirect(url_for("coordination.cycle", slug=slug))
-
-
-def _state_name(state: str) -> str:
-    return str(labels()["state"].get(state, state))
 
 
 # Register the other screens on `bp`.

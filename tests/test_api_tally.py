@@ -1,0 +1,265 @@
+"""The board, key and tally endpoints, and the 503 of casting: real answers against the document."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from opdigital.counting.rules import RULES
+from opdigital.ledger import keys
+from opdigital.tally import services as tallies
+from tests import factories
+from tests import voting_support as vs
+from tests.test_api_support import (
+    SPEC,
+    _assert_documented_headers,
+    _response_pointer,
+    assert_matches_spec,
+    media_type,
+    validate_against,
+)
+
+KEYS = "/api/v1/keys"
+HEAD = "/api/v1/cycles/{slug}/board/head"
+RECEIPT = "/api/v1/cycles/{slug}/receipts/{code}"
+PACKAGE = "/api/v1/cycles/{slug}/tally.zip"
+RESULTS = "/api/v1/cycles/{slug}/results"
+BALLOTS = vs.ballot_path()
+UNREACHABLE_DB = "postgresql+psycopg://root@127.0.0.1:1/nowhere"
+
+
+def assert_zip_matches_spec(response, path_template: str, status: int) -> None:
+    """`assert_matches_spec` for a binary body, which it would decode as UTF-8 and fail on:
+    status and media type documented, documented headers present and valid, and a real zip."""
+    assert response.status_code == status, response.get_data()
+    pointer = _response_pointer(path_template, "get", status)
+    resolved = SPEC["paths"][path_template]["get"]["responses"][str(status)]
+    assert media_type(response) == "application/zip"
+    assert "application/zip" in resolved["content"]
+    _assert_documented_headers(response, resolved, pointer)
+    assert response.data.startswith(b"PK\x03\x04")
+
+
+def _url(template: str, **values) -> str:
+    return template.format(**values)
+
+
+def _cast(client, world, ballots, first: int = 700) -> list[str]:
+    """One voter per ballot casts it through the API; their receipt codes."""
+    receipts = []
+    for n, choices in enumerate(ballots):
+        number = vs.make_titulo(first + n)
+        vs.register(number)
+        response = vs.post_ballot(client, world.slug, vs.body(number, choices))
+        assert response.status_code == 201, response.get_json()
+        receipts.append(response.get_json()["receipt"])
+    return receipts
+
+
+def _tallied(client, world):
+    a, b, c = world.ids[:3]
+    _cast(client, world, [[a, b], [a, c], [b, c]])
+    cycle = tallies.close_vote(vs.reload(world.cycle), None)
+    return tallies.tally(cycle, None)
+
+
+# --- the document itself --------------------------------------------------------------------
+
+
+def _media_examples():
+    """(where, schema pointer, example value) for every example given on a media type."""
+    for path, operations in SPEC["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation.get("responses", {}).items():
+                for media, content in response.get("content", {}).items():
+                    pointer = "/" + "/".join(
+                        t.replace("~", "~0").replace("/", "~1")
+                        for t in ("paths", path, method, "responses", status, "content", media)
+                    )
+                    where = f"{method.upper()} {path} {status}"
+                    if "example" in content:
+                        yield where, pointer + "/schema", content["example"]
+                    for name, example in content.get("examples", {}).items():
+                        yield f"{where} ({name})", pointer + "/schema", example["value"]
+
+
+def test_every_example_matches_its_schema():
+    examples = list(_media_examples())
+    assert len(examples) >= 5  # keys, head, two receipts, results
+    for where, pointer, value in examples:
+        try:
+            validate_against(pointer, value)
+        except Exception as e:  # name the example that is wrong
+            raise AssertionError(f"{where}: {e}") from e
+
+
+def test_the_documented_counting_rules_are_the_code_s():
+    documented = SPEC["components"]["schemas"]["CountingRule"]["properties"]["name"]["enum"]
+    assert tuple(documented) == RULES
+
+
+def test_the_example_key_is_a_real_key_with_its_fingerprint():
+    example = SPEC["paths"][KEYS]["get"]["responses"]["200"]["content"]["application/json"]
+    key = example["example"]["keys"][0]
+    public = load_pem_public_key(key["public_key_pem"].encode())
+    raw = keys.public_key_raw(public)
+    assert keys.fingerprint(raw) == key["fingerprint"]
+    assert keys.public_key_base64(public) == key["public_key"]
+
+
+# --- GET /keys -------------------------------------------------------------------------------
+
+
+def test_keys_is_empty_before_a_key_exists(client, settings, tmp_path):
+    settings(SIGNING_KEY_PATH=str(tmp_path / "absent.pem"))
+    response = client.get(KEYS)
+    assert_matches_spec(response, KEYS, "get", 200)
+    assert response.get_json() == {"keys": []}
+
+
+def test_keys_lists_the_signing_key(client, signing_key):
+    response = client.get(KEYS)
+    assert_matches_spec(response, KEYS, "get", 200)
+    [key] = response.get_json()["keys"]
+    private = keys.load_private_key(signing_key)
+    assert key["fingerprint"] == keys.fingerprint(keys.public_key_raw(private))
+    assert key["public_key_pem"] == keys.public_key_pem(private)
+
+
+# --- GET /cycles/{slug}/board/head -----------------------------------------------------------
+
+
+def test_head_of_an_empty_board_then_after_sealing(app_ctx, client, settings):
+    settings(BOARD_BATCH_SIZE=2, BOARD_MAX_DELAY_SECONDS=3600)
+    world = vs.voting_cycle()
+    empty = client.get(_url(HEAD, slug=world.slug))
+    assert_matches_spec(empty, HEAD, "get", 200)
+    assert (empty.get_json()["seq"], empty.get_json()["hash"]) == (0, "0" * 64)
+    _cast(client, world, [world.ids[:2]] * 3)
+    after = client.get(_url(HEAD, slug=world.slug))
+    assert_matches_spec(after, HEAD, "get", 200)
+    body = after.get_json()
+    assert (body["seq"], body["pending"], body["batch_size"]) == (2, 1, 2)
+    assert body["max_delay_seconds"] == 3600
+
+
+def test_head_of_an_unknown_or_draft_cycle_is_404(app_ctx, client):
+    draft = factories.cycle(slug="rascunho", state="draft")
+    for slug in ("nope", draft.slug):
+        response = client.get(_url(HEAD, slug=slug))
+        assert_matches_spec(response, HEAD, "get", 404)
+        assert response.get_json()["error"]["code"] == "cycle_not_found"
+
+
+# --- GET /cycles/{slug}/receipts/{code} -------------------------------------------------------
+
+
+def test_receipt_sealed_and_pending_answers_match_the_document(app_ctx, client, settings):
+    settings(BOARD_BATCH_SIZE=2, BOARD_MAX_DELAY_SECONDS=3600)
+    world = vs.voting_cycle()
+    first, _second, third = _cast(client, world, [world.ids[:2]] * 3)
+    sealed = client.get(_url(RECEIPT, slug=world.slug, code=first))
+    assert_matches_spec(sealed, RECEIPT, "get", 200)
+    assert sealed.get_json()["status"] == "sealed"
+    assert sealed.get_json()["entry"]["seq"] in {1, 2}
+    pending = client.get(_url(RECEIPT, slug=world.slug, code=third))
+    assert_matches_spec(pending, RECEIPT, "get", 200)
+    assert pending.get_json()["status"] == "pending"
+    assert pending.get_json()["entry"] is None and pending.get_json()["sealed_by"]
+
+
+def test_unknown_receipt_and_unknown_cycle_are_404(app_ctx, client):
+    world = vs.voting_cycle()
+    unknown = client.get(_url(RECEIPT, slug=world.slug, code="AAAA-BBBB-CCCC-DDDD"))
+    assert_matches_spec(unknown, RECEIPT, "get", 404)
+    assert unknown.get_json()["error"]["code"] == "not_found"
+    no_cycle = client.get(_url(RECEIPT, slug="nope", code="AAAA-BBBB-CCCC-DDDD"))
+    assert_matches_spec(no_cycle, RECEIPT, "get", 404)
+    assert no_cycle.get_json()["error"]["code"] == "cycle_not_found"
+
+
+def test_receipt_lookups_are_rate_limited_with_retry_after(app_ctx, client, settings):
+    settings(RECEIPT_LOOKUP_LIMIT_PER_IP="2 per minute")
+    world = vs.voting_cycle()
+    for _ in range(2):
+        client.get(_url(RECEIPT, slug=world.slug, code="AAAA-BBBB"))
+    limited = client.get(_url(RECEIPT, slug=world.slug, code="AAAA-BBBB"))
+    assert_matches_spec(limited, RECEIPT, "get", 429)
+    assert limited.get_json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
+# --- GET /cycles/{slug}/tally.zip and /results -----------------------------------------------
+
+
+def test_package_and_results_are_404_until_published(app_ctx, client, signing_key):
+    world = vs.voting_cycle()
+    for template in (PACKAGE, RESULTS):  # voting
+        response = client.get(_url(template, slug=world.slug))
+        assert_matches_spec(response, template, "get", 404)
+        assert response.get_json()["error"]["code"] == "no_results"
+    _tallied(client, world)
+    for template in (PACKAGE, RESULTS):  # tallied: staff only, not the public
+        response = client.get(_url(template, slug=world.slug))
+        assert_matches_spec(response, template, "get", 404)
+        assert response.get_json()["error"]["code"] == "no_results"
+    for template in (PACKAGE, RESULTS):
+        response = client.get(_url(template, slug="nope"))
+        assert_matches_spec(response, template, "get", 404)
+        assert response.get_json()["error"]["code"] == "cycle_not_found"
+
+
+def test_published_package_and_results_match_the_document(app_ctx, client, signing_key):
+    world = vs.voting_cycle()
+    record = _tallied(client, world)
+    tallies.publish(vs.reload(world.cycle), None)
+    package = client.get(_url(PACKAGE, slug=world.slug))
+    assert_zip_matches_spec(package, PACKAGE, 200)
+    digest = hashlib.sha256(package.data).hexdigest()
+    assert digest == record.sha256
+    assert package.headers["ETag"] == f'"{digest}"'
+    assert package.headers["Content-Disposition"] == f"attachment; filename={world.slug}-tally.zip"
+    results = client.get(_url(RESULTS, slug=world.slug))
+    assert_matches_spec(results, RESULTS, "get", 200)
+    body = results.get_json()
+    assert body["package_sha256"] == digest
+    assert body["key_fingerprint"] == client.get(KEYS).get_json()["keys"][0]["fingerprint"]
+    in_zip = json.loads(zipfile.ZipFile(io.BytesIO(package.data)).read("result.json"))
+    assert body["result"] == in_zip
+    assert body["result"]["ballots"] == 3
+
+
+def test_package_conditional_and_range_requests(app_ctx, client, signing_key):
+    world = vs.voting_cycle()
+    record = _tallied(client, world)
+    tallies.publish(vs.reload(world.cycle), None)
+    url = _url(PACKAGE, slug=world.slug)
+    unchanged = client.get(url, headers={"If-None-Match": f'"{record.sha256}"'})
+    assert unchanged.status_code == 304
+    assert "304" in SPEC["paths"][PACKAGE]["get"]["responses"]
+    assert unchanged.data == b""
+    part = client.get(url, headers={"Range": "bytes=0-3"})
+    assert_zip_matches_spec(part, PACKAGE, 206)
+    assert part.data == b"PK\x03\x04" == record.package[:4]
+
+
+# --- POST /cycles/{slug}/ballots when the database is unreachable ----------------------------
+
+
+def test_casting_answers_503_with_retry_after_when_the_database_is_down(make_app, redis_url):
+    down = make_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=UNREACHABLE_DB,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+        REDIS_URL=redis_url,
+        RATELIMIT_STORAGE_URI="memory://",
+    )
+    body = vs.body("123456780248", [1, 2])
+    response = down.test_client().post(_url(BALLOTS, slug="op-2026"), json=body)
+    assert_matches_spec(response, BALLOTS, "post", 503)
+    assert response.get_json()["error"]["code"] == "unavailable"
+    assert int(response.headers["Retry-After"]) >= 1
