@@ -21,6 +21,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from benchmarks.common import migrated_app, scratch_database
+from benchmarks.common import cpu_seconds_by_program, migrated_app, scratch_database
 from benchmarks.import_registry import write_roll
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,11 +136,19 @@ def _load(url: str, slug: str, bodies: Path, args) -> int:
             "-s", script, f"{base}/api/v1/cycles/{slug}/ballots",
         ]  # fmt: skip
         run_env = os.environ | {"BODIES": str(bodies), "THREADS": str(threads)}
+        before = cpu_seconds_by_program()
+        load_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         output = subprocess.run(command, env=run_env, capture_output=True, text=True, check=True)  # noqa: S603
-    return _report(output.stdout, args)
+        load_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        after = cpu_seconds_by_program()
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    used["wrk"] = sum(
+        getattr(load_after, f) - getattr(load_before, f) for f in ("ru_utime", "ru_stime")
+    )
+    return _report(output.stdout, args, used)
 
 
-def _report(text: str, args) -> int:
+def _report(text: str, args, cpu: dict[str, float]) -> int:
     status = dict(re.findall(r"(\w+)=(\d+)", re.search(r"STATUS (.*)", text).group(1)))
     latency = dict(re.findall(r"(\w+)=(\d+)", re.search(r"LATENCY (.*)", text).group(1)))
     seconds = int(re.search(r"DURATION_US (\d+)", text).group(1)) / 1e6
@@ -151,6 +160,13 @@ def _report(text: str, args) -> int:
         f"p50 {int(latency['p50_us']) / 1000:.1f} ms, p99 {int(latency['p99_us']) / 1000:.1f} ms; "
         f"other answers: 409={status['conflicts']} 429={status['limited']} other={status['other']}"
     )
+    if accepted:
+        # CPU per vote: steadier than votes/s on a shared machine, and it shows where time goes.
+        parts = {"app": "gunicorn", "PostgreSQL": "postgres", "Redis": "redis-server", "wrk": "wrk"}
+        shares = ", ".join(
+            f"{label} {cpu.get(name, 0.0) / accepted * 1000:.2f}" for label, name in parts.items()
+        )
+        print(f"CPU ms per accepted vote: {shares}")
     return 0 if int(status["other"]) == 0 else 1
 
 

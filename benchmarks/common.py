@@ -53,3 +53,28 @@ def migrated_app(database_url: str):
             db.session.add(Region(slug=slug, name=slug.title(), population=300_000 + n))
         db.session.commit()
     return app
+
+
+def cpu_seconds_by_program() -> dict[str, float]:
+    """CPU time (user + system) used so far by every process, summed per program (Linux /proc).
+
+    A benchmark reads it before and after its run: CPU per request is a steadier figure than
+    throughput on a shared machine, and it shows where the time goes (app, database, Redis).
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        program = "gunicorn" if "gunicorn" in command else name
+        totals[program] = totals.get(program, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return totals
