@@ -142,8 +142,13 @@ def seal_after_cast(cycle: Cycle, pending_after: int) -> None:
 def head_of(cycle: Cycle) -> Head:
     """The board's head now (sealing first what is overdue, so the head is never stale)."""
     seal(cycle, only_if_due=True)
-    head = db.session.get(BoardHead, cycle.id)
-    pending = pending_count(cycle.id)
+    return stored_head(cycle.id)
+
+
+def stored_head(cycle_id: int) -> Head:
+    """The head as stored, sealing nothing (staff screens: showing a page changes nothing)."""
+    head = db.session.get(BoardHead, cycle_id)
+    pending = pending_count(cycle_id)
     if head is None:
         return Head(0, chain.GENESIS_HASH, None, pending)
     return Head(head.seq, head.entry_hash, head.sealed_at, pending)

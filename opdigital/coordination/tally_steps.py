@@ -46,16 +46,6 @@ PRIVATE_DOWNLOAD = "private, no-store"
 
 
 @dataclass(frozen=True)
-class BoardState:
-    """The board's head as stored now (read only: showing a page never seals ballots)."""
-
-    seq: int
-    hash: str
-    sealed_at: datetime | None
-    pending: int
-
-
-@dataclass(frozen=True)
 class TallySummary:
     """What staff check about a tally: the package's identity and the counts it states."""
 
@@ -69,15 +59,11 @@ class TallySummary:
     published_at: datetime | None
 
 
-def board_state(cycle: Cycle) -> BoardState | None:
-    """The board's head, or None before voting (there is no board to speak of yet)."""
+def board_state(cycle: Cycle) -> board.Head | None:
+    """The board's head as stored, or None before voting (there is no board to speak of yet)."""
     if cycle.state not in BOARD_STATES:
         return None
-    head = db.session.get(BoardHead, cycle.id)
-    pending = board.pending_count(cycle.id)
-    if head is None:
-        return BoardState(0, GENESIS_HASH, None, pending)
-    return BoardState(head.seq, head.entry_hash, head.sealed_at, pending)
+    return board.stored_head(cycle.id)
 
 
 def summary_of(record: Tally) -> TallySummary:
