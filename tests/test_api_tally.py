@@ -49,15 +49,7 @@ def _url(template: str, **values) -> str:
 
 
 def _cast(client, world, ballots, first: int = 700) -> list[str]:
-    """One voter per ballot casts it through the API; their receipt codes."""
-    receipts = []
-    for n, choices in enumerate(ballots):
-        number = vs.make_titulo(first + n)
-        vs.register(number)
-        response = vs.post_ballot(client, world.slug, vs.body(number, choices))
-        assert response.status_code == 201, response.get_json()
-        receipts.append(response.get_json()["receipt"])
-    return receipts
+    return vs.cast_all(client, world, ballots, first)
 
 
 def _tallied(client, world):

@@ -17,15 +17,8 @@ from tests import voting_support as vs
 
 
 def _vote(client, world, n: int, first: int = 900) -> list[str]:
-    """`n` distinct voters cast a valid ballot through the API; their receipt codes."""
-    receipts = []
-    for i in range(n):
-        number = vs.make_titulo(first + i)
-        vs.register(number)
-        response = vs.post_ballot(client, world.slug, vs.body(number, world.ids[:2]))
-        assert response.status_code == 201, response.get_json()
-        receipts.append(response.get_json()["receipt"])
-    return receipts
+    """`n` distinct voters cast the same valid ballot through the API; their receipt codes."""
+    return vs.cast_all(client, world, [world.ids[:2]] * n, first)
 
 
 def _entries(cycle_id: int) -> list[chain.BoardEntry]:

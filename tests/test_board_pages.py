@@ -18,15 +18,7 @@ from tests.test_accessibility import PageAudit
 
 
 def _vote(client, world, choices_list, first: int = 700) -> list[str]:
-    """One voter per item of `choices_list` casts it through the API; their receipt codes."""
-    receipts = []
-    for i, choices in enumerate(choices_list):
-        number = vs.make_titulo(first + i)
-        vs.register(number)
-        response = vs.post_ballot(client, world.slug, vs.body(number, choices))
-        assert response.status_code == 201, response.get_json()
-        receipts.append(response.get_json()["receipt"])
-    return receipts
+    return vs.cast_all(client, world, choices_list, first)
 
 
 class ById(HTMLParser):

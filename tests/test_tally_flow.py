@@ -15,11 +15,7 @@ from tests import voting_support as vs
 
 
 def _cast(client, world, ballots):
-    for n, choices in enumerate(ballots):
-        number = vs.make_titulo(600 + n)
-        vs.register(number)
-        response = vs.post_ballot(client, world.slug, vs.body(number, choices))
-        assert response.status_code == 201, response.get_json()
+    vs.cast_all(client, world, ballots, first=600)
 
 
 def test_keys_generate_writes_a_private_file_and_refuses_to_overwrite(app_ctx, runner, signing_key):

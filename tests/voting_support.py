@@ -166,3 +166,15 @@ def wrong_check_digit(number: str) -> str:
         for digit in "0123456789"
         if digit != number[11] and not titulo.is_valid(number[:11] + digit)
     )
+
+
+def cast_all(client, world, ballots, first: int = 700) -> list[str]:
+    """One newly registered voter per ballot casts it through the API; their receipt codes."""
+    receipts = []
+    for n, choices in enumerate(ballots):
+        number = make_titulo(first + n)
+        register(number)
+        response = post_ballot(client, world.slug, body(number, choices))
+        assert response.status_code == 201, response.get_json()
+        receipts.append(response.get_json()["receipt"])
+    return receipts

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import jsonify, send_file
+from flask import jsonify
 
 from opdigital.api.views import _public_cycle, bp
 from opdigital.errors import DomainError
 from opdigital.ledger import keys
 from opdigital.tally import services as tallies
+from opdigital.tally.downloads import package_download
 
 
 def public_key_dict() -> dict | None:
@@ -38,14 +37,7 @@ def signing_keys():
 def tally_package(slug: str):
     """The signed tally package, byte for byte as signed, once results are published."""
     record = tallies.published_tally(_public_cycle(slug))
-    return send_file(
-        BytesIO(record.package),
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"{slug}-tally.zip",
-        etag=record.sha256,
-        last_modified=record.created_at,
-    )
+    return package_download(record, slug)
 
 
 @bp.get("/cycles/<slug>/results")

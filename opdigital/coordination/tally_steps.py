@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from io import BytesIO
 
-from flask import send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -28,6 +26,7 @@ from opdigital.errors import IllegalTransition
 from opdigital.extensions import db
 from opdigital.formatting import labels
 from opdigital.ledger.chain import GENESIS_HASH
+from opdigital.tally import downloads
 from opdigital.tally import services as tallies
 from opdigital.tally.models import Tally
 
@@ -141,16 +140,7 @@ def _publish(cycle: Cycle, actor) -> str:
 
 def package_download(record: Tally, slug: str):
     """The stored package, byte for byte as signed, as a private download."""
-    response = send_file(
-        BytesIO(record.package),
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"{slug}-tally.zip",
-        etag=record.sha256,
-        last_modified=record.created_at,
-    )
-    response.headers["Cache-Control"] = PRIVATE_DOWNLOAD
-    return response
+    return downloads.package_download(record, slug, cache_control=PRIVATE_DOWNLOAD)
 
 
 @bp.get("/cycles/<slug>/tally.zip")
