@@ -43,17 +43,9 @@ def election(app_ctx):
 
 
 @pytest.fixture
-def limits(app):
-    """Patch rate-limit settings for one test and restore them afterwards."""
-    saved = {}
-
-    def patch(**settings):
-        for name, value in settings.items():
-            saved.setdefault(name, app.config[name])
-            app.config[name] = value
-
-    yield patch
-    app.config.update(saved)
+def limits(settings):
+    """Patch rate-limit settings for one test (restored afterwards)."""
+    return settings
 
 
 # --- accepted ----------------------------------------------------------------------------
