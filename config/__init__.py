@@ -60,7 +60,12 @@ class Base:
     # No pre-ping: it would cost every request a round trip. A connection lost to a database
     # restart fails its request with a clean 503 (errors.py), SQLAlchemy then discards the
     # whole pool, and the next request connects afresh.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False, "hide_parameters": True}
+    # skip_autocommit_rollback: the cast's autocommit connection has nothing to roll back.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": False,
+        "hide_parameters": True,
+        "skip_autocommit_rollback": True,
+    }
     REDIS_URL = _env("REDIS_URL")
 
     TIMEZONE = "America/Sao_Paulo"

@@ -100,8 +100,12 @@ def test_a_pending_ballot_cannot_be_changed_nor_dropped_before_it_is_sealed(
     settings(BOARD_BATCH_SIZE=100)
     world = vs.voting_cycle()
     _vote(client, world, 1)
-    for statement in ("UPDATE ballot SET choices = '[1]'", "DELETE FROM ballot"):
-        with pytest.raises(DBAPIError, match="sealed onto the board"):
+    refusals = {
+        "UPDATE ballot SET choices = '[1]'": "append-only",
+        "DELETE FROM ballot": "sealed onto the board",
+    }
+    for statement, refusal in refusals.items():
+        with pytest.raises(DBAPIError, match=refusal):
             db.session.execute(sa.text(statement))
         db.session.rollback()
     assert board.pending_count(world.cycle.id) == 1

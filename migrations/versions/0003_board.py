@@ -16,12 +16,15 @@ import opdigital.db_types
 BALLOT_GUARD_FUNCTION = """
 CREATE OR REPLACE FUNCTION keep_ballot_until_sealed() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND EXISTS (
-        SELECT 1 FROM board_entry AS b
-        WHERE b.cycle_id = OLD.cycle_id AND b.receipt_hash = OLD.receipt_hash
-          AND b.choices::jsonb = OLD.choices::jsonb
+    -- Statement level: one check per sealing, not one per ballot.
+    IF TG_OP = 'DELETE' AND NOT EXISTS (
+        SELECT 1 FROM gone AS g
+        WHERE NOT EXISTS (
+            SELECT 1 FROM board_entry AS b
+            WHERE b.cycle_id = g.cycle_id AND b.receipt_hash = g.receipt_hash
+              AND b.choices::jsonb = g.choices::jsonb)
     ) THEN
-        RETURN OLD;
+        RETURN NULL;
     END IF;
     RAISE EXCEPTION 'ballot rows change only by being sealed onto the board'
         USING ERRCODE = 'insufficient_privilege';
@@ -80,14 +83,20 @@ def upgrade():
         op.execute("DROP TRIGGER IF EXISTS ballot_append_only ON ballot")
         op.execute(BALLOT_GUARD_FUNCTION)
         op.execute(
-            "CREATE TRIGGER ballot_kept_until_sealed BEFORE UPDATE OR DELETE ON ballot "
-            "FOR EACH ROW EXECUTE FUNCTION keep_ballot_until_sealed()"
+            "CREATE TRIGGER ballot_never_updated BEFORE UPDATE ON ballot "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_change()"
+        )
+        op.execute(
+            "CREATE TRIGGER ballot_kept_until_sealed AFTER DELETE ON ballot "
+            "REFERENCING OLD TABLE AS gone FOR EACH STATEMENT "
+            "EXECUTE FUNCTION keep_ballot_until_sealed()"
         )
 
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS ballot_kept_until_sealed ON ballot")
+        op.execute("DROP TRIGGER IF EXISTS ballot_never_updated ON ballot")
         op.execute("DROP FUNCTION IF EXISTS keep_ballot_until_sealed()")
         op.execute(
             "CREATE TRIGGER ballot_append_only BEFORE UPDATE OR DELETE ON ballot "

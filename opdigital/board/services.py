@@ -88,10 +88,9 @@ def seal(cycle: Cycle, *, only_if_due: bool = False) -> int:
     head = _locked_head(cycle_id)
     if head is None:
         return 0
+    # No row locks needed: sealers of a cycle queue on its head row, and casts only insert.
     pending = db.session.execute(
-        sa.select(Ballot.id, Ballot.receipt_hash, Ballot.choices)
-        .where(Ballot.cycle_id == cycle_id)
-        .with_for_update()
+        sa.select(Ballot.id, Ballot.receipt_hash, Ballot.choices).where(Ballot.cycle_id == cycle_id)
     ).all()
     due = len(pending) >= batch_size() or now() - head.sealed_at >= max_delay()
     if not pending or (only_if_due and not due):
@@ -129,14 +128,16 @@ def _shuffle(items: list) -> None:
         items[i], items[j] = items[j], items[i]
 
 
-def seal_after_cast(cycle: Cycle, pending_after: int) -> None:
-    """Called once a cast has committed: seal when its ballot completed a batch.
+def seal_after_cast(cycle: Cycle, ballot_id: int) -> None:
+    """Called once a cast has committed: about every BOARD_BATCH_SIZE-th ballot seals.
 
-    Only the cast that completes a batch tries (not every cast after it while the sealing
-    runs), so concurrent workers do not queue up to seal the same ballots.
+    The trigger is the new ballot's id (a sequence shared by every cycle), not a count of the
+    pending ballots: counting them on every cast cost PostgreSQL more than the cast itself. One
+    cast in a batch tries, so concurrent workers do not queue up to seal the same ballots; a
+    cycle whose ballots the sequence passes by is sealed by the delay rule.
     """
-    if pending_after > 0 and pending_after % batch_size() == 0:
-        seal(cycle, only_if_due=True)
+    if ballot_id % batch_size() == 0:
+        seal(cycle, only_if_due=False)
 
 
 def head_of(cycle: Cycle) -> Head:

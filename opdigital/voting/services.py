@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from opdigital.board.services import pending_count, seal_after_cast
+from opdigital.board.services import seal_after_cast
 from opdigital.clock import CITY_TZ, now
 from opdigital.counting.ballot_rules import BallotProject, BallotRule, Problem, validate_ballot
 from opdigital.cycles.models import Cycle, PhaseKind
@@ -212,7 +212,7 @@ def _cast_in_one_statement(
         # Voting closed between the check above and the statement: nothing was written.
         raise VotingClosed(_l("Voting is not open in this cycle now."))
     # The vote is committed: now, in a transaction of its own, seal a completed batch.
-    seal_after_cast(cycle, row.pending_before + 1)
+    seal_after_cast(cycle, row.ballot_id)
     return CastReceipt(code=code, cycle_slug=slug)
 
 
@@ -239,7 +239,7 @@ _CAST_SQL = """
     ), what AS (
         INSERT INTO ballot (cycle_id, receipt_hash, choices)
         SELECT cycle_id, :receipt_hash, CAST(:choices AS json) FROM who
-        RETURNING cycle_id
+        RETURNING cycle_id, id
     ), counted AS (
         INSERT INTO turnout_count (cycle_id, hour, shard, votes)
         SELECT cycle_id, :hour, :shard, 1 FROM what
@@ -247,7 +247,7 @@ _CAST_SQL = """
         RETURNING 1
     )
     SELECT EXISTS (SELECT 1 FROM voter) AS eligible, EXISTS (SELECT 1 FROM counted) AS recorded,
-        (SELECT count(*) FROM ballot WHERE cycle_id = :cycle) AS pending_before
+        (SELECT id FROM what) AS ballot_id
 """
 # A voter identified earlier: their region is all the statement needs.
 IDENTIFIED_VOTER = "SELECT CAST(:region AS integer) AS region_id"
@@ -280,10 +280,10 @@ def _cast_step_by_step(
                 voting_point_id=point,
             )
         )
-        db.session.execute(
-            sa.insert(Ballot).values(
-                cycle_id=values["cycle"], receipt_hash=receipt_hash(code), choices=chosen
-            )
+        ballot_id = db.session.scalar(
+            sa.insert(Ballot)
+            .values(cycle_id=values["cycle"], receipt_hash=receipt_hash(code), choices=chosen)
+            .returning(Ballot.id)
         )
         statement = sqlite_insert(TurnoutCount).values(
             cycle_id=values["cycle"], hour=values["hour"], shard=values["shard"], votes=1
@@ -298,7 +298,7 @@ def _cast_step_by_step(
     except IntegrityError as e:
         db.session.rollback()
         raise _already_voted() from e
-    seal_after_cast(cycle, pending_count(cycle.id))
+    seal_after_cast(cycle, ballot_id)
     return CastReceipt(code=code, cycle_slug=slug)
 
 
