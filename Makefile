@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 TRANSLATIONS := opdigital/translations
 
-.PHONY: install run test lint format translations messages clean
+.PHONY: install run test test-quick lint format translations messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The quick part alone: no browser, fault or fuzz suites (CI runs `make test`, all of them).
+test-quick: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not browser and not faults and not fuzz"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
