@@ -43,15 +43,22 @@
       if (!out) { return; }
       var groupMax = number(group.dataset.max);
       var groupBudget = number(group.dataset.budget);
+      var groupLeft = groupBudget === null ? null : groupBudget - spent(chosen);
       out.textContent = describe(
         groupMax === null ? null : Math.max(groupMax - chosen.length, 0),
-        groupBudget === null ? null : groupBudget - spent(chosen)
+        groupLeft
       );
+      // Over the budget stands out, as in the page the server renders (<strong>).
+      out.classList.toggle("over-budget", groupLeft !== null && groupLeft < 0);
     });
     var left = max === null ? null : Math.max(max - all.length, 0);
     if (kind === "one-per-region") { left = left === null ? openGroups : Math.min(openGroups, left); }
     var total = form.querySelector("[data-total-remaining]");
-    if (total) { total.textContent = describe(left, budget === null ? null : budget - spent(all)); }
+    if (total) {
+      var budgetLeft = budget === null ? null : budget - spent(all);
+      total.textContent = describe(left, budgetLeft);
+      total.classList.toggle("over-budget", budgetLeft !== null && budgetLeft < 0);
+    }
     var count = form.querySelector("[data-total-chosen]");
     if (count) { count.textContent = fill(form.dataset.tChosen, "num", String(all.length)); }
   }
