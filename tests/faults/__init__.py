@@ -1,0 +1,1 @@
+"""Fault injection on real servers: killed workers, Redis and PostgreSQL restarts."""
