@@ -7,11 +7,16 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, StringField
+from wtforms import DateTimeLocalField, IntegerField, StringField
 
 from opdigital.clock import CITY_TZ
 
 _MONEY_CHARS = re.compile(r"^[0-9.,\s]+$")
+# More integer digits than this is no amount anyone means (R$ 999 trillion), and beyond a
+# float's range WTForms' NumberRange would fail with an OverflowError instead of a message.
+_MAX_REAIS_DIGITS = 15
+# PostgreSQL's `integer`: a whole number beyond it cannot be stored or compared in a query.
+DATABASE_INT_MAX = 2**31 - 1
 
 
 def parse_reais(text: str) -> int:
@@ -29,6 +34,8 @@ def parse_reais(text: str) -> int:
         integer, fraction = cleaned.replace(".", ""), ""
     if not integer.isdigit() or (fraction and (not fraction.isdigit() or len(fraction) > 2)):
         raise ValueError("not an amount")
+    if len(integer.lstrip("0")) > _MAX_REAIS_DIGITS:
+        raise ValueError("amount too large")
     try:
         value = Decimal(f"{integer}.{fraction or '0'}")
     except InvalidOperation as e:
@@ -59,6 +66,20 @@ class MoneyField(StringField):
             except ValueError as e:
                 self.data = None
                 raise ValueError(_l("Enter an amount in reais, for example 1.250.000,00.")) from e
+
+
+class WholeNumberField(IntegerField):
+    """An integer field that refuses numbers the database could not hold.
+
+    WTForms' own IntegerField takes any size, and its NumberRange validator then fails with an
+    OverflowError (a 500) on a number too large for a float, such as 400 nines.
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and abs(self.data) > DATABASE_INT_MAX:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
 
 
 class CityDateTimeField(DateTimeLocalField):

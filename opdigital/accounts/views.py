@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,6 +26,7 @@ from opdigital.auth import is_safe_local_url, roles_required
 from opdigital.clock import now
 from opdigital.errors import DomainError
 from opdigital.extensions import limiter
+from opdigital.web import is_read
 
 bp = Blueprint("accounts", __name__)
 
@@ -59,6 +61,19 @@ def _locked_response(lock: login_limits.Lock):
     return response
 
 
+def _start_new_session() -> None:
+    """Drop whatever the session held before sign-in, keeping only the language chosen.
+
+    The session lives in a signed cookie, so anything planted in the browser beforehand (a
+    voter's place in the flow, a value set by someone else at a shared kiosk) must not be
+    carried into the staff member's signed-in session.
+    """
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 def login():
@@ -69,7 +84,7 @@ def login():
     if not is_safe_local_url(next_url):
         next_url = None
     form = LoginForm()
-    if request.method == "GET":
+    if is_read():
         return _login_page(form, next_url)
     if not form.validate():
         return _login_page(form, next_url, 422)
@@ -84,6 +99,7 @@ def login():
         error = _("The e-mail or password is not correct, or the account is disabled.")
         return _login_page(form, next_url, 401, error)
     login_limits.clear(email)
+    _start_new_session()
     login_user(user)
     flash(_("You are signed in."), "success")
     return redirect(next_url or home_for(user))
@@ -111,7 +127,7 @@ def list_users():
 def create_user():
     """Create a staff account."""
     form = NewUserForm()
-    if request.method == "GET":
+    if is_read():
         return render_template("accounts/new.html", form=form)
     if not form.validate():
         return render_template("accounts/new.html", form=form), 422
@@ -159,7 +175,7 @@ def edit_user(user_id: int):
     user = accounts.get_user(user_id)
     form = EditUserForm(obj=user)
     password_form = PasswordForm(prefix="pw", formdata=None)
-    if request.method == "GET":
+    if is_read():
         return _edit_page(user, form, password_form)
     if not form.validate():
         return _edit_page(user, form, password_form, 422)

@@ -11,6 +11,7 @@ from opdigital.coordination.forms import FormulaForm, region_budget_form
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
 from opdigital.errors import DomainError
+from opdigital.web import is_read
 
 
 @bp.route("/cycles/<slug>/budgets", methods=["GET", "POST"])
@@ -31,7 +32,7 @@ def budgets(slug: str):
     else:
         formula = FormulaForm(formdata=None, equal_share_percent=cycle.equal_share_percent)
 
-    if request.method == "GET":
+    if is_read():
         return _page(cycle, regions, manual, formula, None, 200)
     if posted not in ("manual", "formula"):
         return _page(cycle, regions, manual, formula, _("Choose which budget form to send."), 422)

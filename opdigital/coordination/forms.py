@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -26,7 +25,7 @@ from wtforms.validators import (
 
 from opdigital.cycles.budget import MAX_AMOUNT_CENTS
 from opdigital.cycles.models import CycleKind, EventKind, PhaseKind
-from opdigital.fields import CityDateTimeField, MoneyField
+from opdigital.fields import CityDateTimeField, MoneyField, WholeNumberField
 from opdigital.formatting import labels
 from opdigital.proposals.models import ExecutionStatus, ProposalOrigin
 
@@ -84,7 +83,7 @@ class CycleEditForm(StaffForm):
         ],
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=160)])
-    edition = IntegerField(
+    edition = WholeNumberField(
         _l("Edition (year)"),
         validators=[
             InputRequired(),
@@ -103,10 +102,10 @@ class CycleEditForm(StaffForm):
         ],
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    min_voter_age = IntegerField(
+    min_voter_age = WholeNumberField(
         _l("Minimum voter age"), validators=[Optional(), NumberRange(min=0, max=130)]
     )
-    max_voter_age = IntegerField(
+    max_voter_age = WholeNumberField(
         _l("Maximum voter age"), validators=[Optional(), NumberRange(min=0, max=130)]
     )
 
@@ -141,7 +140,7 @@ class PhaseForm(StaffForm):
     kind = SelectField(_l("Kind of phase"), validators=[InputRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    position = IntegerField(
+    position = WholeNumberField(
         _l("Position in the calendar"), validators=[Optional(), NumberRange(min=0, max=1000)]
     )
     starts_at = CityDateTimeField(_l("Starts at"), validators=[InputRequired()])
@@ -198,7 +197,7 @@ def region_budget_form(regions, **kwargs) -> RegionBudgetForm:
 
 
 class FormulaForm(StaffForm):
-    equal_share_percent = IntegerField(
+    equal_share_percent = WholeNumberField(
         _l("Share divided equally (percent)"),
         validators=[
             InputRequired(),

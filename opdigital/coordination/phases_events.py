@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from opdigital.coordination.blueprint import bp
@@ -11,6 +11,7 @@ from opdigital.coordination.forms import EventForm, PhaseForm
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle, CycleKind, Event, Phase
 from opdigital.errors import DomainError
+from opdigital.web import is_read
 
 
 def _cycle_url(cycle: Cycle, anchor: str) -> str:
@@ -56,7 +57,7 @@ def new_phase(slug: str):
 def edit_phase(phase_id: int):
     phase = load_phase(phase_id)
     cycle = phase.cycle
-    form = PhaseForm(obj=phase) if request.method == "GET" else PhaseForm()
+    form = PhaseForm(obj=phase) if is_read() else PhaseForm()
     if form.validate_on_submit():
         try:
             cycles.update_phase(phase, _phase_data(form), actor())
@@ -127,7 +128,7 @@ def edit_event(event_id: int):
     event = load_event(event_id)
     cycle = event.cycle
     # Pre-fill from the event only on GET, so a field left out of a POST is not silently kept.
-    form = _event_form_for(cycle, **({"obj": event} if request.method == "GET" else {}))
+    form = _event_form_for(cycle, **({"obj": event} if is_read() else {}))
     if form.validate_on_submit():
         try:
             cycles.update_event(event, _event_data(form), actor())

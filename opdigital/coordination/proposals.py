@@ -22,6 +22,7 @@ from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.errors import DomainError
 from opdigital.proposals import services as proposals
 from opdigital.proposals.models import Proposal, ProposalStatus
+from opdigital.web import is_read
 
 
 @bp.get("/cycles/<slug>/proposals")
@@ -126,7 +127,7 @@ def review(code: str):
         return _locked_page(proposal.cycle, locked_message())
     if not can_review(proposal):
         return _locked_page(proposal.cycle, _("This proposal cannot be reviewed now."))
-    if request.method == "GET":
+    if is_read():
         form = ReviewForm(
             technical_opinion=proposal.technical_opinion,
             reviewed_cost=proposal.reviewed_cost_cents,
@@ -186,7 +187,7 @@ def execution(code: str):
             proposal.cycle,
             _("Execution is followed only for selected works, once the result is known."),
         )
-    if request.method == "GET":
+    if is_read():
         form = ExecutionForm(status=proposal.execution_status, note=proposal.execution_note)
     else:
         form = ExecutionForm()

@@ -7,7 +7,7 @@ register on the same blueprint, imported at the bottom so `bp` has all its route
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,6 +23,7 @@ from opdigital.errors import DomainError
 from opdigital.extensions import db
 from opdigital.proposals.models import ProposalStatus
 from opdigital.proposals.services import list_proposals
+from opdigital.web import is_read
 
 # What moving to each state means, shown beside the one button that moves the cycle on.
 NEXT_STATE_HELP = {
@@ -110,7 +111,7 @@ def new_cycle():
 def edit_cycle(slug: str):
     cycle = load_cycle(slug)
     # Pre-fill from the cycle only on GET, so a field left out of a POST is not silently kept.
-    if request.method == "GET":
+    if is_read():
         form = CycleEditForm(obj=cycle, total_budget=cycle.total_budget_cents)
     else:
         form = CycleEditForm()

@@ -19,6 +19,7 @@ from opdigital.voting import points
 from opdigital.voting.forms import VotingPointForm
 from opdigital.voting.limits import VOTING_POINT_TOKEN_HEADER
 from opdigital.voting.models import VotingPoint
+from opdigital.web import is_read
 
 
 def _form(**kwargs) -> VotingPointForm:
@@ -111,7 +112,7 @@ def voting_point(point_id: int):
             return _token_page(points.regenerate_token(point, actor()), created=False)
     except DomainError as e:
         return _form_page(_prefilled(point), point, str(e), e.status)
-    if request.method == "GET":
+    if is_read():
         return _form_page(_prefilled(point), point)
     form = _form()
     if not form.validate_on_submit():

@@ -5,10 +5,10 @@ Editable until the ballot is frozen; afterwards the page shows the settings read
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, RadioField, SelectField
+from wtforms import BooleanField, RadioField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from opdigital.coordination.blueprint import bp
@@ -17,8 +17,10 @@ from opdigital.coordination.forms import CalendarDateField, StaffForm, choice, o
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
 from opdigital.errors import DomainError
+from opdigital.fields import WholeNumberField
 from opdigital.voting import settings as voting
 from opdigital.voting.settings import MAX_LIMIT, VotingSettings
+from opdigital.web import is_read
 
 # Each rule with a plain explanation, shown beside its radio button and on the read-only page.
 BALLOT_RULES = {
@@ -90,15 +92,15 @@ class VotingSettingsForm(StaffForm):
         choices=[choice(k, name) for k, (name, _help) in BALLOT_RULES.items()],
         validators=[InputRequired(message=_l("Choose a ballot rule."))],
     )
-    min_choices = IntegerField(
+    min_choices = WholeNumberField(
         _l("Minimum number of choices"),
         validators=[Optional(), NumberRange(min=0, max=MAX_LIMIT)],
     )
-    max_choices = IntegerField(
+    max_choices = WholeNumberField(
         _l("Maximum number of choices"),
         validators=[Optional(), NumberRange(min=1, max=MAX_LIMIT)],
     )
-    min_budget_share_percent = IntegerField(
+    min_budget_share_percent = WholeNumberField(
         _l("Minimum share of the budget (percent)"),
         validators=[Optional(), NumberRange(min=0, max=100)],
     )
@@ -108,10 +110,10 @@ class VotingSettingsForm(StaffForm):
         choices=[choice(k, name) for k, (name, _help) in COUNTING_RULES.items()],
         validators=[InputRequired(message=_l("Choose a counting rule."))],
     )
-    min_voter_age = IntegerField(
+    min_voter_age = WholeNumberField(
         _l("Minimum voter age"), validators=[Optional(), NumberRange(min=0, max=130)]
     )
-    max_voter_age = IntegerField(
+    max_voter_age = WholeNumberField(
         _l("Maximum voter age"), validators=[Optional(), NumberRange(min=0, max=130)]
     )
     age_reference_date = CalendarDateField(_l("Ages reckoned on"), validators=[Optional()])
@@ -172,7 +174,7 @@ def voting_settings(slug: str):
     """Show the settings form (or the frozen settings) and save what is posted."""
     cycle = load_cycle(slug)
     regions = cycles.list_regions()
-    if request.method == "GET":
+    if is_read():
         form = VotingSettingsForm(formdata=None, regions=regions, **_prefill(cycle))
         return _page(cycle, form, None, 200)
     form = VotingSettingsForm(regions=regions)

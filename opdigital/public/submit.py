@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from opdigital.cycles.models import CycleKind, PhaseKind
@@ -13,6 +13,7 @@ from opdigital.public import loaders
 from opdigital.public.blueprint import bp
 from opdigital.public.forms import build_proposal_form
 from opdigital.regions.models import School
+from opdigital.web import is_read
 
 
 def _closed(cycle, status: int):
@@ -51,7 +52,7 @@ def submit_proposal_form(slug: str):
     """Show the form, or take a proposal and send the citizen to its public page."""
     cycle = loaders.public_cycle_or_404(slug)
     if not accepts_citizen_proposals(cycle):
-        return _closed(cycle, 200 if request.method == "GET" else 403)
+        return _closed(cycle, 200 if is_read() else 403)
     regions = loaders.all_regions()
     schools = loaders.all_schools() if cycle.kind == CycleKind.OPCA else []
     form = build_proposal_form(cycle, regions, schools)

@@ -55,6 +55,7 @@ from opdigital.voting.services import (
     voting_window,
 )
 from opdigital.voting.turnout import running_totals
+from opdigital.web import is_read
 
 bp = Blueprint("voting", __name__)
 
@@ -208,7 +209,7 @@ def ballot(slug: str):
     voter = flow.current_voter(cycle)
     if voter is None:
         return _restart(cycle)
-    if request.method == "GET":
+    if is_read():
         return _ballot_page(cycle, voter.voter_key, flow.saved_choices(cycle) or [])
     choices = choices_from_form(request.form)
     if request.form.get("action") != "review":

@@ -1,0 +1,503 @@
+"""The security matrix: every route × every kind of visitor, and the protections around them.
+
+The table below has one entry per rule of `app.url_map`; a route added without an entry fails
+`test_the_table_covers_every_route`. Each entry builds a real URL from seeded data and says what
+each visitor gets: the public, a citizen in the middle of voting, and each staff role.
+
+The rest checks what surrounds the routes: security headers on every answer (HSTS and secure
+cookies in production), a new session at sign-in, `next` kept on this site, error pages without
+stack traces or secrets, and no voter data or password in the logs. Parts already covered
+elsewhere are not repeated: per-form CSRF and staff POSTs (test_coordination_access.py), the
+basic header set (test_security_headers.py), the usual unsafe `next` values
+(test_accounts_login.py), the voting flow's pages and logs (test_voting_web.py) and the API's
+(test_ballot_secrecy.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+import config
+from opdigital.extensions import db
+from opdigital.tally import services as tallies
+from tests import factories
+from tests import voting_support as vs
+from tests.helpers import login_as
+from tests.test_coordination_support import token
+from tests.test_coordination_support import world as coordination_world
+
+ROLES = ("anonymous", "citizen", "auditor", "coordinator", "admin")
+LOGIN = "login"  # expected outcome: a redirect to the sign-in page
+ALLOWED = "allowed"  # expected outcome of a staff action: done or refused on its merits
+
+
+@dataclass(frozen=True)
+class Access:
+    """What each kind of visitor gets: a status code, LOGIN or ALLOWED."""
+
+    anonymous: int | str
+    citizen: int | str
+    auditor: int | str
+    coordinator: int | str
+    admin: int | str
+
+    def of(self, role: str) -> int | str:
+        return getattr(self, role)
+
+
+PUBLIC = Access(200, 200, 200, 200, 200)
+STAFF = Access(LOGIN, LOGIN, 403, 200, 200)
+ADMIN = Access(LOGIN, LOGIN, 403, 403, 200)
+AUDIT = Access(LOGIN, LOGIN, 200, 403, 200)
+NO_BALLOT = Access(400, 400, 400, 400, 400)
+REDIRECT = Access(302, 302, 302, 302, 302)
+TO_IDENTIFY = Access(303, 303, 303, 303, 303)
+STAFF_ACTION = Access(LOGIN, LOGIN, 403, ALLOWED, ALLOWED)
+ADMIN_ACTION = Access(LOGIN, LOGIN, 403, 403, ALLOWED)
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str  # filled in from the seeded world: "/ciclos/{w.voting_slug}/votar"
+    access: Access
+    method: str = "GET"
+    json: bool = False  # the API: JSON answers only
+
+    def url(self, w: SimpleNamespace) -> str:
+        return self.template.format(w=w)
+
+
+R = Route
+TABLE: dict[str, Route] = {
+    # The public site.
+    "public.home": R("/", PUBLIC),
+    "public.cycle": R("/ciclos/{w.published_slug}", PUBLIC),
+    "public.proposals": R("/ciclos/{w.published_slug}/propostas", PUBLIC),
+    "public.submit_proposal": R("/ciclos/{w.open_slug}/propostas/nova", PUBLIC),
+    "public.proposal": R("/propostas/{w.selected_code}", PUBLIC),
+    "public.set_language": R("/lang/en", REDIRECT),
+    "static": R("/static/css/site.css", PUBLIC),
+    "board.board_page": R("/ciclos/{w.published_slug}/quadro", PUBLIC),
+    # The lookup form's target sends on to the receipt's page (with a code) or the board.
+    "board.receipt_lookup": R(
+        "/ciclos/{w.published_slug}/comprovante?codigo={w.receipt}", REDIRECT
+    ),
+    "board.receipt": R("/ciclos/{w.published_slug}/comprovante/{w.receipt}", PUBLIC),
+    "results.results_page": R("/ciclos/{w.published_slug}/resultados", PUBLIC),
+    "results.results_csv": R("/ciclos/{w.published_slug}/resultados.csv", PUBLIC),
+    "results.results_pb": R("/ciclos/{w.published_slug}/resultados.pb", PUBLIC),
+    # The voting flow: only the citizen mid-flow gets the ballot; the others are sent back to
+    # identify themselves (303), as is the citizen from a review with nothing chosen yet. The
+    # receipt page only says "already shown" to whoever has no receipt waiting.
+    "voting.identify": R("/ciclos/{w.voting_slug}/votar", PUBLIC),
+    "voting.ballot": R("/ciclos/{w.voting_slug}/votar/cedula", Access(303, 200, 303, 303, 303)),
+    "voting.review": R("/ciclos/{w.voting_slug}/votar/revisao", TO_IDENTIFY),
+    "voting.receipt": R("/ciclos/{w.voting_slug}/votar/comprovante", PUBLIC),
+    # Sign-in and out.
+    "accounts.login": R("/login", Access(200, 200, 302, 302, 302)),
+    "accounts.logout": R("/logout", REDIRECT, "POST"),
+    # Staff: coordination (admins and coordinators).
+    "coordination.dashboard": R("/staff/", STAFF),
+    "coordination.new_cycle": R("/staff/cycles/new", STAFF),
+    "coordination.cycle": R("/staff/cycles/{w.slug}", STAFF),
+    "coordination.edit_cycle": R("/staff/cycles/{w.slug}/edit", STAFF),
+    "coordination.budgets": R("/staff/cycles/{w.slug}/budgets", STAFF),
+    "coordination.new_event": R("/staff/cycles/{w.slug}/events/new", STAFF),
+    "coordination.new_phase": R("/staff/cycles/{w.slug}/phases/new", STAFF),
+    "coordination.list_proposals": R("/staff/cycles/{w.slug}/proposals", STAFF),
+    "coordination.new_proposal": R("/staff/cycles/{w.slug}/proposals/new", STAFF),
+    "coordination.tally_package": R("/staff/cycles/{w.published_slug}/tally.zip", STAFF),
+    "coordination.turnout_page": R("/staff/cycles/{w.voting_slug}/turnout", STAFF),
+    "coordination.voting_settings": R("/staff/cycles/{w.slug}/voting-settings", STAFF),
+    "coordination.edit_event": R("/staff/events/{w.event_id}/edit", STAFF),
+    "coordination.edit_phase": R("/staff/phases/{w.phase_id}/edit", STAFF),
+    "coordination.proposal": R("/staff/proposals/{w.code}", STAFF),
+    "coordination.execution": R("/staff/proposals/{w.selected_code}/execution", STAFF),
+    "coordination.review": R("/staff/proposals/{w.code}/review", STAFF),
+    "coordination.voting_points": R("/staff/voting-points", STAFF),
+    "coordination.voting_point": R("/staff/voting-points/{w.point_id}", STAFF),
+    "coordination.new_voting_point": R("/staff/voting-points/new", STAFF),
+    "coordination.transition": R("/staff/cycles/{w.slug}/transition", STAFF_ACTION, "POST"),
+    "coordination.delete_event": R("/staff/events/{w.event_id}/delete", STAFF_ACTION, "POST"),
+    "coordination.delete_phase": R("/staff/phases/{w.phase_id}/delete", STAFF_ACTION, "POST"),
+    "coordination.record_result": R(
+        "/staff/proposals/{w.on_ballot_code}/result", STAFF_ACTION, "POST"
+    ),
+    "coordination.start_review": R("/staff/proposals/{w.code}/start-review", STAFF_ACTION, "POST"),
+    # Staff: accounts (admins only).
+    "accounts.list_users": R("/staff/accounts", ADMIN),
+    "accounts.create_user": R("/staff/accounts/new", ADMIN),
+    "accounts.edit_user": R("/staff/accounts/{w.other_user_id}", ADMIN),
+    "accounts.set_password": R("/staff/accounts/{w.other_user_id}/password", ADMIN_ACTION, "POST"),
+    # Audit (auditors and admins).
+    "audit.log": R("/audit/", AUDIT),
+    "audit.export_csv": R("/audit/export.csv", AUDIT),
+    "audit.export_json": R("/audit/export.json", AUDIT),
+    "audit.tallies": R("/audit/tallies", AUDIT),
+    "audit.tally_package": R("/audit/tallies/{w.published_slug}/tally.zip", AUDIT),
+    # The JSON API and the health check: open to all, JSON whoever asks.
+    "api.cycles": R("/api/v1/cycles", PUBLIC, json=True),
+    "api.cycle_detail": R("/api/v1/cycles/{w.published_slug}", PUBLIC, json=True),
+    "api.cycle_proposals": R("/api/v1/cycles/{w.published_slug}/proposals", PUBLIC, json=True),
+    "api.cycle_schedule": R("/api/v1/cycles/{w.published_slug}/schedule", PUBLIC, json=True),
+    "api.cycle_schedule_ics": R("/api/v1/cycles/{w.published_slug}/schedule.ics", PUBLIC),
+    "api.board_head": R("/api/v1/cycles/{w.published_slug}/board/head", PUBLIC, json=True),
+    "api.receipt": R("/api/v1/cycles/{w.published_slug}/receipts/{w.receipt}", PUBLIC, json=True),
+    "api.results": R("/api/v1/cycles/{w.published_slug}/results", PUBLIC, json=True),
+    "api.tally_package": R("/api/v1/cycles/{w.published_slug}/tally.zip", PUBLIC),
+    "api.signing_keys": R("/api/v1/keys", PUBLIC, json=True),
+    "api.openapi": R("/api/v1/openapi.json", PUBLIC, json=True),
+    "api.regions": R("/api/v1/regions", PUBLIC, json=True),
+    # An empty body is no ballot, whoever sends it (the API trusts no session cookie).
+    "api.post_ballot": R("/api/v1/cycles/{w.voting_slug}/ballots", NO_BALLOT, "POST", json=True),
+    "health.healthz": R("/healthz", PUBLIC, json=True),
+}
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+# --- the world ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(app, client, signing_key):
+    """Cycles in every public state, staff of each role, and one citizen in mid-vote."""
+    with app.app_context():
+        w = coordination_world()
+        w.users = {role: factories.user(role).id for role in ("auditor", "coordinator", "admin")}
+        w.other_user_id = factories.user("coordinator").id
+        opened = factories.cycle(
+            state="open_for_proposals",
+            phases=[
+                ("proposals", vs.now() - vs.timedelta(days=1), vs.now() + vs.timedelta(days=9))
+            ],
+        )
+        w.open_slug = opened.slug
+        published = vs.voting_cycle()
+        w.receipt = vs.cast_all(client, published, [published.ids[:2]], first=500)[0]
+        for step in (tallies.close_vote, tallies.tally, tallies.publish):
+            step(published.cycle, actor=None)
+        w.published_slug = published.slug
+        voting = vs.voting_cycle()
+        w.voting_slug, w.voting_ids = voting.slug, voting.ids
+        w.citizen_titulo = vs.make_titulo(42)
+        vs.register(w.citizen_titulo)
+        w.point_id = vs.voting_point("matrix-token").id
+        db.session.remove()
+    return w
+
+
+def visitor(app, w: SimpleNamespace, role: str):
+    """A browser for `role`: staff signed in, the citizen identified at the voting step."""
+    client = app.test_client()
+    if role in w.users:
+        login_as(client, SimpleNamespace(id=w.users[role]))
+    elif role == "citizen":
+        data = {
+            "csrf_token": token(app, client),
+            "titulo": w.citizen_titulo,
+            "birth_date": vs.BIRTH.strftime("%d/%m/%Y"),
+        }
+        response = client.post(f"/ciclos/{w.voting_slug}/votar", data=data)
+        assert response.status_code == 303, "the citizen could not identify"
+    return client
+
+
+def request_route(app, client, route: Route, w: SimpleNamespace):
+    url = route.url(w)
+    if route.method == "GET":
+        return client.get(url)
+    if route.json:
+        return client.post(url, json={})
+    return client.post(url, data={"csrf_token": token(app, client)})
+
+
+def outcome_matches(expected: int | str, response) -> bool:
+    location = response.headers.get("Location", "")
+    if expected == LOGIN:
+        return response.status_code == 302 and location.startswith("/login?next=")
+    if expected == ALLOWED:
+        # Done, or refused on its merits (a 4xx about the data or state): never "who are you".
+        return (
+            response.status_code < 500
+            and response.status_code not in (401, 403)
+            and (not location.startswith("/login"))
+        )
+    return response.status_code == expected
+
+
+def assert_safe_answer(app, response, label: str) -> None:
+    """Headers every answer carries, and nothing an attacker could learn from a body."""
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, f"{label}: {name}"
+    policy = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, label
+    assert "frame-ancestors 'none'" in policy, label
+    body = response.get_data()
+    for secret in (app.config["SECRET_KEY"], app.config["VOTER_KEY_PEPPER"], "Traceback"):
+        assert secret.encode() not in body, f"{label} shows {secret!r}"
+
+
+# --- the matrix --------------------------------------------------------------------------
+
+
+def test_the_table_covers_every_route(app):
+    rules = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert set(TABLE) == rules, {
+        "routes without an entry": sorted(rules - set(TABLE)),
+        "entries without a route": sorted(set(TABLE) - rules),
+    }
+    for rule in app.url_map.iter_rules():
+        assert TABLE[rule.endpoint].method in rule.methods, rule.endpoint
+
+
+def test_every_route_for_every_visitor(app, world):
+    # Pages first, then actions: an action (a deletion) must not change what a page shows.
+    mismatches = []
+    clients = {role: visitor(app, world, role) for role in ROLES}
+    for method in ("GET", "POST"):
+        for role in ROLES:
+            mismatches += _visit(app, world, clients, role, method)
+    assert mismatches == [], "\n".join(mismatches)
+
+
+def _visit(app, world, clients: dict, role: str, method: str) -> list[str]:
+    mismatches = []
+    client = clients[role]
+    for endpoint, route in TABLE.items():
+        if route.method == method:
+            response = request_route(app, client, route, world)
+            label = f"{route.method} {route.url(world)} as {role}"
+            expected = route.access.of(role)
+            if not outcome_matches(expected, response):
+                mismatches.append(f"{label}: expected {expected}, got {response.status_code}")
+            assert_safe_answer(app, response, label)
+            if route.json:
+                assert response.mimetype == "application/json", label
+            response.close()  # ends a streamed answer (the audit export) inside its request
+            if endpoint == "accounts.logout":
+                client = clients[role] = visitor(app, world, role)  # back in, for the rest
+    return mismatches
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_way_around_the_checks_with_another_method(app, world, role):
+    """HEAD answers as GET does (refused wherever GET is); methods a route lacks are 405."""
+    client = visitor(app, world, role)
+    for route in TABLE.values():
+        if route.method != "GET":
+            continue
+        url = route.url(world)
+        get, head = client.get(url), client.head(url)
+        if get.status_code in (302, 403) and get.headers.get("Location", "/").startswith("/login"):
+            assert (head.status_code, head.headers.get("Location")) == (
+                get.status_code,
+                get.headers.get("Location"),
+            ), (url, role)
+        assert head.status_code == get.status_code, (url, role)
+        deleted = client.delete(url)
+        assert deleted.status_code == 405, (url, role)
+        for response in (get, head, deleted):
+            response.close()
+
+
+# --- production settings -------------------------------------------------------------------
+
+
+@pytest.fixture
+def production_app(make_app, database_url, redis_url, monkeypatch):
+    """The production settings with the secrets they demand, on the test database."""
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "")  # the production default, whatever is set
+    importlib.reload(config)
+    try:
+        settings = {
+            "SECRET_KEY": "s" * 48,
+            "VOTER_KEY_PEPPER": "p" * 32,
+            "SQLALCHEMY_DATABASE_URI": config._sqlalchemy_url(database_url),
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url,
+        }
+        secured = type("SecuredProduction", (config.Production,), settings)
+        secured.validate()  # what `create_app("production")` checks first
+        yield make_app(secured)
+    finally:
+        monkeypatch.delenv("SESSION_COOKIE_SECURE")
+        importlib.reload(config)
+
+
+def test_production_sends_hsts_and_secure_session_cookies(production_app):
+    client = production_app.test_client()
+    response = client.get("/lang/en", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    max_age = int(response.headers["Strict-Transport-Security"].split("=")[1].split(";")[0])
+    assert max_age >= 180 * 24 * 3600
+    cookie = client.get_cookie("session", domain="localhost")
+    assert cookie is not None
+    assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+    policy = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+
+
+def test_hsts_is_not_sent_where_cookies_are_not_secure(client):
+    # Control for the test above: development over plain HTTP must not pin HTTPS.
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+# --- sign-in: a new session, and `next` kept on this site ----------------------------------
+
+
+def _sign_in(app, client, email: str, next_url: str | None = None):
+    data = {"csrf_token": token(app, client), "email": email, "password": factories.PASSWORD}
+    return client.post("/login", data=data, query_string={"next": next_url} if next_url else {})
+
+
+def test_sign_in_starts_a_new_session(app, app_ctx):
+    user = factories.user("coordinator")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        # What someone could have planted in the browser before the staff member signs in.
+        session["planted"] = "by an attacker"
+        session["voting.voter"] = {"cycle_id": 1, "voter_key": "k" * 64}
+        session["lang"] = "en"
+    before = client.get_cookie("session").value
+    response = _sign_in(app, client, user.email)
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        assert session["_user_id"] == str(user.id)
+        assert "planted" not in session and "voting.voter" not in session
+        assert session.get("lang") == "en"  # the language chosen is kept
+    assert client.get_cookie("session").value != before
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "\\\\evil.example",
+        "/\\/evil.example",
+        "\\/evil.example",
+        "///evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        " //evil.example",
+        "http:evil.example",
+        "data:text/html,<script>alert(1)</script>",
+        "mailto:someone@evil.example",
+    ],
+)
+def test_next_never_leaves_the_site(app, app_ctx, target):
+    user = factories.user("coordinator")
+    response = _sign_in(app, app.test_client(), user.email, target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_next_on_this_site_is_kept(app, app_ctx):
+    # Control for the test above: a plain local path is honoured.
+    user = factories.user("coordinator")
+    response = _sign_in(app, app.test_client(), user.email, "/staff/voting-points")
+    assert response.headers["Location"] == "/staff/voting-points"
+
+
+# --- error pages ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_logs():
+    """Switch the app's loggers back on for one test.
+
+    The migrations' `fileConfig` (run by the session's `upgrade()`) disables every logger that
+    existed at the time, the app's included, so a log check would pass on silence alone.
+    """
+    loggers = [
+        logger
+        for name, logger in logging.root.manager.loggerDict.items()
+        if name.startswith("opdigital") and isinstance(logger, logging.Logger)
+    ]
+    disabled = [logger for logger in loggers if logger.disabled]
+    for logger in disabled:
+        logger.disabled = False
+    yield
+    for logger in disabled:
+        logger.disabled = True
+
+
+@pytest.fixture
+def failing_app(make_app, database_url):
+    app = make_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+
+    @app.get("/_boom")
+    @app.get("/api/v1/_boom")
+    def boom():
+        raise RuntimeError(f"internal detail {app.config['SECRET_KEY']} at /srv/opdigital")
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/_boom", 500),
+        ("/api/v1/_boom", 500),
+        ("/nao-existe", 404),
+        ("/api/v1/nao-existe", 404),
+        ("/ciclos/%00", 400),
+        ("/api/v1/cycles/%00", 400),
+    ],
+)
+def test_error_answers_show_no_stack_trace_or_secret(failing_app, url, status, caplog, live_logs):
+    response = failing_app.test_client().get(url)
+    assert response.status_code == status
+    body = response.get_data(as_text=True)
+    for leak in ("Traceback", "RuntimeError", "internal detail", "/srv/", ".py", 'File "'):
+        assert leak not in body, leak
+    for secret in (failing_app.config["SECRET_KEY"], failing_app.config["VOTER_KEY_PEPPER"]):
+        assert secret not in body
+    if url.startswith("/api/"):
+        assert set(response.get_json()["error"]) == {"code", "message"}
+    if status == 500:  # the detail is for the operators, in the log
+        assert any("internal detail" in str(r.exc_info) for r in caplog.records)
+
+
+def test_an_oversized_request_is_a_clean_413(client):
+    response = client.post("/login", data={"email": "x" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+
+def test_failed_sign_ins_and_identifications_log_no_password_or_voter_data(
+    app, app_ctx, caplog, live_logs
+):
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("tests").debug("capture-control")
+    user = factories.user("coordinator")
+    world = vs.voting_cycle()
+    titulo = vs.make_titulo(77)
+    vs.register(titulo)
+    client = app.test_client()
+    password = "a wrong password 7e1f"
+    data = {"csrf_token": token(app, client), "email": user.email, "password": password}
+    assert client.post("/login", data=data).status_code == 401
+    for birth in ("01/01/1999", "17/05/1980"):  # the wrong date, then the right one
+        data = {"csrf_token": token(app, client), "titulo": titulo, "birth_date": birth}
+        assert client.post(f"/ciclos/{world.slug}/votar", data=data).status_code in (403, 303)
+    assert any(r.getMessage() == "capture-control" for r in caplog.records)
+    secrets = [password, factories.PASSWORD, titulo, vs.pretty(titulo), vs.key_of(titulo)]
+    for record in caplog.records:
+        text = f"{record.getMessage()} {record.args!r}"
+        for secret in secrets:
+            assert secret not in text, f"{record.name}: {text[:200]}"
