@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
@@ -144,6 +145,10 @@ class Testing(Base):
     )
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or REDIS_URL
+    # Never the project's own key: each test run gets one of its own (the demo creates it).
+    SIGNING_KEY_PATH = _env("SIGNING_KEY_PATH") or str(
+        Path(tempfile.gettempdir()) / f"opdigital-test-{os.getpid()}" / "signing-key.pem"
+    )
     # App processes started by one test run share counters through this prefix (set in the
     # environment); a lone test process gets its own.
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX") or f"opdigital-test-{os.getpid()}"

@@ -284,3 +284,19 @@ def test_a_demo_voter_can_vote_in_op_digital_2026(app, client):
     response = client.post("/api/v1/cycles/op-digital-2026/ballots", json=body)
     assert response.status_code == 201, response.get_json()
     assert client.post("/api/v1/cycles/op-digital-2026/ballots", json=body).status_code == 409
+
+
+def test_past_cycle_results_come_from_a_published_signed_tally(demo, client, tmp_path):
+    from opdigital.ledger.verify import main as verify
+
+    cycle = get_cycle("op-digital-2024")
+    package = client.get("/api/v1/cycles/op-digital-2024/tally.zip")
+    assert package.status_code == 200
+    path = tmp_path / "tally.zip"
+    path.write_bytes(package.data)
+    assert verify([str(path), "--quiet"]) == 0
+    result = client.get("/api/v1/cycles/op-digital-2024/results").get_json()["result"]
+    selected = {w.id for w in cycle_proposals(cycle) if w.status == "selected"}
+    assert set(result["selected"]) == selected
+    assert result["ballots"] == result["participation"] > 0
+    assert client.get("/ciclos/op-digital-2024/resultados").status_code == 200

@@ -45,6 +45,9 @@ def test_close_tally_verify_publish(app_ctx, app, client, runner, signing_key, t
     assert cycle.state == CycleState.TALLIED
     statuses = {p.id: p.status for p in db.session.scalars(db.select(Proposal))}
     assert statuses[a] == "selected"
+    executions = {p.id: p.execution_status for p in db.session.scalars(db.select(Proposal))}
+    assert executions[a] == "not_started"  # a selected work is then followed
+    assert {executions[pid] for pid, s in statuses.items() if s == "not_selected"} <= {None}
     # Not public before publication.
     assert client.get(f"/api/v1/cycles/{world.slug}/tally.zip").status_code == 404
     published = runner.invoke(args=["cycle", "publish", world.slug])

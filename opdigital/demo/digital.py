@@ -1,4 +1,4 @@
-"""Demo OP Digital cycles: 2026 open for voting now, 2024 finished and under monitoring.
+"""Demo OP Digital cycles: 2026 open for voting now, 2024 tallied, published and monitored.
 
 Both go through the real services (create from the template, adapt phases, budgets, proposals,
 review, state transitions, results, execution), so the audit log and the proposals' public
@@ -16,8 +16,10 @@ from opdigital.demo import common
 from opdigital.demo.common import REAIS, at
 from opdigital.demo.cycles_data import DIGITAL_2026, DemoWork
 from opdigital.demo.past_data import DIGITAL_2024, REJECTED_2024, REJECTION_REASON_2024
+from opdigital.demo.past_votes import demo_ballots, record_past_ballots
 from opdigital.proposals import services as proposals
 from opdigital.proposals.models import Proposal, ProposalOrigin
+from opdigital.tally import services as tallies
 
 DIGITAL_SLUG = "op-digital-2026"
 PAST_DIGITAL_SLUG = "op-digital-2024"
@@ -140,15 +142,16 @@ def build_digital_2024(actor, today: date) -> str:
         ),
         actor,
     )
-    cycle = _advance(
-        cycle, CycleState.BALLOT_FROZEN, CycleState.VOTING, CycleState.CLOSED, actor=actor
-    )
-    # The votes themselves belong to the voting issue; the demo records the outcome only.
-    for past, proposal in entered:
-        proposals.record_result(proposal, past.selected, actor)
-    cycle = _advance(
-        cycle, CycleState.TALLIED, CycleState.PUBLISHED, CycleState.MONITORING, actor=actor
-    )
+    cycle = _advance(cycle, CycleState.BALLOT_FROZEN, CycleState.VOTING, actor=actor)
+    # Past ballots, then the real close, seal, count, signed package and publication: the
+    # works the city chose win their regions.
+    works = [(p.id, p.region_id, past.selected) for past, p in entered]
+    voted_on = cycle.phase_of_kind("voting").starts_at.date()
+    record_past_ballots(cycle.id, demo_ballots(works), voted_on)
+    cycle = tallies.close_vote(cycle, actor)
+    tallies.tally(cycle, actor)
+    tallies.publish(cycle, actor)
+    cycle = _advance(cycle, CycleState.MONITORING, actor=actor)
     for past, proposal in entered:
         for status, note in past.execution:
             proposals.update_execution(proposal, status, note, actor)

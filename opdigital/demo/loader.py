@@ -23,6 +23,7 @@ from opdigital.demo.digital import (
     build_digital_2024,
     build_digital_2026,
 )
+from opdigital.demo.past_votes import ensure_demo_signing_key
 from opdigital.demo.regional import OPCA_SLUG, REGIONAL_SLUG, build_opca, build_regional
 from opdigital.demo.regions import REGIONS, SCHOOLS, need_index
 from opdigital.demo.voters import load_demo_voters
@@ -132,6 +133,7 @@ def load_demo() -> list[str]:
     lines = ["Demo accounts (DEMO ONLY: these passwords are public, never use them in production):"]
     lines += _load_accounts()
     actor = _find_user(ADMIN_EMAIL)
+    lines.append(ensure_demo_signing_key())
     lines.append(_load_regions(actor))
     lines.append(_load_schools(actor))
     for slug, build in CYCLES:

@@ -280,12 +280,17 @@ def record_result(proposal: Proposal, selected: bool, actor) -> Proposal:
         ProposalStatus.NOT_SELECTED,
     ):
         raise IllegalTransition(_l("Only proposals on the ballot have a result."))
-    change_status(
-        proposal, ProposalStatus.SELECTED if selected else ProposalStatus.NOT_SELECTED, "", actor
-    )
-    proposal.execution_status = ExecutionStatus.NOT_STARTED.value if selected else None
+    mark_result(proposal, selected, actor)
     db.session.commit()
     return proposal
+
+
+def mark_result(proposal: Proposal, selected: bool, actor) -> None:
+    """Selected (its execution not started yet) or not; the caller commits (e.g. the tally)."""
+    status = ProposalStatus.SELECTED if selected else ProposalStatus.NOT_SELECTED
+    if proposal.status != status:
+        change_status(proposal, status, "", actor)
+    proposal.execution_status = ExecutionStatus.NOT_STARTED.value if selected else None
 
 
 def update_execution(proposal: Proposal, status: str, note: str, actor) -> Proposal:

@@ -29,8 +29,8 @@ from opdigital.ledger import keys as signing
 from opdigital.ledger.package import build_package
 from opdigital.ledger.result import FORMAT, TIE_BREAK, compute_result
 from opdigital.ledger.verify import CheckFailed, ExpectedKey, verify_package
-from opdigital.proposals.models import Proposal, ProposalStatus
-from opdigital.proposals.services import change_status
+from opdigital.proposals.models import Proposal
+from opdigital.proposals.services import mark_result
 from opdigital.regions.models import Region
 from opdigital.tally.models import Tally
 from opdigital.voting.models import Participation
@@ -161,9 +161,7 @@ def tally(cycle: Cycle, actor) -> Tally:
         ) from e
     selected = set(result["selected"])
     for proposal in _on_ballot(cycle):
-        status = ProposalStatus.SELECTED if proposal.id in selected else ProposalStatus.NOT_SELECTED
-        if proposal.status != status:
-            change_status(proposal, status, note="", actor=actor)
+        mark_result(proposal, proposal.id in selected, actor)
     fingerprint = signing.fingerprint(signing.public_key_raw(key))
     digest = hashlib.sha256(package).hexdigest()
     record = db.session.get(Tally, cycle.id) or Tally(cycle_id=cycle.id)
