@@ -56,9 +56,13 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterato
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
+    failed = False
     try:
         _wait_until_up(base, process, log_path)
         yield base
+    except BaseException:
+        failed = True  # keep the server's log for whoever reads the failure
+        raise
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -66,6 +70,8 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterato
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if not failed:
+            log_path.unlink(missing_ok=True)
 
 
 def server_log(base: str) -> str:
