@@ -31,7 +31,7 @@ from opdigital.fields import parse_reais
 from tests import factories
 from tests import voting_support as vs
 from tests.helpers import login_as
-from tests.test_coordination_support import token
+from tests.test_coordination_support import cycle_form, event_form, phase_form, token
 from tests.test_coordination_support import world as coordination_world
 
 pytestmark = pytest.mark.fuzz
@@ -222,17 +222,7 @@ FORMS: dict[str, FormCase] = {
     ),
     "new_cycle": FormCase(
         url=lambda w: "/staff/cycles/new",
-        fields=lambda w: {
-            "kind": "op-regional",
-            "slug": "op-regional-2027",
-            "title": "OP Regional 2027/2028",
-            "edition": "2027",
-            "total_budget": "100.000.000,00",
-            "description": "Ciclo regional",
-            "min_voter_age": "16",
-            "max_voter_age": "",
-            "start": "2027-02-01",
-        },
+        fields=lambda w: cycle_form(),
         role="coordinator",
         text=frozenset({"title", "description"}),
     ),
@@ -258,14 +248,7 @@ FORMS: dict[str, FormCase] = {
     ),
     "new_phase": FormCase(
         url=lambda w: f"/staff/cycles/{w.slug}/phases/new",
-        fields=lambda w: {
-            "kind": "review",
-            "name": "Análise técnica",
-            "description": "",
-            "position": "1",
-            "starts_at": "2026-04-01T00:00",
-            "ends_at": "2026-04-30T18:00",
-        },
+        fields=lambda w: phase_form(),
         role="coordinator",
         text=frozenset({"name", "description"}),
     ),
@@ -284,15 +267,7 @@ FORMS: dict[str, FormCase] = {
     ),
     "new_event": FormCase(
         url=lambda w: f"/staff/cycles/{w.slug}/events/new",
-        fields=lambda w: {
-            "kind": "assembly",
-            "title": "Assembleia do Barreiro",
-            "description": "Primeira rodada",
-            "starts_at": "2026-03-10T19:00",
-            "ends_at": "2026-03-10T22:00",
-            "place": "Escola Municipal do Barreiro",
-            "region_id": str(w.region_id),
-        },
+        fields=lambda w: event_form(w),
         role="coordinator",
         text=frozenset({"title", "description", "place"}),
     ),
