@@ -22,7 +22,9 @@ WIDTH = 640
 LABEL_HEIGHT = 18  # the label's line, above its bar
 BAR_HEIGHT = 18
 ROW_GAP = 10
-VALUE_SPACE = 170  # room on the right of the longest bar for its value text
+# Room on the right of the longest bar for its value text, e.g. "R$ 12.500.000,00 de
+# R$ 50.000.000,00" (about 36 characters of 14-unit text).
+VALUE_SPACE = 290
 PADDING = 4
 # About this many characters of 14-unit text fit in WIDTH; longer labels are shortened (the
 # table beside the chart gives them in full).

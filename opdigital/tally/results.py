@@ -164,10 +164,12 @@ def _group_name(group: GroupResult) -> str:
 
 def votes_chart(results: Results):
     """Votes per proposal, grouped as in the tables, selected proposals highlighted."""
+    # Outside any f-string, so that the message extractor sees it.
+    selected_mark = " (" + _("selected") + ")"
     bars = [
         Bar(
             label=f"{row.proposal.code} · {row.proposal.title}"
-            + (f" ({_('selected')})" if row.selected else ""),
+            + (selected_mark if row.selected else ""),
             value=row.votes,
             value_text=str(row.votes),
             highlighted=row.selected,
