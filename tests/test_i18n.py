@@ -77,3 +77,24 @@ def test_service_refusals_are_read_in_the_visitors_language(app):
         assert str(refused.value) == "The edition must be a year."
     with app.app_context():  # no visitor: the `opdigital` command speaks English
         assert str(refused.value) == "The edition must be a year."
+
+
+def test_no_translated_text_hides_inside_an_f_string():
+    """Babel's extractor does not look inside f-strings: `f"({_('x')})"` is never translated."""
+    import ast
+    from pathlib import Path
+
+    translators = {"_", "_l", "gettext", "lazy_gettext", "ngettext"}
+    hidden = []
+    for path in Path("opdigital").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in translators
+                ):
+                    hidden.append(f"{path}:{inner.lineno}")
+    assert hidden == []
