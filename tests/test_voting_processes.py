@@ -153,7 +153,12 @@ def own_redis():
 
 
 def test_voting_goes_on_when_redis_stops_and_limits_resume(app, database_url, election, own_redis):
-    env = _env(database_url, own_redis["url"], VOTE_LIMIT_PER_IP="1000 per minute")
+    env = _env(
+        database_url,
+        own_redis["url"],
+        VOTE_LIMIT_PER_IP="1000 per minute",
+        RECEIPT_LOOKUP_LIMIT_PER_IP="1000 per minute",
+    )
     titulos = iter(election["titulos"])
     with gunicorn(env, workers=1) as base:
         url = f"{base}/api/v1/cycles/{election['slug']}/ballots"
@@ -171,13 +176,18 @@ def test_voting_goes_on_when_redis_stops_and_limits_resume(app, database_url, el
         assert (status, health["redis"]) == (503, "down")
 
         own_redis["process"] = own_redis["start"]()
-        time.sleep(1)
         assert request("POST", url, _ballot(election, next(titulos)))[0] == 201
         assert request("GET", f"{base}/healthz")[2]["redis"] == "ok"
+        # The shared store comes back in use: Flask-Limiter tries it again after a back-off
+        # (seconds, growing), so rate-limited requests are made until its counters reappear.
+        shared = redis.Redis.from_url(own_redis["url"])
+        lookup = f"{base}/api/v1/cycles/{election['slug']}/receipts/AAAA-BBBB-CCCC-DDDD"
+        deadline = time.monotonic() + 60
+        while not shared.keys("*"):
+            assert time.monotonic() < deadline, "the limits never came back to Redis"
+            assert request("GET", lookup)[0] == 404
+            time.sleep(0.5)
         log = server_log(base)
     assert "WARNING flask-limiter Rate limit storage unreachable" in log
     assert "WARNING opdigital.api.health Health check: Redis unreachable" in log
     assert _counts(app, election["id"]) == (4, 4)
-    # The shared store is in use again: this process's counters are back in Redis.
-    keys = redis.Redis.from_url(own_redis["url"]).keys("*")
-    assert keys
