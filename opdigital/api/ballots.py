@@ -189,7 +189,7 @@ def post_ballot(slug: str):
     cycle = voting_cycle(slug, _public_cycle)
     _check_kind(cycle, credentials)
     ensure_voting_open(cycle)
-    check_ballot(cycle, choices)  # first: a wrong ballot is no guess at credentials
+    chosen = check_ballot(cycle, choices)  # first: a wrong ballot is no guess at credentials
     identity = credential_identity(credentials)
     lock = CREDENTIAL_FAILURES.register_attempt(identity)
     if lock is not None:
@@ -204,7 +204,7 @@ def post_ballot(slug: str):
     point = current_voting_point()
     try:
         receipt = identify_and_cast(
-            cycle, credentials, choices, voting_point_id=point.id if point is not None else None
+            cycle, credentials, chosen, voting_point_id=point.id if point is not None else None
         )
     except AlreadyVoted:
         CREDENTIAL_FAILURES.clear(identity)  # the credentials were right: not a failure

@@ -88,16 +88,18 @@ def seal(cycle: Cycle, *, only_if_due: bool = False) -> int:
     head = _locked_head(cycle_id)
     if head is None:
         return 0
+    if only_if_due and not _due(head):
+        db.session.rollback()
+        return 0
     # No row locks needed: sealers of a cycle queue on its head row, and casts only insert.
     pending = db.session.execute(
         sa.select(Ballot.id, Ballot.receipt_hash, Ballot.choices).where(Ballot.cycle_id == cycle_id)
     ).all()
-    due = len(pending) >= batch_size() or now() - head.sealed_at >= max_delay()
-    if not pending or (only_if_due and not due):
+    if not pending:
         db.session.rollback()
         return 0
     items = [(row.receipt_hash, sorted(row.choices)) for row in pending]
-    _shuffle(items)
+    secrets.SystemRandom().shuffle(items)  # the OS's random source: not predictable
     entries = chain.extend(slug, head.seq, head.entry_hash, items)
     # One multi-row INSERT in chain order: the table's physical order is the shuffled order.
     db.session.execute(
@@ -121,11 +123,11 @@ def seal(cycle: Cycle, *, only_if_due: bool = False) -> int:
     return len(entries)
 
 
-def _shuffle(items: list) -> None:
-    """Fisher-Yates with the OS's random source: the order must not be predictable."""
-    for i in range(len(items) - 1, 0, -1):
-        j = secrets.randbelow(i + 1)
-        items[i], items[j] = items[j], items[i]
+def _due(head: BoardHead) -> bool:
+    """The delay has run out, or a full batch waits (counted only when the delay has not)."""
+    if now() - head.sealed_at >= max_delay():
+        return True
+    return pending_count(head.cycle_id) >= batch_size()
 
 
 def seal_after_cast(cycle: Cycle, ballot_id: int) -> None:

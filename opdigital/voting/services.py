@@ -137,17 +137,18 @@ def cast_ballot(
 def identify_and_cast(
     cycle: Cycle,
     credentials: Credentials,
-    choices: Sequence[object],
+    chosen: list[int],
     *,
     voting_point_id: int | None = None,
 ) -> CastReceipt:
     """Identify the voter by their credentials and record the vote (the API, kiosks).
 
-    On PostgreSQL the roll lookup is part of the cast statement: one round trip, committed by
-    itself, for the busiest request of the vote. NotEligible says nothing about why.
+    `chosen` is what `check_ballot` returned: the caller checks the ballot (and that voting is
+    open) first, before counting the attempt against the credentials; the cast statement
+    re-checks the voting window itself. On PostgreSQL the roll lookup is part of that statement:
+    one round trip, committed by itself, for the busiest request of the vote. NotEligible says
+    nothing about why.
     """
-    ensure_voting_open(cycle)
-    chosen = check_ballot(cycle, choices)
     if not _on_postgresql():
         voter = find_eligible_voter(cycle, credentials)
         return _cast_step_by_step(cycle, voter, chosen, voting_point_id)
