@@ -110,6 +110,9 @@ class Base:
     )
     # Receipt lookups per client address (receipt codes cannot be guessed; this stops scraping).
     RECEIPT_LOOKUP_LIMIT_PER_IP = _env("RECEIPT_LOOKUP_LIMIT_PER_IP", "60 per minute")
+    # Casts through the API are served by a lean WSGI layer in front of Flask (opdigital/api/
+    # direct_cast.py), same checks and answers; off, the Flask view serves them all.
+    DIRECT_CAST = _env_bool("DIRECT_CAST", True)
     # Ballot board sealing (opdigital/board/services.py): ballots are sealed in random order in
     # batches of this many, or when the last sealing is this old. A larger batch hides the
     # voting order better; the delay bounds how long a receipt waits to be on the board.

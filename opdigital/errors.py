@@ -83,6 +83,17 @@ class InvalidBallot(ValidationFailed):
     code = "invalid_ballot"
 
 
+class RateLimited(DomainError):
+    """Too many attempts from this client or with these credentials (429, with Retry-After)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
@@ -136,7 +147,11 @@ def retry_after_seconds() -> int:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
-        return error_response(error.status, error.code, error.message)
+        response = app.make_response(error_response(error.status, error.code, error.message))
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -16,6 +16,13 @@ def configure_logging(app: Flask) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
+def serve_casts_directly(app: Flask) -> None:
+    """Casts through the API skip Flask's per-request machinery (see api/direct_cast.py)."""
+    from opdigital.api.direct_cast import DirectCast
+
+    app.wsgi_app = DirectCast(app, app.wsgi_app)
+
+
 def trust_proxies(app: Flask) -> None:
     """Behind a load balancer, take the client's IP and host from its X-Forwarded-* headers."""
     count = app.config.get("PROXY_COUNT", 0)
@@ -51,20 +58,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def reset_request_caches(app: Flask) -> None:
-    """Start every request with no cached language, user or voting point.
+    """Start every request with no cached language, user, client or attempt counts."""
+    from opdigital.web import forget_previous_request
 
-    Flask-Babel and Flask-Login cache both on `g`, which lives as long as the application
-    context. A request normally gets its own context, but one pushed around several requests
-    (a test, a script, a streamed response) would otherwise keep the previous visitor's.
-    """
-    from flask import g
-    from flask_babel import refresh
-
-    @app.before_request
-    def forget_previous_request():
-        refresh()
-        g.pop("_login_user", None)
-        g.pop("voting_point", None)
+    app.before_request(forget_previous_request)
 
 
 def select_locale() -> str:
@@ -170,19 +167,12 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def add_security_headers(app: Flask) -> None:
+    from opdigital.web import security_headers
+
     @app.after_request
-    def security_headers(response):
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
-        )
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    def add_headers(response):
+        for name, value in security_headers(app.config):
+            response.headers.setdefault(name, value)
         return response
 
 
@@ -194,6 +184,7 @@ def register_commands(app: Flask) -> None:
 
 STEPS = [
     configure_logging,
+    serve_casts_directly,  # before trust_proxies: the proxy fix must wrap it too
     trust_proxies,
     register_extensions,
     register_models,

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from opdigital import create_app
+from opdigital.attempt_limits import forget_store_outage
 from opdigital.extensions import db, limiter
 from opdigital.voting.cycle_cache import forget_voting_cycles
 from opdigital.voting.limits import forget_voting_points
@@ -99,6 +100,7 @@ def _clean_state(request):
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         limiter.reset()
     forget_frozen_ballots()
+    forget_store_outage()
     forget_voting_points()
     forget_voting_cycles()
 

@@ -42,6 +42,14 @@ def election(app_ctx):
     return world
 
 
+@pytest.fixture(autouse=True, params=["direct", "flask"])
+def cast_path(request, settings):
+    """Every answer here must hold on both paths: the direct WSGI layer (api/direct_cast.py),
+    which serves casts in production, and the Flask view it hands the unusual ones to."""
+    settings(DIRECT_CAST=request.param == "direct")
+    return request.param
+
+
 @pytest.fixture
 def limits(settings):
     """Patch rate-limit settings for one test (restored afterwards)."""

@@ -143,7 +143,7 @@ def post_ballot(client, slug: str, payload, *, token: str | None = None, **kwarg
     finally:
         # The test's app context outlives the request: forget the request's voting point.
         if has_app_context():
-            g.pop("voting_point", None)
+            g.pop("vote_client", None)
 
 
 def ballot_path() -> str:

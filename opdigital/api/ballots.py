@@ -1,16 +1,21 @@
 """`POST /api/v1/cycles/{slug}/ballots`: casting a vote from a kiosk or another channel.
 
-Checks run in a fixed order, each with its documented answer: the body (400), the cycle (404),
-the voting window (403 voting_closed), the rate limits (429; the per-client limit runs first, in
-the `vote_limit` decorator), eligibility (403 not_eligible), the ballot (422 invalid_ballot) and
-the cast (409 already_voted). Ballot secrecy (DESIGN.md 4): nothing here logs the body, and the
-answer carries the receipt only, never the choices.
+Checks run in a fixed order, each with its documented answer: the client's rate limit (429),
+the body (400), the cycle (404), the voting window (403 voting_closed), the ballot (422
+invalid_ballot), the credentials' failed-attempt limit (429), eligibility (403 not_eligible)
+and the cast (409 already_voted). Ballot secrecy (DESIGN.md 4): nothing here logs the body, and
+the answer carries the receipt only, never the choices.
+
+Most casts never reach the view below: `api.direct_cast` serves the ones that go well with the
+same functions, without Flask's per-request machinery, and hands everything else to this view or
+to the error handlers here.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,16 +23,18 @@ from flask import after_this_request, jsonify, request
 from flask_babel import gettext as _
 
 from opdigital.api.views import _public_cycle, bp
+from opdigital.attempt_limits import Lock
 from opdigital.cycles.models import Cycle, CycleKind
-from opdigital.errors import AlreadyVoted, DomainError
+from opdigital.errors import AlreadyVoted, DomainError, RateLimited
 from opdigital.registry.credentials import Credentials
 from opdigital.registry.keys import normalise_enrolment
 from opdigital.voting.cycle_cache import voting_cycle
 from opdigital.voting.limits import (
     CREDENTIAL_FAILURES,
+    Client,
+    count_client_attempt,
     credential_identity,
-    current_voting_point,
-    vote_limit,
+    current_client,
 )
 from opdigital.voting.services import (
     BallotRefused,
@@ -55,23 +62,16 @@ class BadBallotRequest(DomainError):
     code = "bad_request"
 
 
-class RateLimited(DomainError):
-    """Too many failed identifications with these credentials (429, with Retry-After)."""
-
-    status = 429
-    code = "rate_limited"
-
-    def __init__(self, message, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 def _refuse(message: str) -> BadBallotRequest:
     return BadBallotRequest(message)
 
 
-def _read_json() -> Any:
-    if request.mimetype != "application/json":
+def is_ballot_media_type(mimetype: str) -> bool:
+    return mimetype == "application/json"
+
+
+def _read_body() -> bytes:
+    if not is_ballot_media_type(request.mimetype):
         raise _refuse(_("Send the ballot as JSON, with the Content-Type application/json."))
     # Checked before reading, so an oversized body is never buffered.
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -79,6 +79,10 @@ def _read_json() -> Any:
     raw = request.stream.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
         raise _refuse(_("The request body is too large for a ballot."))
+    return raw
+
+
+def _decode_json(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: RecursionError
@@ -175,23 +179,40 @@ def _check_kind(cycle: Cycle, credentials: Credentials) -> None:
         raise _refuse(_("This cycle identifies voters by título and birth date."))
 
 
-def _no_store(response):
-    response.headers["Cache-Control"] = NO_STORE
-    return response
+@dataclass(frozen=True)
+class CheckedBallot:
+    """A request that passed every check the database is not needed for."""
+
+    cycle: Cycle
+    credentials: Credentials
+    chosen: list[int]
+
+    @property
+    def identity(self) -> str:
+        """What the failed-identification counter of these credentials is kept under."""
+        return credential_identity(self.credentials)
 
 
-@bp.post("/cycles/<slug>/ballots")
-@vote_limit
-def post_ballot(slug: str):
-    """Cast one ballot; 201 with the receipt code (shown once), or a documented error."""
-    after_this_request(_no_store)  # error answers included
-    credentials, choices = parse_ballot_request(_read_json())
+def check_ballot_request(slug: str, raw: bytes) -> CheckedBallot:
+    """The body (400), the cycle (404), the voting window (403) and the ballot (422), in order.
+
+    The ballot comes before the credentials are counted: a wrong ballot is no guess at them.
+    """
+    credentials, choices = parse_ballot_request(_decode_json(raw))
     cycle = voting_cycle(slug, _public_cycle)
     _check_kind(cycle, credentials)
     ensure_voting_open(cycle)
-    chosen = check_ballot(cycle, choices)  # first: a wrong ballot is no guess at credentials
-    identity = credential_identity(credentials)
-    lock = CREDENTIAL_FAILURES.register_attempt(identity)
+    return CheckedBallot(cycle, credentials, check_ballot(cycle, choices))
+
+
+def refuse_flood(lock: Lock | None) -> None:
+    """429 when the client's window is full (per address, or per voting point)."""
+    if lock is not None:
+        raise RateLimited(_("Too many attempts. Please wait and try again."), lock.retry_after)
+
+
+def refuse_guessing(lock: Lock | None) -> None:
+    """429 when these credentials failed too often: guessing must not go on."""
     if lock is not None:
         raise RateLimited(
             _(
@@ -199,18 +220,43 @@ def post_ballot(slug: str):
                 "Try again in %(minutes)s minute(s).",
                 minutes=max(1, -(-lock.retry_after // 60)),
             ),
-            retry_after=lock.retry_after,
+            lock.retry_after,
         )
-    point = current_voting_point()
+
+
+def cast_checked(checked: CheckedBallot, client: Client) -> str:
+    """Identify the voter and cast (403 not_eligible, 409 already_voted); the receipt code.
+
+    The credentials' attempt was counted before: right credentials forget it.
+    """
     try:
         receipt = identify_and_cast(
-            cycle, credentials, chosen, voting_point_id=point.id if point is not None else None
+            checked.cycle,
+            checked.credentials,
+            checked.chosen,
+            voting_point_id=client.voting_point_id,
         )
     except AlreadyVoted:
-        CREDENTIAL_FAILURES.clear(identity)  # the credentials were right: not a failure
+        CREDENTIAL_FAILURES.clear(checked.identity)  # the credentials were right
         raise
-    CREDENTIAL_FAILURES.clear(identity)  # only failures add up
-    return jsonify(receipt=receipt.code), 201
+    CREDENTIAL_FAILURES.clear(checked.identity)  # only failures add up
+    return receipt.code
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+@bp.post("/cycles/<slug>/ballots")
+def post_ballot(slug: str):
+    """Cast one ballot; 201 with the receipt code (shown once), or a documented error."""
+    after_this_request(_no_store)  # error answers included
+    client = current_client()
+    refuse_flood(count_client_attempt(client))  # every request counts, malformed ones too
+    checked = check_ballot_request(slug, _read_body())
+    refuse_guessing(CREDENTIAL_FAILURES.register_attempt(checked.identity))
+    return jsonify(receipt=cast_checked(checked, client)), 201
 
 
 @bp.errorhandler(BallotRefused)
@@ -223,10 +269,3 @@ def _ballot_refused(error: BallotRefused):
         }
     }
     return jsonify(body), error.status
-
-
-@bp.errorhandler(RateLimited)
-def _rate_limited(error: RateLimited):
-    response = jsonify(error={"code": error.code, "message": str(error.message)})
-    response.headers["Retry-After"] = str(error.retry_after)
-    return response, error.status

@@ -1,8 +1,8 @@
 """Rate limits on voting: per client address or voting point, and per credential.
 
-Everything lives in the shared rate-limit store (Redis in production), so the limits hold across
-workers and instances; if Redis is down Flask-Limiter falls back to a per-process store and the
-database still enforces one vote per citizen.
+Both are `AttemptLimit`s in the shared rate-limit store (Redis in production), so they hold
+across workers, instances and channels (web pages and API count together); if Redis is down
+they are kept per process meanwhile, and the database still enforces one vote per citizen.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import hashlib
 import ipaddress
 import logging
 import time
+from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import g, request
 
-from opdigital.attempt_limits import AttemptLimit
-from opdigital.extensions import db, limiter
+from opdigital.attempt_limits import AttemptLimit, Lock
+from opdigital.extensions import db
 from opdigital.registry.credentials import Credentials
 from opdigital.voting.models import VotingPoint
 
@@ -32,51 +33,93 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def current_voting_point() -> VotingPoint | None:
-    """The active voting point this request comes from (by device token or address), if any."""
-    if "voting_point" not in g:
-        g.voting_point = _find_voting_point()
-    return g.voting_point
+@dataclass(frozen=True)
+class Client:
+    """Where a vote request comes from: a registered voting point, or else an address."""
+
+    address: str
+    voting_point_id: int | None = None
+
+    @property
+    def identity(self) -> str:
+        """What the per-client limit counts (a point's devices share one allowance)."""
+        if self.voting_point_id is not None:
+            return f"point:{self.voting_point_id}"
+        return f"ip:{self.address}"
+
+    @property
+    def limit(self) -> AttemptLimit:
+        """The higher allowance of a registered voting point, or an address's."""
+        return POINT_VOTES if self.voting_point_id is not None else ADDRESS_VOTES
 
 
-def _find_voting_point() -> VotingPoint | None:
-    token = request.headers.get(VOTING_POINT_TOKEN_HEADER, "").strip()
-    if token:
-        return db.session.scalar(
-            sa.select(VotingPoint).where(
-                VotingPoint.device_token_hash == token_hash(token), VotingPoint.active.is_(True)
-            )
+# Every identification and cast counts, whatever its outcome: a flood from one place is slowed
+# however well-formed its requests are.
+ADDRESS_VOTES = AttemptLimit("vote-address", "VOTE_LIMIT_PER_IP")
+POINT_VOTES = AttemptLimit("vote-point", "VOTE_LIMIT_PER_VOTING_POINT")
+
+
+def client_of(token: str, address: str) -> Client:
+    """The client behind a device token (header) and an address: a voting point if either is
+    registered to an active one (the token first), else the address alone."""
+    return Client(address=address, voting_point_id=_voting_point_id(token.strip(), address))
+
+
+def current_client() -> Client:
+    """The client of the current Flask request (looked up once per request)."""
+    if "vote_client" not in g:
+        g.vote_client = client_of(
+            request.headers.get(VOTING_POINT_TOKEN_HEADER, ""), request.remote_addr or ""
         )
+    return g.vote_client
+
+
+def count_client_attempt(client: Client) -> Lock | None:
+    """Count one identification or cast from `client`; a Lock when its window is full."""
+    return client.limit.register_attempt(client.identity)
+
+
+def _voting_point_id(token: str, address: str) -> int | None:
+    points = _active_points()
+    if token:
+        return points.by_token.get(token_hash(token))
     try:
-        address = ipaddress.ip_address(request.remote_addr or "")
+        parsed = ipaddress.ip_address(address)
     except ValueError:
         return None
-    for point_id, point_networks in _points_by_address():
-        if any(address in network for network in point_networks):
-            return db.session.get(VotingPoint, point_id)
+    for point_id, point_networks in points.by_address:
+        if any(parsed in network for network in point_networks):
+            return point_id
     return None
 
 
-# Every request asks "is this a voting point?": the addresses are read at most every few
-# seconds per process, not on each request. A point added or deactivated counts after that.
+@dataclass(frozen=True)
+class _ActivePoints:
+    by_token: dict[str, int]
+    by_address: list[tuple[int, list]]
+
+
+# Every vote request asks "is this a voting point?": the active points are read at most every
+# few seconds per process, not on each request. A point added, edited or deactivated counts
+# after that everywhere (at once in the process that changed it).
 POINTS_REFRESH_SECONDS = 10.0
-_points_cache: dict[str, object] = {"at": float("-inf"), "points": []}
+_points_cache: dict[str, object] = {"at": float("-inf"), "points": _ActivePoints({}, [])}
 
 
-def _points_by_address() -> list[tuple[int, list]]:
+def _active_points() -> _ActivePoints:
     if time.monotonic() - _points_cache["at"] > POINTS_REFRESH_SECONDS:
-        rows = db.session.execute(
-            sa.select(VotingPoint.id, VotingPoint.ip_addresses).where(
-                VotingPoint.active.is_(True), VotingPoint.ip_addresses != ""
-            )
+        columns = (VotingPoint.id, VotingPoint.device_token_hash, VotingPoint.ip_addresses)
+        rows = db.session.execute(sa.select(*columns).where(VotingPoint.active.is_(True))).all()
+        _points_cache["points"] = _ActivePoints(
+            by_token={row.device_token_hash: row.id for row in rows if row.device_token_hash},
+            by_address=[(row.id, networks(row.ip_addresses)) for row in rows if row.ip_addresses],
         )
-        _points_cache["points"] = [(point_id, networks(text)) for point_id, text in rows]
         _points_cache["at"] = time.monotonic()
     return _points_cache["points"]
 
 
 def forget_voting_points() -> None:
-    """Read the points' addresses again on the next request (after a change, and in tests)."""
+    """Read the points again on the next request (after a change, and in tests)."""
     _points_cache["at"] = float("-inf")
 
 
@@ -89,22 +132,6 @@ def networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         except ValueError:
             log.warning("Ignoring a malformed voting point address: %r", item)
     return found
-
-
-def client_key() -> str:
-    """Who the per-client limit counts: the voting point, else the client's address."""
-    point = current_voting_point()
-    return f"point:{point.id}" if point else f"ip:{request.remote_addr}"
-
-
-def client_limit() -> str:
-    """The limit for this client: higher for a registered voting point."""
-    setting = "VOTE_LIMIT_PER_VOTING_POINT" if current_voting_point() else "VOTE_LIMIT_PER_IP"
-    return current_app.config[setting]
-
-
-# Decorate identification and casting views with this (POST requests only count).
-vote_limit = limiter.limit(client_limit, key_func=client_key, methods=["POST"])
 
 
 def credential_identity(credentials: Credentials) -> str:

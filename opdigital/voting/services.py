@@ -8,6 +8,7 @@ acknowledged vote is never lost.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from opdigital.clock import CITY_TZ, now
 from opdigital.counting.ballot_rules import BallotProject, BallotRule, Problem, validate_ballot
 from opdigital.cycles.models import Cycle, PhaseKind
 from opdigital.cycles.states import CycleState
+from opdigital.direct_sql import run_alone
 from opdigital.errors import AlreadyVoted, InvalidBallot, VotingClosed
 from opdigital.extensions import db
 from opdigital.registry.credentials import Credentials, EligibleVoter
@@ -35,6 +37,8 @@ from opdigital.registry.services import (
 from opdigital.voting.models import Ballot, Participation, TurnoutCount
 from opdigital.voting.receipts import new_receipt_code, receipt_hash
 from opdigital.voting.settings import ballot_projects, ballot_rule_for
+
+log = logging.getLogger(__name__)
 
 # Concurrent casts add to one of these rows at random, so they rarely wait on each other.
 TURNOUT_SHARDS = 16
@@ -198,22 +202,19 @@ def _cast_in_one_statement(
     slug = cycle.slug  # read before a commit expires the object
     try:
         if db.session().in_transaction():
-            row = db.session.execute(statement, values).one()
+            eligible, recorded, ballot_id = db.session.execute(statement, values).one()
             db.session.commit()
         else:
-            autocommit = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            with autocommit as connection:
-                row = connection.execute(statement, values).one()
+            eligible, recorded, ballot_id = run_alone(statement, values)
     except IntegrityError as e:
         db.session.rollback()
         raise _already_voted() from e
-    if not row.eligible:
+    if not eligible:
         raise not_eligible(cycle)
-    if not row.recorded:
+    if not recorded:
         # Voting closed between the check above and the statement: nothing was written.
         raise VotingClosed(_l("Voting is not open in this cycle now."))
-    # The vote is committed: now, in a transaction of its own, seal a completed batch.
-    seal_after_cast(cycle, row.ballot_id)
+    _seal_if_batch_full(cycle, ballot_id)
     return CastReceipt(code=code, cycle_slug=slug)
 
 
@@ -299,8 +300,21 @@ def _cast_step_by_step(
     except IntegrityError as e:
         db.session.rollback()
         raise _already_voted() from e
-    seal_after_cast(cycle, ballot_id)
+    _seal_if_batch_full(cycle, ballot_id)
     return CastReceipt(code=code, cycle_slug=slug)
+
+
+def _seal_if_batch_full(cycle: Cycle, ballot_id: int) -> None:
+    """The vote is committed: now, in a transaction of its own, seal a completed batch.
+
+    A failure here must not cost the voter their receipt (the vote is in, and a retry would only
+    hear "already voted"): it is logged, and the delay rule seals the batch later.
+    """
+    try:
+        seal_after_cast(cycle, ballot_id)
+    except Exception:
+        log.exception("Sealing after a cast failed; the board's delay rule will seal later")
+        db.session.rollback()
 
 
 def has_voted(cycle: Cycle, voter: EligibleVoter) -> bool:

@@ -7,6 +7,7 @@ or a log line; it is dropped the moment the vote is cast, and the receipt is sho
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import wraps
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,7 +21,7 @@ from opdigital.counting.ballot_rules import (
     validate_ballot,
 )
 from opdigital.cycles.models import Cycle, CycleKind
-from opdigital.errors import AlreadyVoted, NotEligible, VotingClosed, retry_after_seconds
+from opdigital.errors import AlreadyVoted, NotEligible, VotingClosed
 from opdigital.public import display
 from opdigital.public.loaders import all_schools, public_cycle_or_404
 from opdigital.registry.credentials import Credentials
@@ -35,9 +36,9 @@ from opdigital.voting.forms import (
 )
 from opdigital.voting.limits import (
     CREDENTIAL_FAILURES,
+    count_client_attempt,
     credential_identity,
-    current_voting_point,
-    vote_limit,
+    current_client,
 )
 from opdigital.voting.presentation import (
     build_groups,
@@ -78,10 +79,19 @@ def never_cache(response):
     return response
 
 
-@bp.errorhandler(429)
-def too_many_requests(error):
-    """The per-address limit: the same friendly page as a locked credential."""
-    return _too_many(retry_after_seconds())
+def client_limit(view):
+    """Count each submission against the client's allowance (per address or voting point);
+    over it, the same friendly page as a locked credential."""
+
+    @wraps(view)
+    def limited(*args, **kwargs):
+        if not is_read():
+            lock = count_client_attempt(current_client())
+            if lock is not None:
+                return _too_many(lock.retry_after)
+        return view(*args, **kwargs)
+
+    return limited
 
 
 # --- pages shared by several steps ---------------------------------------------------------
@@ -148,7 +158,7 @@ def _identify_page(cycle: Cycle, form, status: int, error: str | None = None):
 
 
 @bp.route("/ciclos/<slug>/votar", methods=["GET", "POST"])
-@vote_limit
+@client_limit
 def identify(slug: str):
     """Who is voting: título and birth date (OPCA: school, enrolment and birth date)."""
     cycle, closed = _open_cycle(slug)
@@ -233,7 +243,7 @@ def _chosen_proposals(choices: list[int]) -> list:
 
 
 @bp.route("/ciclos/<slug>/votar/revisao", methods=["GET", "POST"])
-@vote_limit
+@client_limit
 def review(slug: str):
     """The choices once more, with "Confirm my vote" (casts) and "Change" (back to the ballot)."""
     cycle, closed = _open_cycle(slug)
@@ -246,10 +256,9 @@ def review(slug: str):
     if choices is None:
         return redirect(url_for("voting.ballot", slug=cycle.slug), code=303)
     if request.method == "POST":
-        point = current_voting_point()
         try:
             receipt = cast_ballot(
-                cycle, voter, choices, voting_point_id=point.id if point is not None else None
+                cycle, voter, choices, voting_point_id=current_client().voting_point_id
             )
         except AlreadyVoted:
             return _already_voted(cycle)
