@@ -87,9 +87,7 @@ class DirectCast:
         except Exception:  # a refusal, or anything else: nothing was done, Flask answers it all
             return None
         try:
-            client = client_of(
-                environ.get(_TOKEN_ENVIRON_KEY, ""), environ.get("REMOTE_ADDR", "")
-            )
+            client = client_of(environ.get(_TOKEN_ENVIRON_KEY, ""), environ.get("REMOTE_ADDR", ""))
             flood, guessing = register_attempts(
                 [(client.limit, client.identity), (CREDENTIAL_FAILURES, checked.identity)]
             )
