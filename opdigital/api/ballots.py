@@ -186,11 +186,8 @@ class CheckedBallot:
     cycle: Cycle
     credentials: Credentials
     chosen: list[int]
-
-    @property
-    def identity(self) -> str:
-        """What the failed-identification counter of these credentials is kept under."""
-        return credential_identity(self.credentials)
+    # What the failed-identification counter of these credentials is kept under.
+    identity: str
 
 
 def check_ballot_request(slug: str, raw: bytes) -> CheckedBallot:
@@ -202,7 +199,8 @@ def check_ballot_request(slug: str, raw: bytes) -> CheckedBallot:
     cycle = voting_cycle(slug, _public_cycle)
     _check_kind(cycle, credentials)
     ensure_voting_open(cycle)
-    return CheckedBallot(cycle, credentials, check_ballot(cycle, choices))
+    chosen = check_ballot(cycle, choices)
+    return CheckedBallot(cycle, credentials, chosen, credential_identity(credentials))
 
 
 def refuse_flood(lock: Lock | None) -> None:

@@ -70,8 +70,11 @@ class DirectCast:
 
     def _answer(self, environ, slug: str, raw: bytes):
         """The WSGI answer, or None to let Flask answer (the request's body rewound)."""
-        context = None if _inside(self.app) else self.app.app_context()
-        if context is not None:
+        reused = _inside(self.app)
+        context = None if reused else self.app.app_context()
+        if reused:
+            forget_previous_request()  # another request's cached state may be on `g`
+        else:
             context.push()
         try:
             return self._cast(environ, slug, raw)
@@ -81,7 +84,6 @@ class DirectCast:
                 context.pop()
 
     def _cast(self, environ, slug: str, raw: bytes):
-        forget_previous_request()
         try:
             checked = check_ballot_request(slug, raw)
         except Exception:  # a refusal, or anything else: nothing was done, Flask answers it all

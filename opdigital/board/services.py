@@ -77,6 +77,18 @@ def _locked_head(cycle_id: int) -> BoardHead | None:
     )
 
 
+def _use_plain_index_scans() -> None:
+    """For this transaction, read pending ballots with plain index scans, not bitmap scans.
+
+    `ballot` is a queue: every sealing deletes what it read, so between two vacuums its cycle
+    index fills with entries of deleted rows. A bitmap scan visits the table for each of them
+    on every sealing (2.4 ms after 16,000 votes, growing until autovacuum comes by); a plain
+    index scan marks them dead in the index the first time, and later scans skip them.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
+
+
 def seal(cycle: Cycle, *, only_if_due: bool = False) -> int:
     """Move the cycle's pending ballots onto its board, in random order, in one transaction.
 
@@ -85,6 +97,7 @@ def seal(cycle: Cycle, *, only_if_due: bool = False) -> int:
     """
     cycle_id, slug = cycle.id, cycle.slug
     db.session.commit()  # start a transaction of our own: never the voter's
+    _use_plain_index_scans()
     head = _locked_head(cycle_id)
     if head is None:
         return 0

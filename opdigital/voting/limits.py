@@ -83,6 +83,8 @@ def _voting_point_id(token: str, address: str) -> int | None:
     points = _active_points()
     if token:
         return points.by_token.get(token_hash(token))
+    if not points.by_address:
+        return None
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
