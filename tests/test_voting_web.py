@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from datetime import date, timedelta
 
@@ -341,6 +342,31 @@ def test_tampered_or_foreign_context_is_ignored(app, browser, world):
     assert browser.get(url(world, "cedula")).status_code == 303
     # A forged cookie (bad signature) is no session at all.
     browser.set_cookie("session", "forged.value.signature", domain="localhost")
+    assert browser.get(url(world, "cedula")).status_code == 303
+
+
+def _stored_session(app, browser) -> str:
+    """The session cookie as Flask decodes it (signed, readable by whoever holds it)."""
+    raw = browser.get_cookie("session").value
+    return json.dumps(app.session_interface.get_signing_serializer(app).loads(raw))
+
+
+def test_the_flow_state_in_the_cookie_is_encrypted(app, browser, world):
+    titulo = world.voters[0]
+    identify(browser, world, titulo)
+    post_ballot(browser, world, _choices(world))
+    readable = _stored_session(app, browser)
+    assert world.keys[titulo] not in readable
+    assert "voter_key" not in readable and "choices" not in readable
+    assert browser.get(url(world, "revisao")).status_code == 200  # and it still works
+    confirmed = confirm(browser, world)
+    holding_the_receipt = _stored_session(app, browser)
+    code = RECEIPT.search(text(browser.get(confirmed.headers["Location"]))).group(0)
+    assert code not in holding_the_receipt and "voting.receipt" in holding_the_receipt
+    # A value the server did not encrypt (or encrypted under another secret) means nothing.
+    identify(browser, world, world.voters[1])
+    with browser.session_transaction() as session:
+        session["voting.voter"] = session["voting.voter"][:-4] + "AAAA"
     assert browser.get(url(world, "cedula")).status_code == 303
 
 

@@ -1,17 +1,28 @@
-"""The voter's place in the web flow, kept in the signed session cookie of their own browser.
+"""The voter's place in the web flow, kept in the session cookie of their own browser.
 
 What is kept is short-lived and never leaves the cookie: no URL, flash message or log line holds
 it. The voter context (who is voting) and the receipt (what they take away) are never in the
 cookie together: casting drops the first before it stores the second, and the receipt is
 forgotten as soon as it has been shown once.
+
+Flask's session cookie is signed, not encrypted: anyone holding it could read it. So both are
+stored encrypted (Fernet, with a key derived from the app's secret key): a copied cookie, a
+browser profile on a shared kiosk or a log that records cookies shows neither the voter key nor
+the choices waiting for confirmation nor the receipt code.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 
-from flask import session
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, session
 
 from opdigital.clock import now
 from opdigital.cycles.models import Cycle
@@ -23,22 +34,51 @@ RECEIPT = "voting.receipt"
 CONTEXT_LIFETIME = timedelta(minutes=20)
 
 
+@functools.lru_cache(maxsize=4)
+def _cipher(secret_key: str) -> Fernet:
+    # A key of its own for this purpose, derived from the secret key (which also signs cookies).
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"opdigital voting flow"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _store(name: str, value: dict) -> None:
+    plain = json.dumps(value, separators=(",", ":")).encode()
+    session[name] = _cipher(current_app.config["SECRET_KEY"]).encrypt(plain).decode("ascii")
+
+
+def _load(name: str) -> dict | None:
+    """The stored value, or None when absent, forged, from another secret key, or not a dict."""
+    token = session.get(name)
+    if not isinstance(token, str):
+        return None
+    try:
+        value = json.loads(_cipher(current_app.config["SECRET_KEY"]).decrypt(token.encode()))
+    except (InvalidToken, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def start(cycle: Cycle, voter: EligibleVoter) -> None:
     """Remember, for a few minutes, that this browser identified `voter` for `cycle`."""
     session.pop(RECEIPT, None)
-    session[VOTER_CONTEXT] = {
-        "cycle_id": cycle.id,
-        "voter_key": voter.voter_key,
-        "region_id": voter.region_id,
-        "school_id": voter.school_id,
-        "expires": (now() + CONTEXT_LIFETIME).timestamp(),
-        "choices": None,
-    }
+    _store(
+        VOTER_CONTEXT,
+        {
+            "cycle_id": cycle.id,
+            "voter_key": voter.voter_key,
+            "region_id": voter.region_id,
+            "school_id": voter.school_id,
+            "expires": (now() + CONTEXT_LIFETIME).timestamp(),
+            "choices": None,
+        },
+    )
 
 
 def _context(cycle: Cycle) -> dict | None:
-    context = session.get(VOTER_CONTEXT)
-    if not isinstance(context, dict):
+    context = _load(VOTER_CONTEXT)
+    if context is None:
         return None
     try:
         valid = (
@@ -70,15 +110,15 @@ def current_voter(cycle: Cycle) -> EligibleVoter | None:
 
 def _is_other_cycle(cycle: Cycle) -> bool:
     # Another cycle's live context is left alone: the voter may have two tabs open.
-    context = session.get(VOTER_CONTEXT)
-    return isinstance(context, dict) and context.get("cycle_id") != cycle.id
+    context = _load(VOTER_CONTEXT)
+    return context is not None and context.get("cycle_id") != cycle.id
 
 
 def save_choices(cycle: Cycle, choices: Sequence[int]) -> None:
     """Keep the validated choices until the voter confirms them on the review page."""
     context = _context(cycle)
     if context is not None:
-        session[VOTER_CONTEXT] = context | {"choices": [int(c) for c in choices]}
+        _store(VOTER_CONTEXT, context | {"choices": [int(c) for c in choices]})
 
 
 def saved_choices(cycle: Cycle) -> list[int] | None:
@@ -98,13 +138,13 @@ def forget_voter() -> None:
 def finish(cycle: Cycle, receipt_code: str) -> None:
     """After a cast: forget who voted and keep only the receipt, for one display."""
     forget_voter()
-    session[RECEIPT] = {"cycle_id": cycle.id, "code": receipt_code}
+    _store(RECEIPT, {"cycle_id": cycle.id, "code": receipt_code})
 
 
 def take_receipt(cycle: Cycle) -> str | None:
     """The receipt code to show now, once; None when it was already shown (or never existed)."""
-    stored = session.get(RECEIPT)
-    if not isinstance(stored, dict) or stored.get("cycle_id") != cycle.id:
+    stored = _load(RECEIPT)
+    if stored is None or stored.get("cycle_id") != cycle.id:
         return None
     session.pop(RECEIPT, None)
     code = stored.get("code")
