@@ -182,12 +182,12 @@ def test_warm_casts_run_alone_in_autocommit(client, election, monkeypatch):
     from opdigital.voting import services
 
     calls = []
+    run_alone = services.run_alone
 
     def spy(statement, values):
         calls.append(values["voter_key"])
-        return services_run_alone(statement, values)
+        return run_alone(statement, values)
 
-    services_run_alone = services.run_alone
     assert _cast(client, election, 5).status_code == 201  # warms the caches
     db.session.commit()
     monkeypatch.setattr(services, "run_alone", spy)

@@ -31,8 +31,15 @@ from opdigital.fields import parse_reais
 from tests import factories
 from tests import voting_support as vs
 from tests.helpers import login_as
-from tests.test_coordination_support import cycle_form, event_form, phase_form, token
+from tests.test_coordination_support import (
+    cycle_form,
+    event_form,
+    phase_form,
+    proposal_form,
+    token,
+)
 from tests.test_coordination_support import world as coordination_world
+from tests.test_voting_settings import form as voting_settings_form
 
 pytestmark = pytest.mark.fuzz
 
@@ -301,16 +308,7 @@ FORMS: dict[str, FormCase] = {
     ),
     "new_proposal": FormCase(
         url=lambda w: f"/staff/cycles/{w.slug}/proposals/new",
-        fields=lambda w: {
-            "origin": "assembly",
-            "title": "Praça da Vila Pinho",
-            "description": "Revitalização da praça com iluminação, bancos e acessibilidade.",
-            "region_id": str(w.region_id),
-            "place": "Rua dos Pinhos",
-            "estimated_cost": "1.500.000,00",
-            "author_name": "Assembleia do Barreiro",
-            "contact": "barreiro@example.org",
-        },
+        fields=proposal_form,
         role="coordinator",
         text=frozenset({"title", "description", "place", "author_name"}),
     ),
@@ -338,19 +336,7 @@ FORMS: dict[str, FormCase] = {
     ),
     "voting_settings": FormCase(
         url=lambda w: f"/staff/cycles/{w.slug}/voting-settings",
-        fields=lambda w: {
-            "ballot_rule": "approval",
-            "min_choices": "1",
-            "max_choices": "5",
-            "min_budget_share_percent": "",
-            "counting_rule": "greedy",
-            "min_voter_age": "16",
-            "max_voter_age": "",
-            "age_reference_date": "2026-11-01",
-            "restrict_region_id": "",
-            "registry_scope": "city",
-            "shuffle_ballot": "y",
-        },
+        fields=lambda w: voting_settings_form(),
         role="coordinator",
     ),
     "new_voting_point": FormCase(

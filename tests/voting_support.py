@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
-from flask import current_app, g, has_app_context
+from flask import current_app
 
 from opdigital.clock import now
 from opdigital.cycles.models import Cycle
@@ -136,14 +136,9 @@ def post_ballot(client, slug: str, payload, *, token: str | None = None, **kwarg
     headers = dict(kwargs.pop("headers", {}))
     if token is not None:
         headers[VOTING_POINT_TOKEN_HEADER] = token
-    try:
-        return client.post(
-            f"/api/v1/cycles/{slug}/ballots", json=payload, headers=headers, **kwargs
-        )
-    finally:
-        # The test's app context outlives the request: forget the request's voting point.
-        if has_app_context():
-            g.pop("vote_client", None)
+    # Each request starts by forgetting the previous one's client, even in the test's app
+    # context that outlives requests (web.forget_previous_request).
+    return client.post(f"/api/v1/cycles/{slug}/ballots", json=payload, headers=headers, **kwargs)
 
 
 def ballot_path() -> str:
