@@ -51,6 +51,9 @@ def _sqlalchemy_url(url: str | None) -> str | None:
 class Base:
     """Settings shared by every environment."""
 
+    # Which settings class this is, for code that must behave differently in production
+    # (`opdigital demo` refuses to run there).
+    CONFIG_NAME = "base"
     PROJECT_ROOT = str(_PROJECT_ROOT)
     SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
     # Keyed hash pepper for voter keys (DESIGN.md section 4); used from the voting issue on.
@@ -97,19 +100,40 @@ class Base:
     # the vote's hot path. A 429 still says when to retry (Retry-After, see errors.py).
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SWALLOW_ERRORS = True
+    # Per-address limits count an IPv6 client by its network of this prefix length (one home
+    # or phone gets a whole /64), an IPv4 client by its address.
+    IPV6_PREFIX_LENGTH = _env_int("IPV6_PREFIX_LENGTH", 64)
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "20 per 15 minutes")
-    LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    # Failed sign-ins (docs/security.md, "Failed identifications"): per address and account,
+    # and per account from anywhere, a ceiling no one reaches by mistake. A correct password
+    # from an address that has not itself been failing is accepted up to that ceiling.
+    LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT = _env(
+        "LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT", "5 per 15 minutes; 20 per day"
+    )
+    LOGIN_FAILURES_PER_ACCOUNT = _env("LOGIN_FAILURES_PER_ACCOUNT", "100 per hour")
     PROPOSAL_SUBMIT_LIMIT_PER_IP = _env("PROPOSAL_SUBMIT_LIMIT_PER_IP", "10 per hour")
     # Voting: identification and casting, per client address; a registered public voting point
     # serves many voters from one address, so it gets its own, higher limit.
     VOTE_LIMIT_PER_IP = _env("VOTE_LIMIT_PER_IP", "30 per minute")
     VOTE_LIMIT_PER_VOTING_POINT = _env("VOTE_LIMIT_PER_VOTING_POINT", "600 per minute")
-    # Failed identifications for one título (or school enrolment) before it is locked.
-    VOTER_FAILED_IDENTIFICATION_LIMIT = _env(
-        "VOTER_FAILED_IDENTIFICATION_LIMIT", "5 per 15 minutes"
+    # Failed identifications (wrong birth date, unknown título...; docs/security.md, "Failed
+    # identifications"). Per client (address or voting point) and credential; per client, any
+    # credential; and per credential from anywhere: the city-wide ceiling, far above a real
+    # voter's mistakes, past which the credential is paused online (voting points excepted).
+    VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL = _env(
+        "VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL", "5 per 15 minutes; 10 per day; 30 per 30 days"
+    )
+    VOTER_FAILURES_PER_ADDRESS = _env("VOTER_FAILURES_PER_ADDRESS", "20 per hour; 50 per day")
+    VOTER_FAILURES_PER_VOTING_POINT = _env(
+        "VOTER_FAILURES_PER_VOTING_POINT", "300 per hour; 1000 per day"
+    )
+    VOTER_FAILURES_PER_CREDENTIAL = _env(
+        "VOTER_FAILURES_PER_CREDENTIAL", "50 per day; 100 per 30 days"
     )
     # Receipt lookups per client address (receipt codes cannot be guessed; this stops scraping).
     RECEIPT_LOOKUP_LIMIT_PER_IP = _env("RECEIPT_LOOKUP_LIMIT_PER_IP", "60 per minute")
+    # Reads of the board's head (JSON) per client address: observers poll it during the vote.
+    BOARD_HEAD_LIMIT_PER_IP = _env("BOARD_HEAD_LIMIT_PER_IP", "120 per minute")
     # Casts through the API are served by a lean WSGI layer in front of Flask (opdigital/api/
     # direct_cast.py), same checks and answers; off, the Flask view serves them all.
     DIRECT_CAST = _env_bool("DIRECT_CAST", True)
@@ -120,10 +144,18 @@ class Base:
     # batches of 256 saved about 0.2 ms of CPU per vote over batches of 32.
     BOARD_BATCH_SIZE = int(_env("BOARD_BATCH_SIZE", "256"))
     BOARD_MAX_DELAY_SECONDS = int(_env("BOARD_MAX_DELAY_SECONDS", "60"))
+    # Fewer waiting ballots than this are never sealed, however long they wait, except when
+    # the vote closes and before a tally: a ballot cast in a quiet hour is hidden among at
+    # least this many (docs/security.md, "What sealing gives secrecy").
+    BOARD_MIN_BATCH = int(_env("BOARD_MIN_BATCH", "32"))
     # The Ed25519 key that signs tally packages (`opdigital keys generate` creates it).
     SIGNING_KEY_PATH = _env("SIGNING_KEY_PATH") or str(
         _PROJECT_ROOT / "instance" / "signing-key.pem"
     )
+
+    # Check at the first request of each process that PostgreSQL does not log statements with
+    # their values for this app's role (opdigital/api/health.py); /healthz reports it too.
+    CHECK_DATABASE_LOGGING = True
 
     DEBUG = False
     TESTING = False
@@ -132,6 +164,7 @@ class Base:
 class Development(Base):
     """`make run`: SQLite in the instance folder, in-process rate-limit store."""
 
+    CONFIG_NAME = "development"
     DEBUG = _env_bool("FLASK_DEBUG", True)
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(_env("DATABASE_URL")) or (
         "sqlite:///" + str(_PROJECT_ROOT / "instance" / "opdigital.sqlite3")
@@ -142,7 +175,10 @@ class Development(Base):
 class Testing(Base):
     """The test suite: real PostgreSQL and Redis (DESIGN.md section 6)."""
 
+    CONFIG_NAME = "testing"
     TESTING = True
+    # Not on every test app's first request; the tests of the check turn it on.
+    CHECK_DATABASE_LOGGING = False
     SECRET_KEY = "testing-secret-key"  # noqa: S105
     VOTER_KEY_PEPPER = "testing-pepper"
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(
@@ -162,6 +198,7 @@ class Testing(Base):
 class Production(Base):
     """Gunicorn behind a proxy: refuses to start without its secrets."""
 
+    CONFIG_NAME = "production"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https"
@@ -171,8 +208,10 @@ class Production(Base):
         problems = []
         if cls.SECRET_KEY in (None, DEFAULT_SECRET_KEY) or len(cls.SECRET_KEY or "") < 32:
             problems.append("SECRET_KEY must be set to a random value of 32+ characters")
-        if cls.VOTER_KEY_PEPPER in (None, DEFAULT_PEPPER):
-            problems.append("VOTER_KEY_PEPPER must be set")
+        if cls.VOTER_KEY_PEPPER in (None, DEFAULT_PEPPER) or len(cls.VOTER_KEY_PEPPER or "") < 32:
+            # The pepper is all that keeps a stolen table of voter keys from being matched
+            # against the roll: it must be as hard to guess as the secret key.
+            problems.append("VOTER_KEY_PEPPER must be set to a random value of 32+ characters")
         if not cls.SQLALCHEMY_DATABASE_URI:
             problems.append("DATABASE_URL must be set")
         if not cls.REDIS_URL:

@@ -297,7 +297,7 @@ def test_credentials_of_the_wrong_kind_are_400(client, opca, election):
 
 
 def test_opca_enrolment_spellings_share_one_failure_counter(client, opca, limits):
-    limits(VOTER_FAILED_IDENTIFICATION_LIMIT="2 per 15 minutes")
+    limits(VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL="2 per 15 minutes")
     wrong = date(2014, 1, 1)
     for enrolment in ("4521", "04521"):
         answer = vs.post_ballot(client, opca.slug, _pupil(opca, enrolment=enrolment, birth=wrong))
@@ -309,29 +309,41 @@ def test_opca_enrolment_spellings_share_one_failure_counter(client, opca, limits
 # --- rate limits (429) ---------------------------------------------------------------------
 
 
-def test_failed_identifications_lock_the_credential(client, election, limits):
-    limits(VOTER_FAILED_IDENTIFICATION_LIMIT="3 per 15 minutes")
+def test_failed_identifications_pause_the_credential_for_that_address_only(
+    client, election, limits
+):
+    limits(VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL="3 per 15 minutes")
     wrong = vs.body(election.voter, election.ids[:2], date(2000, 1, 1))
     for _ in range(3):
         assert_matches_spec(vs.post_ballot(client, election.slug, wrong), PATH, "post", 403)
-    # Now even the right birth date is refused until the window passes: guessing stops.
+    # From this address even the right birth date is refused until the window passes: guessing
+    # stops.
     locked = vs.post_ballot(client, election.slug, vs.body(election.voter, election.ids[:2]))
     assert_matches_spec(locked, PATH, "post", 429)
     assert locked.get_json()["error"]["code"] == "rate_limited"
+    assert "from this connection" in locked.get_json()["error"]["message"]
     assert 1 <= int(locked.headers["Retry-After"]) <= 15 * 60
     assert _count(Participation) == 0
     # The same título typed with spaces is the same credential.
     spaced = vs.body(vs.pretty(election.voter), election.ids[:2])
     assert vs.post_ballot(client, election.slug, spaced).status_code == 429
-    # Another voter is not affected.
+    # Another voter from the same address is not affected...
     other = vs.body(election.other, election.ids[:2], date(1990, 1, 2))
     assert_matches_spec(vs.post_ballot(client, election.slug, other), PATH, "post", 201)
+    # ...nor is the voter from their own address: what others send cannot keep them out.
+    at_home = vs.post_ballot(
+        client,
+        election.slug,
+        vs.body(election.voter, election.ids[:2]),
+        environ_base={"REMOTE_ADDR": "198.51.100.20"},
+    )
+    assert_matches_spec(at_home, PATH, "post", 201)
 
 
 def test_invalid_ballots_are_not_guesses_and_a_success_clears_the_failures(
     client, election, limits
 ):
-    limits(VOTER_FAILED_IDENTIFICATION_LIMIT="2 per 15 minutes")
+    limits(VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL="2 per 15 minutes")
     wrong = vs.body(election.voter, election.ids[:2], date(2000, 1, 1))
     assert vs.post_ballot(client, election.slug, wrong).status_code == 403
     # A ballot the rule refuses is checked before the credentials, and is not counted.
@@ -537,7 +549,7 @@ def test_malformed_body_is_refused_before_the_cycle_is_looked_up(client, app_ctx
 def test_200_concurrent_casts_for_one_voter_give_one_vote(app, election, limits):
     limits(
         VOTE_LIMIT_PER_IP="10000 per minute",
-        VOTER_FAILED_IDENTIFICATION_LIMIT="10000 per 15 minutes",
+        VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL="10000 per 15 minutes",
     )
     slug, payload = election.slug, vs.body(election.voter, election.ids[:2])
     threads, per_thread = 16, [13] * 8 + [12] * 8  # 200 casts in all

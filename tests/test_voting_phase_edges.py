@@ -89,8 +89,8 @@ def test_a_cycle_not_in_the_voting_state_refuses_even_inside_the_phase(
 
 def test_closed_voting_is_answered_before_identification(client, election, time_machine, app):
     """A closed cycle says so without checking credentials: no failed attempt is counted."""
-    saved = app.config["VOTER_FAILED_IDENTIFICATION_LIMIT"]
-    app.config["VOTER_FAILED_IDENTIFICATION_LIMIT"] = "1 per 15 minutes"
+    saved = app.config["VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL"]
+    app.config["VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL"] = "1 per 15 minutes"
     try:
         wrong = vs.body(election.voters[0], election.ids[:2], "2001-01-01")
         time_machine.move_to(vs.VOTING_OPENS - SECOND, tick=False)
@@ -99,4 +99,4 @@ def test_closed_voting_is_answered_before_identification(client, election, time_
         response = _cast(client, election, election.voters[0], time_machine, vs.VOTING_OPENS)
         assert_matches_spec(response, PATH, "post", 201)
     finally:
-        app.config["VOTER_FAILED_IDENTIFICATION_LIMIT"] = saved
+        app.config["VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL"] = saved

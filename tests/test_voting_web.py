@@ -120,11 +120,18 @@ def test_receipt_has_the_qr_of_the_lookup_url_and_is_shown_once(app, browser, wo
     vote(browser, world, world.voters[0], _choices(world))
     html = text(browser.get(url(world, "comprovante")))
     code = RECEIPT.search(html).group(0)
-    lookup = f"http://localhost/ciclos/{world.slug}/comprovante/{code}"
+    # The code after "#": browsers never send it to the server, so no access log has it.
+    lookup = f"http://localhost/ciclos/{world.slug}/comprovante#{code}"
     with app.test_request_context():
         expected = qr_svg(lookup, title="x")
     path = expected.split(' d="', 1)[1].split('"', 1)[0]
     assert '<svg role="img"' in html and path in html
+    # Next to the code, under the QR code: it is a secret that shows the choices.
+    after_code = html.split(code, 1)[1].split("</p>", 2)[1]
+    assert (
+        'id="receipt-secret"' in after_code
+        and "anyone who has it can see the choices" in after_code
+    )
 
     again = browser.get(url(world, "comprovante"))
     assert again.status_code == 200
@@ -189,20 +196,25 @@ def test_invalid_form_is_422(browser, world):
     assert "Type your título number." in text(response)
 
 
-def test_credential_locked_after_failures(app, browser, world, monkeypatch):
-    monkeypatch.setitem(app.config, "VOTER_FAILED_IDENTIFICATION_LIMIT", "3 per 15 minutes")
+def test_credential_paused_for_the_failing_address_only(app, browser, world, monkeypatch):
+    monkeypatch.setitem(app.config, "VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL", "3 per 15 minutes")
     for _ in range(3):
         assert identify(browser, world, world.voters[0], birth=date(1999, 1, 1)).status_code == 403
     locked = identify(browser, world, world.voters[0])  # even the right birth date now
     assert locked.status_code == 429
     assert 800 < int(locked.headers["Retry-After"]) <= 900
-    assert "Too many attempts" in text(locked) and "15 minute(s)" in text(locked)
-    # Another título is not locked.
+    assert "Too many failed attempts from this connection" in text(locked)
+    assert "15 minute(s)" in text(locked)
+    # Another título is not paused...
     assert identify(browser, world, world.voters[1]).status_code == 303
+    # ...and the voter, from their own connection, gets in: others cannot keep them out.
+    at_home = english_client(app)
+    at_home.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert identify(at_home, world, world.voters[0]).status_code == 303
 
 
 def test_success_clears_the_failures(app, browser, world, monkeypatch):
-    monkeypatch.setitem(app.config, "VOTER_FAILED_IDENTIFICATION_LIMIT", "3 per 15 minutes")
+    monkeypatch.setitem(app.config, "VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL", "3 per 15 minutes")
     for _ in range(2):
         identify(browser, world, world.voters[0], birth=date(1999, 1, 1))
     assert identify(browser, world, world.voters[0]).status_code == 303

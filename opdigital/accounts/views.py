@@ -54,7 +54,12 @@ def _login_page(form: LoginForm, next_url: str | None, status: int = 200, error:
 def _locked_response(lock: login_limits.Lock):
     retry_at = now() + timedelta(seconds=lock.retry_after)
     response = make_response(
-        render_template("accounts/locked.html", retry_after=lock.retry_after, retry_at=retry_at),
+        render_template(
+            "accounts/locked.html",
+            retry_after=lock.retry_after,
+            retry_at=retry_at,
+            from_many_places=lock.reason == "credential",
+        ),
         429,
     )
     response.headers["Retry-After"] = str(lock.retry_after)
@@ -90,15 +95,14 @@ def login():
         return _login_page(form, next_url, 422)
 
     email = form.email.data
-    lock = login_limits.register_attempt(email)
-    if lock is not None:
-        return _locked_response(lock)
-    user = accounts.authenticate(email, form.password.data)
+    attempt = login_limits.begin_sign_in(email)
+    if attempt.lock is not None:
+        return _locked_response(attempt.lock)
+    user = login_limits.authenticate_counted(attempt, email, form.password.data)
     if user is None:
         # One message whatever went wrong, so the form does not reveal which accounts exist.
         error = _("The e-mail or password is not correct, or the account is disabled.")
         return _login_page(form, next_url, 401, error)
-    login_limits.clear(email)
     _start_new_session()
     login_user(user)
     flash(_("You are signed in."), "success")
@@ -107,7 +111,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST with a CSRF token, so no link can sign someone out)."""
+    """Sign out of every browser at once (POST with a CSRF token, so no link can do it).
+
+    The account's session token changes, so any other browser, or a copy of the cookie taken
+    before, is signed out too: a staff member who forgot to sign out elsewhere can end it here.
+    """
     if current_user.is_authenticated:
         accounts.record_logout(current_user._get_current_object())
         logout_user()
@@ -196,15 +204,20 @@ def edit_user(user_id: int):
 @bp.post("/staff/accounts/<int:user_id>/password")
 @roles_required(Role.ADMIN)
 def set_password(user_id: int):
-    """Give an account a new password."""
+    """Give an account a new password; that account is signed out of every browser."""
     user = accounts.get_user(user_id)
     password_form = PasswordForm(prefix="pw")
     form = EditUserForm(obj=user, formdata=None)
     if not password_form.validate():
         return _edit_page(user, form, password_form, 422)
+    actor = current_user._get_current_object()
     try:
-        accounts.set_password(user, password_form.password.data, current_user._get_current_object())
+        accounts.set_password(user, password_form.password.data, actor)
     except DomainError as e:
         return _edit_page(user, form, password_form, 422, _attach_error(password_form, e))
+    if user.id == actor.id:
+        # An admin who changed their own password keeps this session (with the new token);
+        # every other one ends.
+        login_user(user)
     flash(_("The password of %(email)s was changed.", email=user.email), "success")
     return redirect(url_for("accounts.edit_user", user_id=user.id))

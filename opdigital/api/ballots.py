@@ -2,7 +2,8 @@
 
 Checks run in a fixed order, each with its documented answer: the client's rate limit (429),
 the body (400), the cycle (404), the voting window (403 voting_closed), the ballot (422
-invalid_ballot), the credentials' failed-attempt limit (429), eligibility (403 not_eligible)
+invalid_ballot), the failed-identification limits (429: this client's failures, with these
+credentials or any, and the credentials' city-wide ceiling), eligibility (403 not_eligible)
 and the cast (409 already_voted). Ballot secrecy (DESIGN.md 4): nothing here logs the body, and
 the answer carries the receipt only, never the choices.
 
@@ -23,18 +24,20 @@ from flask import after_this_request, jsonify, request
 from flask_babel import gettext as _
 
 from opdigital.api.views import _public_cycle, bp
-from opdigital.attempt_limits import Lock
+from opdigital.attempt_limits import Attempt, Lock
 from opdigital.cycles.models import Cycle, CycleKind
-from opdigital.errors import AlreadyVoted, DomainError, RateLimited
+from opdigital.errors import DomainError, RateLimited
 from opdigital.registry.credentials import Credentials
 from opdigital.registry.keys import normalise_enrolment
 from opdigital.voting.cycle_cache import voting_cycle
 from opdigital.voting.limits import (
-    CREDENTIAL_FAILURES,
     Client,
+    begin_identification,
     count_client_attempt,
     credential_identity,
     current_client,
+    identify_counted,
+    lock_message,
 )
 from opdigital.voting.services import (
     BallotRefused,
@@ -203,41 +206,28 @@ def check_ballot_request(slug: str, raw: bytes) -> CheckedBallot:
     return CheckedBallot(cycle, credentials, chosen, credential_identity(credentials))
 
 
-def refuse_flood(lock: Lock | None) -> None:
-    """429 when the client's window is full (per address, or per voting point)."""
+def refuse_locked(lock: Lock | None) -> None:
+    """429 when a limit refuses the attempt: too many requests from this client, too many
+    failures from it, or the credentials' city-wide ceiling (the message says which)."""
     if lock is not None:
-        raise RateLimited(_("Too many attempts. Please wait and try again."), lock.retry_after)
+        raise RateLimited(lock_message(lock), lock.retry_after)
 
 
-def refuse_guessing(lock: Lock | None) -> None:
-    """429 when these credentials failed too often: guessing must not go on."""
-    if lock is not None:
-        raise RateLimited(
-            _(
-                "Too many failed attempts with these credentials. "
-                "Try again in %(minutes)s minute(s).",
-                minutes=max(1, -(-lock.retry_after // 60)),
-            ),
-            lock.retry_after,
-        )
-
-
-def cast_checked(checked: CheckedBallot, client: Client) -> str:
+def cast_checked(checked: CheckedBallot, client: Client, attempt: Attempt) -> str:
     """Identify the voter and cast (403 not_eligible, 409 already_voted); the receipt code.
 
-    The credentials' attempt was counted before: right credentials forget it.
+    The identification was counted before (`attempt`): wrong credentials keep it as a failure,
+    anything else gives it back.
     """
-    try:
-        receipt = identify_and_cast(
+    receipt = identify_counted(
+        attempt,
+        lambda: identify_and_cast(
             checked.cycle,
             checked.credentials,
             checked.chosen,
             voting_point_id=client.voting_point_id,
-        )
-    except AlreadyVoted:
-        CREDENTIAL_FAILURES.clear(checked.identity)  # the credentials were right
-        raise
-    CREDENTIAL_FAILURES.clear(checked.identity)  # only failures add up
+        ),
+    )
     return receipt.code
 
 
@@ -251,10 +241,11 @@ def post_ballot(slug: str):
     """Cast one ballot; 201 with the receipt code (shown once), or a documented error."""
     after_this_request(_no_store)  # error answers included
     client = current_client()
-    refuse_flood(count_client_attempt(client))  # every request counts, malformed ones too
+    refuse_locked(count_client_attempt(client))  # every request counts, malformed ones too
     checked = check_ballot_request(slug, _read_body())
-    refuse_guessing(CREDENTIAL_FAILURES.register_attempt(checked.identity))
-    return jsonify(receipt=cast_checked(checked, client)), 201
+    attempt = begin_identification(client, checked.identity, count_request=False)
+    refuse_locked(attempt.lock)
+    return jsonify(receipt=cast_checked(checked, client, attempt)), 201
 
 
 @bp.errorhandler(BallotRefused)

@@ -10,10 +10,10 @@ the common case, with the same functions as the view (`api.ballots`) in the same
 2. It checks the body, the cycle, the voting window and the ballot. These change nothing, so on
    any refusal (or any surprise) the request goes to Flask with its body, to be answered there
    from the start: one code path renders every refusal.
-3. It counts the attempt against the client's allowance and the credentials' one, both in one
-   round trip to the store, then casts. From here on a refusal (429, 403, 409) or a failure
-   (503) cannot be handed over (the attempt is counted), so it is answered by Flask's own error
-   handlers, in a request context made for it.
+3. It counts the request against the client's allowance and reserves the identification under
+   the failed-identification limits, in one round trip to the store, then casts. From here on
+   a refusal (429, 403, 409) or a failure (503) cannot be handed over (the attempt is counted),
+   so it is answered by Flask's own error handlers, in a request context made for it.
 4. A 201 is written here, with the headers Flask would send.
 """
 
@@ -31,11 +31,9 @@ from opdigital.api.ballots import (
     cast_checked,
     check_ballot_request,
     is_ballot_media_type,
-    refuse_flood,
-    refuse_guessing,
+    refuse_locked,
 )
-from opdigital.attempt_limits import register_attempts
-from opdigital.voting.limits import CREDENTIAL_FAILURES, VOTING_POINT_TOKEN_HEADER, client_of
+from opdigital.voting.limits import VOTING_POINT_TOKEN_HEADER, begin_identification, client_of
 from opdigital.web import forget_previous_request, security_headers
 
 # A slug as cycles have them; other paths (odd characters, encodings) are Flask's to judge.
@@ -90,12 +88,9 @@ class DirectCast:
             return None
         try:
             client = client_of(environ.get(_TOKEN_ENVIRON_KEY, ""), environ.get("REMOTE_ADDR", ""))
-            flood, guessing = register_attempts(
-                [(client.limit, client.identity), (CREDENTIAL_FAILURES, checked.identity)]
-            )
-            refuse_flood(flood)
-            refuse_guessing(guessing)
-            receipt = cast_checked(checked, client)
+            attempt = begin_identification(client, checked.identity, count_request=True)
+            refuse_locked(attempt.lock)
+            receipt = cast_checked(checked, client, attempt)
         except Exception as error:  # counted: no handing over now, Flask's handlers answer
             return self._error_response(environ, error)
         return _created(receipt)

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import render_template
 
+from opdigital.attempt_limits import REPEATED_FAILURES
 from opdigital.coordination.blueprint import bp
 from opdigital.coordination.common import load_cycle
 from opdigital.cycles.models import Cycle
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal
 from opdigital.regions.models import Region
+from opdigital.voting.limits import failures_under_watch
 from opdigital.voting.models import VotingPoint
 from opdigital.voting.services import voting_window
 from opdigital.voting.turnout import running_totals, turnout
@@ -64,7 +66,8 @@ def _running_rows(cycle: Cycle) -> list[tuple[Proposal, int]]:
 
 @bp.get("/cycles/<slug>/turnout")
 def turnout_page(slug: str):
-    """Votes so far: in all, per region (against the roll), per hour and per voting point."""
+    """Votes so far: in all, per region (against the roll), per hour and per voting point; and
+    how many credentials are under repeated failed identification (counts, never which)."""
     cycle = load_cycle(slug)
     counts = turnout(cycle)
     eligible_total, eligible = _eligible_by_region(cycle)
@@ -78,4 +81,6 @@ def turnout_page(slug: str):
         peak=max((n for _, n in counts.by_hour), default=0),
         points=_point_rows(counts.by_voting_point),
         running=_running_rows(cycle) if cycle.show_running_totals else None,
+        failures=failures_under_watch(),
+        repeated_failures=REPEATED_FAILURES,
     )

@@ -1,8 +1,15 @@
-"""Rate limits on voting: per client address or voting point, and per credential.
+"""Rate limits on voting: floods per client, and failed identifications (docs/security.md).
 
-Both are `AttemptLimit`s in the shared rate-limit store (Redis in production), so they hold
-across workers, instances and channels (web pages and API count together); if Redis is down
-they are kept per process meanwhile, and the database still enforces one vote per citizen.
+Every identification and cast counts against its client's allowance (an address, an IPv6
+network, or a registered voting point). Failed identifications count three ways: per client and
+credential, per client (any credential), and per credential from anywhere (the city-wide
+ceiling, which registered voting points neither count towards nor meet: a voter whose título is
+paused online can still vote at a staffed point). Correct credentials from a client that has not
+itself been failing are accepted, whatever others sent for them, up to that ceiling.
+
+All are kept in the shared rate-limit store (Redis in production), so they hold across workers,
+instances and channels (web pages and API count together); if Redis is down they are kept per
+process meanwhile, and the database still enforces one vote per citizen.
 """
 
 from __future__ import annotations
@@ -11,13 +18,26 @@ import hashlib
 import ipaddress
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import g, request
+from flask import current_app, g, request
+from flask_babel import lazy_gettext as _l
 
-from opdigital.attempt_limits import AttemptLimit, Lock
+from opdigital.attempt_limits import (
+    Attempt,
+    AttemptLimit,
+    FailureLimit,
+    Lock,
+    begin,
+    count_attempt,
+    failure_watch,
+)
+from opdigital.errors import NotEligible
 from opdigital.extensions import db
+from opdigital.networks import address_group
 from opdigital.registry.credentials import Credentials
 from opdigital.voting.models import VotingPoint
 
@@ -25,7 +45,20 @@ log = logging.getLogger(__name__)
 
 VOTING_POINT_TOKEN_HEADER = "X-Voting-Point-Token"  # noqa: S105 - a header name
 
-CREDENTIAL_FAILURES = AttemptLimit("voter-credentials", "VOTER_FAILED_IDENTIFICATION_LIMIT")
+# Every identification and cast counts, whatever its outcome: a flood from one place is slowed
+# however well-formed its requests are.
+ADDRESS_VOTES = AttemptLimit("vote-address", "VOTE_LIMIT_PER_IP")
+POINT_VOTES = AttemptLimit("vote-point", "VOTE_LIMIT_PER_VOTING_POINT")
+
+# Failed identifications only.
+FAILURES_PER_CLIENT_AND_CREDENTIAL = FailureLimit(
+    "voter-client-credential", "VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL", forgiven=True
+)
+FAILURES_PER_ADDRESS = FailureLimit("voter-address-failures", "VOTER_FAILURES_PER_ADDRESS")
+FAILURES_PER_POINT = FailureLimit("voter-point-failures", "VOTER_FAILURES_PER_VOTING_POINT")
+FAILURES_PER_CREDENTIAL = FailureLimit(
+    "voter-credentials", "VOTER_FAILURES_PER_CREDENTIAL", ceiling=True
+)
 
 
 def token_hash(token: str) -> str:
@@ -39,30 +72,34 @@ class Client:
 
     address: str
     voting_point_id: int | None = None
+    # What per-address limits count: the address, or its IPv6 network (opdigital/networks.py).
+    group: str = ""
 
     @property
     def identity(self) -> str:
-        """What the per-client limit counts (a point's devices share one allowance)."""
+        """What the per-client limits count (a point's devices share one allowance)."""
         if self.voting_point_id is not None:
             return f"point:{self.voting_point_id}"
-        return f"ip:{self.address}"
+        return f"ip:{self.group or self.address}"
 
     @property
     def limit(self) -> AttemptLimit:
         """The higher allowance of a registered voting point, or an address's."""
         return POINT_VOTES if self.voting_point_id is not None else ADDRESS_VOTES
 
-
-# Every identification and cast counts, whatever its outcome: a flood from one place is slowed
-# however well-formed its requests are.
-ADDRESS_VOTES = AttemptLimit("vote-address", "VOTE_LIMIT_PER_IP")
-POINT_VOTES = AttemptLimit("vote-point", "VOTE_LIMIT_PER_VOTING_POINT")
+    @property
+    def failure_limit(self) -> FailureLimit:
+        return FAILURES_PER_POINT if self.voting_point_id is not None else FAILURES_PER_ADDRESS
 
 
 def client_of(token: str, address: str) -> Client:
     """The client behind a device token (header) and an address: a voting point if either is
     registered to an active one (the token first), else the address alone."""
-    return Client(address=address, voting_point_id=_voting_point_id(token.strip(), address))
+    return Client(
+        address=address,
+        voting_point_id=_voting_point_id(token.strip(), address),
+        group=address_group(address, current_app.config["IPV6_PREFIX_LENGTH"]),
+    )
 
 
 def current_client() -> Client:
@@ -76,7 +113,69 @@ def current_client() -> Client:
 
 def count_client_attempt(client: Client) -> Lock | None:
     """Count one identification or cast from `client`; a Lock when its window is full."""
-    return client.limit.register_attempt(client.identity)
+    return count_attempt(client.limit, client.identity)
+
+
+def begin_identification(client: Client, credential: str, *, count_request: bool) -> Attempt:
+    """Count an identification with `credential` (see `credential_identity`) from `client`.
+
+    With `count_request`, the request also counts against the client's allowance, in the same
+    round trip to the store. The caller checks the credentials only when `attempt.lock` is None,
+    through `identify_counted`.
+    """
+    failures = [
+        (FAILURES_PER_CLIENT_AND_CREDENTIAL, f"{client.identity}\x00{credential}"),
+        (client.failure_limit, client.identity),
+    ]
+    if client.voting_point_id is None:  # staffed points neither count towards it nor meet it
+        failures.append((FAILURES_PER_CREDENTIAL, credential))
+    floods = [(client.limit, client.identity)] if count_request else []
+    return begin(failures, floods)
+
+
+Identified = TypeVar("Identified")
+
+
+def identify_counted(attempt: Attempt, identify: Callable[[], Identified]) -> Identified:
+    """Run `identify` (which raises NotEligible for wrong credentials) under a counted attempt.
+
+    Wrong credentials stay counted as a failure; anything else (right credentials, already
+    voted, voting closed, the database unreachable) gives the attempt back.
+    """
+    try:
+        identified = identify()
+    except NotEligible:
+        attempt.failed()
+        raise
+    except BaseException:
+        attempt.succeeded()
+        raise
+    attempt.succeeded()
+    return identified
+
+
+def lock_message(lock: Lock):
+    """What a refused voter reads: why, and what they can do (lazily translated)."""
+    minutes = max(1, -(-lock.retry_after // 60))
+    if lock.reason == "credential":
+        return _l(
+            "Too many failed attempts were made with these details, from several places. To "
+            "protect your vote they are paused online for %(minutes)s minute(s); you can still "
+            "vote now at a public voting point.",
+            minutes=minutes,
+        )
+    if lock.reason == "client":
+        return _l(
+            "Too many failed attempts from this connection. Try again in %(minutes)s minute(s).",
+            minutes=minutes,
+        )
+    return _l("Too many attempts. Please wait and try again.")
+
+
+def failures_under_watch() -> tuple[int, int] | None:
+    """(credentials under repeated failure in the last 24 hours, paused at the ceiling now), city
+    wide, counts only; None when the store cannot be read."""
+    return failure_watch(FAILURES_PER_CREDENTIAL)
 
 
 def _voting_point_id(token: str, address: str) -> int | None:

@@ -12,6 +12,7 @@ from functools import wraps
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from opdigital.attempt_limits import Lock
 from opdigital.clock import now
 from opdigital.counting.ballot_rules import (
     as_id,
@@ -35,10 +36,12 @@ from opdigital.voting.forms import (
     choices_from_form,
 )
 from opdigital.voting.limits import (
-    CREDENTIAL_FAILURES,
+    begin_identification,
     count_client_attempt,
     credential_identity,
     current_client,
+    identify_counted,
+    lock_message,
 )
 from opdigital.voting.presentation import (
     build_groups,
@@ -88,7 +91,7 @@ def client_limit(view):
         if not is_read():
             lock = count_client_attempt(current_client())
             if lock is not None:
-                return _too_many(lock.retry_after)
+                return _too_many(lock)
         return view(*args, **kwargs)
 
     return limited
@@ -108,10 +111,10 @@ def _already_voted(cycle: Cycle):
     return render_template("voting/already_voted.html", cycle=cycle), 409
 
 
-def _too_many(retry_after: int):
-    retry_at = now() + timedelta(seconds=retry_after)
-    page = render_template("voting/too_many.html", retry_after=retry_after, retry_at=retry_at)
-    return page, 429, {"Retry-After": str(retry_after)}
+def _too_many(lock: Lock):
+    retry_at = now() + timedelta(seconds=lock.retry_after)
+    page = render_template("voting/too_many.html", message=lock_message(lock), retry_at=retry_at)
+    return page, 429, {"Retry-After": str(lock.retry_after)}
 
 
 def _restart(cycle: Cycle):
@@ -168,16 +171,16 @@ def identify(slug: str):
     if not form.validate_on_submit():
         return _identify_page(cycle, form, 422 if form.is_submitted() else 200)
     credentials = _credentials(cycle, form)
-    identity = credential_identity(credentials)
-    # Counted before checking, so parallel guesses cannot slip past the limit.
-    lock = CREDENTIAL_FAILURES.register_attempt(identity)
-    if lock is not None:
-        return _too_many(lock.retry_after)
+    # Counted before checking, so parallel guesses cannot slip past the limits.
+    attempt = begin_identification(
+        current_client(), credential_identity(credentials), count_request=False
+    )
+    if attempt.lock is not None:
+        return _too_many(attempt.lock)
     try:
-        voter = find_eligible_voter(cycle, credentials)
+        voter = identify_counted(attempt, lambda: find_eligible_voter(cycle, credentials))
     except NotEligible as e:
         return _identify_page(cycle, form, 403, error=str(e))
-    CREDENTIAL_FAILURES.clear(identity)
     if has_voted(cycle, voter):
         return _already_voted(cycle)
     flow.start(cycle, voter)

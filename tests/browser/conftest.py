@@ -111,7 +111,8 @@ def live_server(chromium, app, database_url, redis_url, signing_key_path) -> Ite
         # Every test comes from 127.0.0.1: the limits are tested elsewhere.
         "VOTE_LIMIT_PER_IP": "10000 per minute",
         "LOGIN_LIMIT_PER_IP": "10000 per minute",
-        "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
+        "LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT": "10000 per minute",
+        "LOGIN_FAILURES_PER_ACCOUNT": "10000 per minute",
         "RECEIPT_LOOKUP_LIMIT_PER_IP": "10000 per minute",
         "PROPOSAL_SUBMIT_LIMIT_PER_IP": "10000 per minute",
     }
