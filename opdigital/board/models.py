@@ -40,5 +40,8 @@ class BoardHead(db.Model):
     cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(sa.Integer, default=0)
     entry_hash: Mapped[str] = mapped_column(sa.String(64))
-    # When the last sealing ran (or the board was started): the clock of the sealing delay.
+    # When the last sealing ran (or the board was started): public, a batch's time at most.
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When a check first found ballots waiting since the last sealing (the oldest waiting
+    # ballot's time, to within one watcher tick): the clock of the sealing delay. Not public.
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

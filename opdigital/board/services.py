@@ -6,11 +6,15 @@ transaction (PostgreSQL's xmin) with a participation row, and the board's order 
 about the order people voted in, beyond the batch a ballot was sealed in.
 
 When sealing happens (docs/security.md, "Ballot board"):
-- when a cast brings a cycle's pending ballots to BOARD_BATCH_SIZE;
-- when the last sealing is BOARD_MAX_DELAY_SECONDS old and ballots are pending: checked by
-  `opdigital board seal --watch` (run beside the app in production) and by every read of the
-  board (head, receipt lookup), so a ballot waits at most that long plus the watch interval;
-- always, for every pending ballot, when the vote closes and before a tally.
+- when BOARD_BATCH_SIZE ballots wait (checked by about every BOARD_BATCH_SIZE-th cast);
+- when at least BOARD_MIN_BATCH ballots wait and the oldest has waited BOARD_MAX_DELAY_SECONDS:
+  checked by `opdigital board seal --watch` (run beside the app in production). Fewer than
+  BOARD_MIN_BATCH are never sealed however long they wait, so a ballot cast in a quiet hour is
+  not sealed alone and dated by the head's time;
+- always, for every pending ballot, when the vote closes and before a tally (`seal_all`, which
+  waits for any sealing under way and fails loudly if a ballot is left).
+
+Reading the board (its head, a receipt) seals nothing and locks nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ from flask_babel import lazy_gettext as _l
 
 from opdigital.board.models import BoardEntry, BoardHead
 from opdigital.clock import now
-from opdigital.cycles.models import Cycle
-from opdigital.errors import NotFound
+from opdigital.cycles.models import Cycle, PhaseKind
+from opdigital.errors import IllegalTransition, NotFound
 from opdigital.extensions import db
 from opdigital.ledger import chain
 from opdigital.voting.models import Ballot
@@ -47,8 +51,18 @@ def batch_size() -> int:
     return int(current_app.config["BOARD_BATCH_SIZE"])
 
 
+def min_batch() -> int:
+    return max(1, int(current_app.config["BOARD_MIN_BATCH"]))
+
+
 def max_delay() -> timedelta:
     return timedelta(seconds=int(current_app.config["BOARD_MAX_DELAY_SECONDS"]))
+
+
+class BoardNotSealed(IllegalTransition):
+    """Ballots are still waiting after sealing everything (the close or the tally stops)."""
+
+    code = "board_not_sealed"
 
 
 def pending_count(cycle_id: int) -> int:
@@ -57,11 +71,10 @@ def pending_count(cycle_id: int) -> int:
     )
 
 
-def _locked_head(cycle_id: int) -> BoardHead | None:
-    """The head row, locked for this transaction; None if another sealer holds it."""
+def _locked_head(cycle_id: int, *, wait: bool) -> BoardHead | None:
+    """The head row, locked for this transaction. Without `wait`, None if another sealer holds
+    it (the watcher and casts move on; that sealer takes the waiting ballots)."""
     if db.session.get(BoardHead, cycle_id) is None:
-        # The first look at this board starts its clock: committed at once, so that the
-        # delay counts from here even when nothing is due yet.
         db.session.add(
             BoardHead(cycle_id=cycle_id, seq=0, entry_hash=chain.GENESIS_HASH, sealed_at=now())
         )
@@ -72,7 +85,7 @@ def _locked_head(cycle_id: int) -> BoardHead | None:
     return db.session.scalar(
         sa.select(BoardHead)
         .where(BoardHead.cycle_id == cycle_id)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=not wait)
         .execution_options(populate_existing=True)
     )
 
@@ -89,25 +102,27 @@ def _use_plain_index_scans() -> None:
         db.session.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
 
 
-def seal(cycle: Cycle, *, only_if_due: bool = False) -> int:
+def seal(cycle: Cycle, *, only_if_due: bool = False, wait: bool = False) -> int:
     """Move the cycle's pending ballots onto its board, in random order, in one transaction.
 
-    With `only_if_due`, seal only when a full batch waits or the delay has run out. Returns
-    the number of entries added (0 when nothing was due or another sealer was at work).
+    With `only_if_due`, seal only when a full batch waits, or at least the minimum batch with
+    the oldest past the delay. With `wait`, wait for a sealing under way instead of leaving the
+    ballots to it. Returns the number of entries added (0 when nothing was due or another
+    sealer was at work).
     """
     cycle_id, slug = cycle.id, cycle.slug
     db.session.commit()  # start a transaction of our own: never the voter's
     _use_plain_index_scans()
-    head = _locked_head(cycle_id)
+    head = _locked_head(cycle_id, wait=wait)
     if head is None:
-        return 0
-    if only_if_due and not _due(head):
-        db.session.rollback()
         return 0
     # No row locks needed: sealers of a cycle queue on its head row, and casts only insert.
     pending = db.session.execute(
         sa.select(Ballot.id, Ballot.receipt_hash, Ballot.choices).where(Ballot.cycle_id == cycle_id)
     ).all()
+    if only_if_due and not _due(head, len(pending)):
+        db.session.commit()  # the delay's clock, if this check started it
+        return 0
     if not pending:
         db.session.rollback()
         return 0
@@ -132,19 +147,48 @@ def seal(cycle: Cycle, *, only_if_due: bool = False) -> int:
     # The database lets a ballot go only once its entry is on the board (trigger, migration 0003).
     db.session.execute(sa.delete(Ballot).where(Ballot.id.in_([row.id for row in pending])))
     head.seq, head.entry_hash, head.sealed_at = entries[-1].seq, entries[-1].entry_hash, now()
+    head.pending_since = None  # ballots cast meanwhile are found by the next check
     db.session.commit()
     return len(entries)
 
 
-def _due(head: BoardHead) -> bool:
-    """The delay has run out, or a full batch waits (counted only when the delay has not)."""
-    if now() - head.sealed_at >= max_delay():
+def _due(head: BoardHead, pending: int) -> bool:
+    """A full batch waits, or the minimum batch with the oldest ballot past the delay.
+
+    The delay's clock starts when a check first finds ballots waiting (that is, with the oldest
+    of them, to within one watcher tick); it stops when none wait.
+    """
+    if pending == 0:
+        head.pending_since = None
+        return False
+    if pending >= batch_size():
         return True
-    return pending_count(head.cycle_id) >= batch_size()
+    if head.pending_since is None:
+        head.pending_since = now()
+    return pending >= min_batch() and now() - head.pending_since >= max_delay()
+
+
+def seal_all(cycle: Cycle) -> int:
+    """Seal every pending ballot now, waiting for any sealing under way (the close, the tally).
+
+    Raises BoardNotSealed if a ballot is still waiting afterwards: what follows (a tally, a
+    report of the board's head) must never go on without every acknowledged ballot.
+    """
+    sealed = seal(cycle, wait=True)
+    left = pending_count(cycle.id)
+    if left:
+        raise BoardNotSealed(
+            _l(
+                "%(n)d accepted ballot(s) are still waiting to be sealed onto the board: "
+                "try again.",
+                n=left,
+            )
+        )
+    return sealed
 
 
 def seal_after_cast(cycle: Cycle, ballot_id: int) -> None:
-    """Called once a cast has committed: about every BOARD_BATCH_SIZE-th ballot seals.
+    """Called once a cast has committed: about every BOARD_BATCH_SIZE-th ballot checks.
 
     The trigger is the new ballot's id (a sequence shared by every cycle), not a count of the
     pending ballots: counting them on every cast cost PostgreSQL more than the cast itself. One
@@ -152,17 +196,17 @@ def seal_after_cast(cycle: Cycle, ballot_id: int) -> None:
     cycle whose ballots the sequence passes by is sealed by the delay rule.
     """
     if ballot_id % batch_size() == 0:
-        seal(cycle, only_if_due=False)
+        seal(cycle, only_if_due=True)
 
 
 def head_of(cycle: Cycle) -> Head:
-    """The board's head now (sealing first what is overdue, so the head is never stale)."""
-    seal(cycle, only_if_due=True)
+    """The board's head as stored: reading it seals nothing and locks no row."""
     return stored_head(cycle.id)
 
 
 def stored_head(cycle_id: int) -> Head:
-    """The head as stored, sealing nothing (staff screens: showing a page changes nothing)."""
+    """The head as stored, with the number of ballots waiting (staff screens only: the public
+    head leaves the count out, see `api.board.head_json`)."""
     head = db.session.get(BoardHead, cycle_id)
     pending = pending_count(cycle_id)
     if head is None:
@@ -183,12 +227,15 @@ class ReceiptLookup:
     def sealed(self) -> bool:
         return self.entry is not None
 
+    closes_at: datetime | None = None  # the end of the voting phase
+
     @property
     def sealed_by(self) -> datetime | None:
-        """The latest time a pending ballot will be on the board (watcher running)."""
-        if self.entry is not None or self.head.sealed_at is None:
+        """The latest time a pending ballot will be on the board: when the vote closes (it is
+        sealed sooner once BOARD_MIN_BATCH ballots wait and the delay has passed)."""
+        if self.entry is not None:
             return None
-        return self.head.sealed_at + max_delay()
+        return self.closes_at
 
 
 def find_receipt(cycle: Cycle, code: str) -> ReceiptLookup:
@@ -197,19 +244,21 @@ def find_receipt(cycle: Cycle, code: str) -> ReceiptLookup:
         raise NotFound(_l("No ballot with this receipt code in this cycle."))
     digest = receipt_hash(code)
     head = head_of(cycle)
+    voting = cycle.phase_of_kind(PhaseKind.VOTING.value)
+    closes_at = voting.ends_at if voting is not None else None
     entry = db.session.scalar(
         sa.select(BoardEntry).where(
             BoardEntry.cycle_id == cycle.id, BoardEntry.receipt_hash == digest
         )
     )
     if entry is not None:
-        return ReceiptLookup(digest, list(entry.choices), entry, head)
+        return ReceiptLookup(digest, list(entry.choices), entry, head, closes_at)
     waiting = db.session.scalar(
         sa.select(Ballot.choices).where(Ballot.cycle_id == cycle.id, Ballot.receipt_hash == digest)
     )
     if waiting is None:
         raise NotFound(_l("No ballot with this receipt code in this cycle."))
-    return ReceiptLookup(digest, sorted(waiting), None, head)
+    return ReceiptLookup(digest, sorted(waiting), None, head, closes_at)
 
 
 def board_entries(cycle_id: int) -> list[chain.BoardEntry]:

@@ -84,12 +84,16 @@ def board_group() -> None:
 @click.option("--watch", type=float, help="Keep sealing what is due every N seconds.")
 @with_appcontext
 def seal_command(cycle_slug: str | None, watch: float | None) -> None:
-    """Seal pending ballots onto the board: all of CYCLE's now, or every cycle's due ones."""
+    """Seal the pending ballots that are due (of CYCLE, or of every cycle) onto the board.
+
+    Due: a full batch, or the minimum batch once the oldest has waited the delay. Fewer are
+    sealed only when the vote closes and before a tally, never by this command.
+    """
     from opdigital.board import services as board
     from opdigital.extensions import db
 
     if cycle_slug:
-        click.echo(f"{board.seal(_cycle(cycle_slug))} ballot(s) sealed.")
+        click.echo(f"{board.seal(_cycle(cycle_slug), only_if_due=True)} ballot(s) sealed.")
         return
     while True:
         sealed = board.seal_due_cycles()
@@ -111,14 +115,14 @@ def cycle_group() -> None:
 @with_appcontext
 def close_command(cycle_slug: str) -> None:
     """End the vote of CYCLE and seal every accepted ballot onto the board."""
-    from opdigital.board.services import head_of
+    from opdigital.board.services import stored_head
     from opdigital.tally.services import close_vote
 
     try:
         cycle = close_vote(_cycle(cycle_slug), actor=None)
     except DomainError as e:
         _fail(e)
-    head = head_of(cycle)
+    head = stored_head(cycle.id)
     click.echo(f"Voting closed in {cycle_slug}. Board: {head.seq} entries, head {head.hash}.")
 
 

@@ -51,7 +51,7 @@ def close_vote(cycle: Cycle, actor) -> Cycle:
     way, and no cast is accepted after it: sealing then takes every accepted ballot.
     """
     closed = transition(cycle, CycleState.CLOSED.value, actor)
-    board.seal(closed)
+    board.seal_all(closed)  # waits for a sealing under way; fails loudly if a ballot is left
     return closed
 
 
@@ -138,7 +138,7 @@ def tally(cycle: Cycle, actor) -> Tally:
             _l("Only a closed cycle can be tallied."), code="illegal_transition"
         )
     key = signing_key()
-    board.seal(cycle)  # nothing should wait after the close; this makes sure
+    board.seal_all(cycle)  # nothing should wait after the close; this makes sure, or stops
     definition = definition_of(cycle)
     entries = board.board_entries(cycle.id)
     participation = db.session.scalar(
