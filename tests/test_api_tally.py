@@ -7,11 +7,13 @@ import io
 import json
 import zipfile
 
+import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from opdigital.counting.rules import RULES
 from opdigital.ledger import keys
 from opdigital.tally import services as tallies
+from opdigital.voting.receipts import receipt_hash
 from tests import factories
 from tests import voting_support as vs
 from tests.test_api_support import (
@@ -25,7 +27,8 @@ from tests.test_api_support import (
 
 KEYS = "/api/v1/keys"
 HEAD = "/api/v1/cycles/{slug}/board/head"
-RECEIPT = "/api/v1/cycles/{slug}/receipts/{code}"
+RECEIPT = "/api/v1/cycles/{slug}/receipts"
+OLD_RECEIPT = "/api/v1/cycles/{slug}/receipts/{code}"
 PACKAGE = "/api/v1/cycles/{slug}/tally.zip"
 RESULTS = "/api/v1/cycles/{slug}/results"
 BALLOTS = vs.ballot_path()
@@ -135,7 +138,7 @@ def test_head_of_an_empty_board_then_after_sealing(app_ctx, client, settings):
     after = client.get(_url(HEAD, slug=world.slug))
     assert_matches_spec(after, HEAD, "get", 200)
     body = after.get_json()
-    assert (body["seq"], body["pending"], body["batch_size"]) == (2, 1, 2)
+    assert (body["seq"], body["batch_size"], body["min_batch"]) == (2, 2, 32)
     assert body["max_delay_seconds"] == 3600
 
 
@@ -147,42 +150,92 @@ def test_head_of_an_unknown_or_draft_cycle_is_404(app_ctx, client):
         assert response.get_json()["error"]["code"] == "cycle_not_found"
 
 
-# --- GET /cycles/{slug}/receipts/{code} -------------------------------------------------------
+# --- POST /cycles/{slug}/receipts -------------------------------------------------------------
+
+
+def _look_up(client, slug: str, code: str):
+    return client.post(_url(RECEIPT, slug=slug), json={"receipt": code})
 
 
 def test_receipt_sealed_and_pending_answers_match_the_document(app_ctx, client, settings):
     settings(BOARD_BATCH_SIZE=2, BOARD_MAX_DELAY_SECONDS=3600)
     world = vs.voting_cycle()
     first, _second, third = _cast(client, world, [world.ids[:2]] * 3)
-    sealed = client.get(_url(RECEIPT, slug=world.slug, code=first))
-    assert_matches_spec(sealed, RECEIPT, "get", 200)
+    sealed = _look_up(client, world.slug, first)
+    assert_matches_spec(sealed, RECEIPT, "post", 200)
     assert sealed.get_json()["status"] == "sealed"
     assert sealed.get_json()["entry"]["seq"] in {1, 2}
-    pending = client.get(_url(RECEIPT, slug=world.slug, code=third))
-    assert_matches_spec(pending, RECEIPT, "get", 200)
+    pending = _look_up(client, world.slug, third)
+    assert_matches_spec(pending, RECEIPT, "post", 200)
     assert pending.get_json()["status"] == "pending"
     assert pending.get_json()["entry"] is None and pending.get_json()["sealed_by"]
 
 
 def test_unknown_receipt_and_unknown_cycle_are_404(app_ctx, client):
     world = vs.voting_cycle()
-    unknown = client.get(_url(RECEIPT, slug=world.slug, code="AAAA-BBBB-CCCC-DDDD"))
-    assert_matches_spec(unknown, RECEIPT, "get", 404)
+    unknown = _look_up(client, world.slug, "AAAA-BBBB-CCCC-DDDD")
+    assert_matches_spec(unknown, RECEIPT, "post", 404)
     assert unknown.get_json()["error"]["code"] == "not_found"
-    no_cycle = client.get(_url(RECEIPT, slug="nope", code="AAAA-BBBB-CCCC-DDDD"))
-    assert_matches_spec(no_cycle, RECEIPT, "get", 404)
+    assert unknown.headers["Cache-Control"] == "no-store"
+    no_cycle = _look_up(client, "nope", "AAAA-BBBB-CCCC-DDDD")
+    assert_matches_spec(no_cycle, RECEIPT, "post", 404)
     assert no_cycle.get_json()["error"]["code"] == "cycle_not_found"
+
+
+MALFORMED_LOOKUPS = {
+    "not json": {"data": "receipt=AAAA", "content_type": "application/json"},
+    "form": {"data": {"receipt": "AAAA"}},
+    "no content type": {"data": '{"receipt": "AAAA"}'},
+    "a list": {"json": ["AAAA"]},
+    "no receipt": {"json": {}},
+    "another field": {"json": {"receipt": "AAAA", "cycle": "x"}},
+    "a number": {"json": {"receipt": 1234}},
+    "null": {"json": {"receipt": None}},
+    "too long a code": {"json": {"receipt": "A" * 65}},
+    "too large a body": {
+        "data": '{"receipt": "' + " " * 2000 + '"}',
+        "content_type": "application/json",
+    },
+    "not utf-8": {"data": b'{"receipt": "\xff"}', "content_type": "application/json"},
+}
+
+
+@pytest.mark.parametrize("request_kwargs", MALFORMED_LOOKUPS.values(), ids=MALFORMED_LOOKUPS)
+def test_a_malformed_lookup_is_a_400_with_a_message(app_ctx, client, request_kwargs):
+    world = vs.voting_cycle()
+    response = client.post(_url(RECEIPT, slug=world.slug), **request_kwargs)
+    assert_matches_spec(response, RECEIPT, "post", 400)
+    assert response.get_json()["error"]["code"] == "bad_request"
+    assert response.get_json()["error"]["message"]
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_receipt_lookups_are_rate_limited_with_retry_after(app_ctx, client, settings):
     settings(RECEIPT_LOOKUP_LIMIT_PER_IP="2 per minute")
     world = vs.voting_cycle()
     for _ in range(2):
-        client.get(_url(RECEIPT, slug=world.slug, code="AAAA-BBBB"))
-    limited = client.get(_url(RECEIPT, slug=world.slug, code="AAAA-BBBB"))
-    assert_matches_spec(limited, RECEIPT, "get", 429)
+        _look_up(client, world.slug, "AAAA-BBBB")
+    limited = _look_up(client, world.slug, "AAAA-BBBB")
+    assert_matches_spec(limited, RECEIPT, "post", 429)
     assert limited.get_json()["error"]["code"] == "rate_limited"
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_the_old_lookup_with_the_code_in_the_url_is_gone(app_ctx, client, settings):
+    settings(BOARD_BATCH_SIZE=1)
+    world = vs.voting_cycle()
+    (code,) = _cast(client, world, [world.ids[:2]])
+    gone = client.get(_url(OLD_RECEIPT, slug=world.slug, code=code))
+    assert_matches_spec(gone, OLD_RECEIPT, "get", 410)
+    error = gone.get_json()["error"]
+    assert error["code"] == "gone"
+    assert f"POST /api/v1/cycles/{world.slug}/receipts" in error["message"]
+    assert gone.headers["Cache-Control"] == "no-store"
+    assert receipt_hash(code) not in gone.get_data(as_text=True)  # nothing was looked up
+    no_cycle = client.get(_url(OLD_RECEIPT, slug="nope", code=code))
+    assert_matches_spec(no_cycle, OLD_RECEIPT, "get", 404)
+    # The lookup's own path answers POST only.
+    assert client.get(_url(RECEIPT, slug=world.slug)).status_code == 405
 
 
 # --- GET /cycles/{slug}/tally.zip and /results -----------------------------------------------

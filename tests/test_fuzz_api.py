@@ -33,7 +33,10 @@ UNLIMITED = "100000 per minute"
 LIMIT_SETTINGS = (
     "VOTE_LIMIT_PER_IP",
     "VOTE_LIMIT_PER_VOTING_POINT",
-    "VOTER_FAILED_IDENTIFICATION_LIMIT",
+    "VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL",
+    "VOTER_FAILURES_PER_ADDRESS",
+    "VOTER_FAILURES_PER_VOTING_POINT",
+    "VOTER_FAILURES_PER_CREDENTIAL",
     "RECEIPT_LOOKUP_LIMIT_PER_IP",
 )
 KIOSK_TOKEN = "fuzz-kiosk-token"
@@ -79,6 +82,7 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "opdigital" / "api" / "open
 # A ballot can match the schema and still be refused as the document says: 400 for credentials
 # of the wrong kind for the cycle or an impossible date, 422 `invalid_ballot` when the choices
 # break the cycle's rule (too many, over budget). Both are expected answers to valid data.
+# The old receipt lookup (the code in the URL) is gone: 410 is its answer to anything valid.
 CONFIG = SchemathesisConfig.from_str(
     """
 [[operations]]
@@ -86,6 +90,10 @@ include-operation-id = "castBallot"
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "400", "401", "403", "404", "409", "422", "429"
 ]
+
+[[operations]]
+include-operation-id = "lookUpReceiptInPath"
+checks.positive_data_acceptance.expected-statuses = ["404", "410"]
 """
 )
 schema = schemathesis.openapi.from_path(SPEC_PATH, config=CONFIG)
@@ -155,10 +163,21 @@ def flatmap_headers(context, headers):
     )
 
 
+LOOKUP_PATH = "/api/v1/cycles/{slug}/receipts"
+
+
 @schema.hook
 def flatmap_body(context, body):
-    """Some ballots come from voters on the roll, with choices real, foreign or absurd."""
-    if not _is_seeded() or context.operation.path != vs.ballot_path():
+    """Some ballots come from voters on the roll, with choices real, foreign or absurd; some
+    receipt lookups ask for real codes, as printed or as people type them."""
+    if not _is_seeded():
+        return st.just(body)
+    if context.operation.path == LOOKUP_PATH:
+        typed = st.sampled_from(_receipts()).flatmap(
+            lambda code: st.sampled_from([code, code.lower().replace("-", ""), f" {code} "])
+        )
+        return st.one_of(st.just(body), typed.map(lambda code: {"receipt": code}))
+    if context.operation.path != vs.ballot_path():
         return st.just(body)
     # Two or three of the four cheaper proposals fit the rule and the budget: a valid ballot.
     valid = st.lists(st.sampled_from(world.voting.ids[:4]), min_size=2, max_size=3, unique=True)
@@ -205,6 +224,27 @@ def test_steered_ballots_reach_the_vote_itself(app, seeded):
     cast()
     # 201 a vote recorded, 409 a second vote by the same voter, 422 a ballot against the rule.
     assert {201, 409, 422} <= statuses, statuses
+
+
+LOOKUP = schema[LOOKUP_PATH]["POST"]
+
+
+def test_steered_lookups_find_real_receipts(app, seeded):
+    """Control for the hooks: generated lookups do find receipts (sealed and pending)."""
+    statuses: set[int] = set()
+
+    @given(case=LOOKUP.as_strategy())
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+    )
+    def look_up(case):
+        statuses.add(case.call(app=app).status_code)
+
+    look_up()
+    assert {200, 404} <= statuses, statuses
 
 
 # --- regressions: answers the fuzzing found outside the document ---------------------------

@@ -129,3 +129,29 @@ def test_footer_link_points_to_the_document(app):
         from flask import url_for
 
         assert url_for("api.openapi") == "/api/v1/openapi.json"
+
+
+def _parameter(parameter: dict) -> dict:
+    if "$ref" in parameter:
+        return SPEC["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+    return parameter
+
+
+def test_receipt_codes_travel_in_bodies_never_in_urls():
+    """A receipt code shows the voter's choices, and access logs keep URLs (issue 10)."""
+    lookup = SPEC["paths"]["/api/v1/cycles/{slug}/receipts"]["post"]
+    assert lookup["operationId"] == "lookUpReceipt"
+    body = lookup["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/ReceiptLookupRequest"}
+    assert _schema("ReceiptLookupRequest")["required"] == ["receipt"]
+    for path, operations in SPEC["paths"].items():
+        for operation in operations.values():
+            in_url = {
+                _parameter(p)["name"]
+                for p in operation.get("parameters", [])
+                if _parameter(p)["in"] in ("path", "query")
+            }
+            if in_url & {"code", "receipt", "codigo"}:
+                # Only the old lookup, which answers 410 and looks nothing up.
+                assert operation.get("deprecated") is True, path
+                assert set(operation["responses"]) == {"404", "410", "default"}, path

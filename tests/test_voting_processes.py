@@ -181,7 +181,8 @@ def test_voting_goes_on_when_redis_stops_and_limits_resume(app, database_url, el
         # The shared store comes back in use: casts count there again a few seconds later
         # (attempt_limits.py), and Flask-Limiter's limits (receipt lookups) use it too.
         shared = redis.Redis.from_url(own_redis["url"])
-        lookup = f"{base}/api/v1/cycles/{election['slug']}/receipts/AAAA-BBBB-CCCC-DDDD"
+        lookup = f"{base}/api/v1/cycles/{election['slug']}/receipts"
+        unknown = {"receipt": "AAAA-BBBB-CCCC-DDDD"}
         accepted = 4
         deadline = time.monotonic() + 60
         while not shared.keys("*vote-address*"):
@@ -191,7 +192,7 @@ def test_voting_goes_on_when_redis_stops_and_limits_resume(app, database_url, el
             accepted += 1
         while not shared.keys("*/127.0.0.1/*"):  # Flask-Limiter keys hold the address
             assert time.monotonic() < deadline, "the lookup limits never came back to Redis"
-            assert request("GET", lookup)[0] == 404
+            assert request("POST", lookup, unknown)[0] == 404
             time.sleep(0.5)
         log = server_log(base)
     assert "WARNING opdigital.attempt_limits Rate-limit store unreachable" in log

@@ -1,12 +1,16 @@
 """Public pages of the ballot board: its head, and looking a receipt up (DESIGN.md section 4).
 
 The board page shows what observers should record during the vote (the head), and a form to
-look a receipt up. A receipt page shows the board entry of a receipt code (the URL the receipt's
-QR code encodes) with the choices recorded, or says the ballot is waiting to be sealed.
+look a receipt up. The code is a secret of the voter's that shows their choices, so it never
+goes in a URL, where access logs (with the address and the time), browser history and Referer
+headers would keep it: the form is POSTed and the answer rendered in reply to the POST. The
+receipt's QR code opens the lookup page with the code after "#", which browsers never send to
+the server; a small script (static/js/receipt-lookup.js) submits it, and without JavaScript the
+page asks for the code printed under the QR code.
 
-Receipt pages are rate-limited per address like the JSON lookup (guessing codes is hopeless,
-but there is no reason to let anyone try fast), and never cached: the code is a secret of the
-voter's, and a shared kiosk's cache must not keep it.
+Lookups are rate-limited per address like the JSON lookup (guessing codes is hopeless, but
+there is no reason to let anyone try fast), and never cached: a shared kiosk's cache must not
+keep a code or a ballot.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ from opdigital.voting.receipts import normalise_receipt
 bp = Blueprint("board", __name__)
 
 # Receipt codes are 16 base32 characters; anything much longer cannot be one, and is not
-# worth a database lookup or a long URL.
+# worth a database lookup.
 MAX_CODE_CHARS = 64
-_RECEIPT_ENDPOINTS = frozenset({"board.receipt_lookup", "board.receipt"})
+CODE_FIELD = "codigo"
+_RECEIPT_ENDPOINTS = frozenset({"board.receipt_lookup", "board.receipt", "board.old_receipt_link"})
 
 
 def _lookup_limit() -> str:
@@ -46,10 +51,13 @@ def inject_display_helpers() -> dict:
 
 
 @bp.after_request
-def never_cache_receipts(response):
-    # Also on 404 and 429 answers: the URL holds the code, whatever the outcome.
+def protect_receipt_pages(response):
+    # Also on 404, 422 and 429 answers: a typed code may be echoed in the form.
     if request.endpoint in _RECEIPT_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
+        # No Referer from here at all (stricter than the site's same-origin): an old link's
+        # URL holds a code, and access logs record the Referer of the request it leads to.
+        response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -83,6 +91,7 @@ def choices_of(cycle: Cycle, ids: list[int]) -> list[Choice]:
 def _board_settings() -> dict:
     return {
         "batch_size": board.batch_size(),
+        "min_batch": board.min_batch(),
         "max_delay_minutes": max(1, round(board.max_delay().total_seconds() / 60)),
         "max_delay_seconds": int(board.max_delay().total_seconds()),
     }
@@ -101,37 +110,68 @@ def board_page(slug: str):
     )
 
 
+def _lookup_page(cycle: Cycle, *, error: str | None = None, status: int = 200):
+    page = render_template("board/lookup.html", cycle=cycle, error=error, field=CODE_FIELD)
+    return page, status
+
+
 @bp.get("/ciclos/<slug>/comprovante")
 def receipt_lookup(slug: str):
-    """The lookup form's target: on to the receipt's own page (the QR code's URL)."""
+    """The lookup form, where the receipt's QR code leads (with the code after "#")."""
     cycle = public_cycle_or_404(slug)
-    code = normalise_receipt(request.args.get("codigo", ""))
-    if not code:
-        flash(_("Type the receipt code to look it up."), "warning")
-        return redirect(url_for("board.board_page", slug=cycle.slug, _anchor="consulta"))
-    return redirect(url_for("board.receipt", slug=cycle.slug, code=display_code(code)))
+    if CODE_FIELD in request.args:  # the old GET form, from a page cached before the change
+        return _code_left_out(cycle)
+    return _lookup_page(cycle)
 
 
-@bp.get("/ciclos/<slug>/comprovante/<code>")
+@bp.post("/ciclos/<slug>/comprovante")
 @limiter.limit(_lookup_limit)
-def receipt(slug: str, code: str):
+def receipt(slug: str):
     """A receipt's board entry and choices; waiting to be sealed; or a friendly 404."""
     cycle = public_cycle_or_404(slug)
+    typed = request.form.get(CODE_FIELD, "")
+    if not normalise_receipt(typed):
+        return _lookup_page(cycle, error=_("Type the receipt code to look it up."), status=422)
     try:
-        if len(code) > MAX_CODE_CHARS:
+        if len(typed) > MAX_CODE_CHARS:
             raise NotFound(_("No ballot with this receipt code in this cycle."))
-        found = board.find_receipt(cycle, code)
+        found = board.find_receipt(cycle, typed)
     except NotFound as e:
         page = render_template(
-            "board/receipt_unknown.html", cycle=cycle, message=str(e.message), code=code
+            "board/receipt_unknown.html",
+            cycle=cycle,
+            message=str(e.message),
+            code=typed[:MAX_CODE_CHARS],
         )
         return page, 404
     return render_template(
         "board/receipt.html",
         cycle=cycle,
-        code=display_code(code),
+        code=display_code(typed),
         found=found,
         choices=choices_of(cycle, found.choices),
         board_url=url_for("board.board_page", slug=cycle.slug),
         **_board_settings(),
     )
+
+
+@bp.get("/ciclos/<slug>/comprovante/<code>")
+def old_receipt_link(slug: str, code: str):
+    """Old receipt links (and QR codes printed before codes left URLs): no lookup.
+
+    This request's URL is in the access log already; nothing can undo that. Sent on to the
+    lookup form with a note, so the code leaves the address bar, and no link on the page (the
+    language switch's `next`, a Referer) repeats it.
+    """
+    return _code_left_out(public_cycle_or_404(slug))
+
+
+def _code_left_out(cycle: Cycle):
+    flash(
+        _(
+            "Receipt codes no longer go in page addresses, where they could be recorded. "
+            "Type your code below to look it up."
+        ),
+        "warning",
+    )
+    return redirect(url_for("board.receipt_lookup", slug=cycle.slug), code=303)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import qrcode
 import qrcode.image.svg
 from markupsafe import Markup
@@ -9,9 +11,13 @@ from qrcode.constants import ERROR_CORRECT_M
 
 
 def receipt_lookup_url(root_url: str, cycle_slug: str, code: str) -> str:
-    """The public page where a receipt can be checked later (built by string: it may not be
-    routed in this app yet)."""
-    return f"{root_url.rstrip('/')}/ciclos/{cycle_slug}/comprovante/{code}"
+    """The public lookup page with the code in the fragment (after "#").
+
+    Browsers never send the fragment to the server, so the code reaches no access log; the
+    page's script submits it by POST (board/views.py). `root_url` is the site's root, as
+    `request.host_url` gives it.
+    """
+    return f"{root_url.rstrip('/')}/ciclos/{quote(cycle_slug)}/comprovante#{quote(code)}"
 
 
 def qr_svg(data: str, *, title: str) -> Markup:

@@ -84,8 +84,14 @@ def test_public_and_staff_pages_have_no_serious_violations(
     page.wait_for_url(f"**/ciclos/{election.slug}/votar/comprovante")
     check("receipt")
     code = page.locator(".receipt-code").inner_text().split()[-1]
-    check("board receipt", receipt_lookup_url(live_server, election.slug, code))
-    check("unknown receipt", f"/ciclos/{election.slug}/comprovante/AAAA-BBBB-CCCC-DDDD")
+    page.goto(receipt_lookup_url(live_server, election.slug, code))
+    page.locator("#receipt-status").wait_for()  # the page's script looks the code up (POST)
+    check("board receipt")
+    check("receipt lookup", f"/ciclos/{election.slug}/comprovante")
+    page.fill("#codigo", "AAAA-BBBB-CCCC-DDDD")
+    with page.expect_navigation():
+        page.locator(".lookup-form button[type=submit]").click()
+    check("unknown receipt")
     check("board", f"/ciclos/{election.slug}/quadro")
     check("results", f"/ciclos/{published.slug}/resultados")
     check("login", "/login")

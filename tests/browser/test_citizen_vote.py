@@ -1,5 +1,7 @@
 """A citizen votes in a real browser, with JavaScript on, off, and with the keyboard alone,
-gets a receipt with its QR code, and finds the ballot on the public board once sealed.
+gets a receipt with its QR code, and finds the ballot on the public board once sealed: through
+the QR code's address (the code after "#", sent by our script with JavaScript on, typed by hand
+without) and through the board's form, with the code in no address the browser requests.
 
 Pages are in Brazilian Portuguese (the app's default), so the checks read element ids, hrefs,
 data attributes and amounts rather than English text.
@@ -10,8 +12,13 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
+from opdigital.board import services as board
+from opdigital.cycles.models import Cycle
+from opdigital.extensions import db
 from opdigital.voting.qr import receipt_lookup_url
+from opdigital.voting.receipts import normalise_receipt
 from tests import voting_support as vs
 
 pytestmark = pytest.mark.browser
@@ -69,17 +76,65 @@ def check_review(page, election, chosen: list[int]) -> None:
         assert any(election.codes[index] in row for row in rows), rows
 
 
-def check_receipt_on_board(page, base: str, runner, election, code: str, chosen) -> None:
-    """The receipt's QR address: pending first; after sealing, the entry and the board head."""
-    page.goto(receipt_lookup_url(base, election.slug, code))
+def record_requests(page) -> list[str]:
+    """Every URL the page requests, and every Referer it sends, from now on."""
+    seen: list[str] = []
+
+    def note(request) -> None:
+        seen.append(request.url)
+        seen.append(request.headers.get("referer", ""))
+
+    page.on("request", note)
+    return seen
+
+
+def open_qr_address(page, base: str, election, code: str, *, scripts: bool) -> None:
+    """Open the address the receipt's QR code holds; its board entry, whatever the browser."""
+    address = receipt_lookup_url(base, election.slug, code)
+    lookup_page = f"{base}/ciclos/{election.slug}/comprovante"
+    assert address == f"{lookup_page}#{code}"
+    page.goto("about:blank")  # as a camera app opens it: a new page, not a jump within one
+    page.goto(address)
+    if scripts:
+        # Our script sends the code after "#" with the form (POST), and drops it from the
+        # address bar and the history first.
+        page.locator("#receipt-status").wait_for()
+        assert page.url == lookup_page
+    else:
+        # The same address shows the form, and says to type the code printed under the QR code.
+        assert page.locator("#receipt-status").count() == 0
+        assert page.locator("#qr-instructions").is_visible()
+        page.fill("#codigo", code)
+        with page.expect_navigation():
+            page.locator(".lookup-form button[type=submit]").click()
+        assert page.url == lookup_page
+
+
+def seal_now(app, slug: str) -> None:
+    """Seal the one pending ballot now, as the close does (alone, it would wait for more)."""
+    with app.app_context():
+        cycle = db.session.scalar(sa.select(Cycle).where(Cycle.slug == slug))
+        assert board.seal(cycle) == 1
+        db.session.remove()
+
+
+def check_receipt_on_board(
+    page, base: str, runner, election, code: str, chosen, *, scripts: bool
+) -> None:
+    """The receipt's QR address: pending first; after sealing, the entry and the board head;
+    then the board's form. No address requested, and no Referer, ever holds the code."""
+    requested = record_requests(page)
+    open_qr_address(page, base, election, code, scripts=scripts)
     status = page.locator("#receipt-status")
     assert status.get_attribute("data-status") == "pending"
     recorded = page.locator("#choices-title + ul.choices li").all_inner_texts()
     assert sorted(r.split()[0] for r in recorded) == sorted(election.codes[i] for i in chosen)
+    if scripts:  # nor does the history keep the address with the code: one step back is
+        page.go_back()  # the page before the QR code was opened
+        assert page.url == "about:blank"
 
-    sealed = runner.invoke(args=["board", "seal", election.slug])
-    assert sealed.exit_code == 0, sealed.output
-    page.reload()
+    seal_now(runner.app, election.slug)
+    open_qr_address(page, base, election, code, scripts=scripts)
     assert status.get_attribute("data-status") == "sealed"
     assert page.locator("#entry-seq").inner_text() == "1"
     entry_hash = page.locator("#entry-hash").inner_text()
@@ -91,11 +146,14 @@ def check_receipt_on_board(page, base: str, runner, election, code: str, chosen)
     page.wait_for_url(f"**/ciclos/{election.slug}/quadro")
     assert page.locator("#board-head-seq").inner_text() == "1"
     assert page.locator("#board-head-hash").inner_text() == entry_hash
-    assert page.locator("#board-pending").inner_text() == "0"
     page.fill("#codigo", code.lower().replace("-", ""))  # as people may type it
-    page.locator(".lookup-form button[type=submit]").click()
-    page.wait_for_url("**/comprovante/**")
+    with page.expect_navigation():
+        page.locator(".lookup-form button[type=submit]").click()
+    assert page.url.endswith(f"/ciclos/{election.slug}/comprovante")
     assert page.locator("#entry-hash").inner_text() == entry_hash
+
+    leaks = [url for url in requested if normalise_receipt(code) in normalise_receipt(url)]
+    assert requested and leaks == []
 
 
 def test_citizen_votes_with_javascript_on(page, live_server, runner, election, shoot):
@@ -133,7 +191,7 @@ def test_citizen_votes_with_javascript_on(page, live_server, runner, election, s
     page.reload()
     assert page.locator(".receipt-code").count() == 0
 
-    check_receipt_on_board(page, live_server, runner, election, code, [0, 4])
+    check_receipt_on_board(page, live_server, runner, election, code, [0, 4], scripts=True)
     shoot(page, "board-receipt")
     page.goto(f"/ciclos/{election.slug}/quadro")
     shoot(page, "board")
@@ -158,7 +216,7 @@ def test_citizen_votes_with_javascript_off(new_page, live_server, runner, electi
     page.wait_for_url(f"**/ciclos/{election.slug}/votar/revisao")
     check_review(page, election, [2, 3])
     code = confirm_and_read_receipt(page, election)
-    check_receipt_on_board(page, live_server, runner, election, code, [2, 3])
+    check_receipt_on_board(page, live_server, runner, election, code, [2, 3], scripts=False)
 
 
 def test_a_refused_ballot_is_explained_without_javascript(new_page, election):
