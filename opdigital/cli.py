@@ -39,12 +39,18 @@ def register_commands(app: Flask) -> None:
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
-    """Load the demo data: regions, schools, four cycles, one account per role (idempotent)."""
-    from opdigital.demo.loader import load_demo
+    """Load the demo data: regions, schools, four cycles, one account per role (idempotent).
+
+    Refused (exit status 2) with the production settings: see `ensure_demo_allowed`.
+    """
+    from opdigital.demo.loader import DemoRefused, load_demo
     from opdigital.errors import DomainError
 
     try:
         report = load_demo()
+    except DemoRefused as e:
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(2) from e
     except DomainError as e:
         raise click.ClickException(f"Could not load the demo data: {e.message}") from e
     for line in report:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from pathlib import Path
 
@@ -64,6 +65,30 @@ def reset_request_caches(app: Flask) -> None:
     app.before_request(forget_previous_request)
 
 
+def check_database_logging(app: Flask) -> None:
+    """Warn once per process if PostgreSQL would log votes for this app's role (health.py).
+
+    Not while the app is built: `create_app` makes no connection (DESIGN.md section 3), and the
+    `opdigital` commands that never touch the database must not wait for it. The check runs at
+    the first request a process serves through Flask (in practice the balancer's /healthz a
+    few seconds after a worker starts), on a connection of its own, and never fails that
+    request. /healthz reports the same settings on every call.
+    """
+    if not app.config.get("CHECK_DATABASE_LOGGING"):
+        return
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return  # SQLite (`make run`) has no server log
+    from opdigital.api.health import warn_about_database_logging
+
+    pending = [True]
+
+    @app.before_request
+    def check_database_logging_once() -> None:
+        if pending:
+            pending.clear()
+            warn_about_database_logging()
+
+
 def select_locale() -> str:
     """Portuguese unless the visitor chose another language (session or ?lang=)."""
     from flask import current_app, has_request_context
@@ -81,11 +106,21 @@ def register_models(app: Flask) -> None:
     from opdigital.accounts.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            return db.session.get(User, int(user_id))
-        except ValueError:
+    def load_user(session_id: str) -> User | None:
+        """The account named by a session cookie, while the cookie's session token is current.
+
+        `User.get_id` puts "<id>:<token>" in the cookie; signing out, a new password, a role
+        change or deactivation replace the token, which ends every session made before.
+        """
+        user_id, _, token = session_id.partition(":")
+        if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 9 and token):
             return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active:
+            return None
+        if not hmac.compare_digest(user.session_token.encode(), token.encode()):
+            return None
+        return user
 
 
 def register_blueprints(app: Flask) -> None:
@@ -189,6 +224,7 @@ STEPS = [
     register_extensions,
     register_models,
     reset_request_caches,
+    check_database_logging,
     guard_inputs,
     register_blueprints,
     register_error_handlers,

@@ -17,8 +17,14 @@ def csrf_token(client, url: str) -> str:
 
 def login_as(client, user) -> None:
     """Sign `user` in without the login form (the form itself is tested in test_accounts)."""
+    from opdigital.accounts.models import User
+    from opdigital.extensions import db
+
+    # The cookie names the account's current session token too (User.get_id).
+    with client.application.app_context():
+        session_id = db.session.get(User, user.id).get_id()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
 

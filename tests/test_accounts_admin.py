@@ -155,6 +155,9 @@ def test_create_account_and_audit_entry(app, admin, staff):
         ({"confirm": "something else entirely"}, "The two passwords do not match."),
         ({"role": "superuser"}, "Not a valid choice"),
         ({"name": "N" * 121}, "At most 120 characters."),
+        ({"name": "Maria\nSouza"}, "on one line"),
+        ({"name": "Maria\u2028Souza"}, "on one line"),
+        ({"email": "maria@pbh.gov.br\r\nBcc: x@evil.example"}, "on one line"),
     ],
 )
 def test_create_refuses_bad_input(app, admin, overrides, message):

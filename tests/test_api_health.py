@@ -1,4 +1,7 @@
-"""/healthz: 200 when PostgreSQL and Redis answer, 503 naming the component that does not."""
+"""/healthz: 200 when PostgreSQL and Redis answer, 503 naming the component that does not.
+
+Its `warnings` (PostgreSQL logging settings) are tested in test_pg_logging.py.
+"""
 
 from __future__ import annotations
 
@@ -29,25 +32,45 @@ def app_for(make_app):
 def test_redis_down(app_for, database_url):
     response = app_for(database_url, UNREACHABLE_REDIS).test_client().get("/healthz")
     assert_matches_spec(response, "/healthz", "get", 503)
-    assert response.get_json() == {"status": "down", "database": "ok", "redis": "down"}
+    assert response.get_json() == {
+        "status": "down",
+        "database": "ok",
+        "redis": "down",
+        "warnings": [],
+    }
 
 
 def test_database_down(app_for, redis_url):
     response = app_for(UNREACHABLE_DB, redis_url).test_client().get("/healthz")
     assert_matches_spec(response, "/healthz", "get", 503)
-    assert response.get_json() == {"status": "down", "database": "down", "redis": "ok"}
+    assert response.get_json() == {
+        "status": "down",
+        "database": "down",
+        "redis": "ok",
+        "warnings": [],
+    }
 
 
 def test_both_down(app_for):
     response = app_for(UNREACHABLE_DB, UNREACHABLE_REDIS).test_client().get("/healthz")
     assert_matches_spec(response, "/healthz", "get", 503)
-    assert response.get_json() == {"status": "down", "database": "down", "redis": "down"}
+    assert response.get_json() == {
+        "status": "down",
+        "database": "down",
+        "redis": "down",
+        "warnings": [],
+    }
 
 
 def test_redis_not_configured_is_not_a_failure(app_for, database_url):
     response = app_for(database_url, None).test_client().get("/healthz")
     assert_matches_spec(response, "/healthz", "get", 200)
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "not_configured"}
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "not_configured",
+        "warnings": [],
+    }
 
 
 def test_healthz_wrong_method_is_json_405(client):

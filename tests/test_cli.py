@@ -100,11 +100,11 @@ def test_weak_password_is_refused(app, runner):
         args=["users", "create", "a@pbh.gov.br", "--role", "admin", "--password-stdin"],
         input="short\n",
     )
-    assert_clean_failure(result, "at least 10 characters")
+    assert_clean_failure(result, "at least 12 characters")
     empty = runner.invoke(
         args=["users", "create", "a@pbh.gov.br", "--role", "admin", "--password-stdin"], input=""
     )
-    assert_clean_failure(empty, "at least 10 characters")
+    assert_clean_failure(empty, "at least 12 characters")
     with app.app_context():
         assert users() == []
 

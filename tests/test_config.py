@@ -74,6 +74,8 @@ def test_production_accepts_a_full_configuration(environment, make_app):
         ({"SECRET_KEY": config.DEFAULT_SECRET_KEY}, "SECRET_KEY"),
         ({"SECRET_KEY": "too-short"}, "SECRET_KEY"),
         ({"VOTER_KEY_PEPPER": None}, "VOTER_KEY_PEPPER"),
+        ({"VOTER_KEY_PEPPER": config.DEFAULT_PEPPER}, "VOTER_KEY_PEPPER"),
+        ({"VOTER_KEY_PEPPER": "p" * 31}, "VOTER_KEY_PEPPER"),
         ({"DATABASE_URL": None}, "DATABASE_URL"),
         ({"DATABASE_URL": ""}, "DATABASE_URL"),
         ({"REDIS_URL": None}, "REDIS_URL"),
@@ -85,6 +87,12 @@ def test_production_refuses_to_start_without_its_secrets(environment, changes, c
         settings.load_config("production")
     with pytest.raises(RuntimeError, match="Refusing to start in production"):
         create_app("production")
+
+
+def test_each_settings_class_knows_its_name(environment):
+    settings = environment(**full_production())
+    for name in ("development", "testing", "production"):
+        assert name == settings.load_config(name).CONFIG_NAME
 
 
 def test_production_chosen_from_the_environment_is_checked_too(environment):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
+from opdigital.clock import CITY_TZ
 from opdigital.cycles.models import Cycle, Event
 from opdigital.cycles.phase_templates import TEMPLATES
 from opdigital.cycles.states import CycleState, next_state
@@ -234,3 +237,108 @@ def test_budget_page_after_the_freeze_says_so(app, client, coordinator):
     assert response.status_code == 200
     assert "frozen" in text(response)
     assert cycle.state == "ballot_frozen"
+
+
+# --- a published cycle's schedule is history ------------------------------------------------
+
+
+def _published_schedule() -> SimpleNamespace:
+    """A published cycle: its proposals phase and first assembly are over, monitoring ahead."""
+    now = datetime.now(UTC)
+    region = factories.region()
+    cycle = factories.cycle(
+        slug="op-2025",
+        title="OP Digital 2025",
+        state="published",
+        phases=[
+            ("proposals", now - timedelta(days=90), now - timedelta(days=60)),
+            ("voting", now - timedelta(days=30), now - timedelta(days=20)),
+            ("monitoring", now + timedelta(days=10), now + timedelta(days=400)),
+        ],
+    )
+    past = factories.event(cycle, title="Assembleia de abertura", starts_at=now - timedelta(80))
+    ahead = factories.event(cycle, title="Reunião da Comforça", starts_at=now + timedelta(30))
+    return SimpleNamespace(
+        slug=cycle.slug,
+        cycle_id=cycle.id,
+        region_id=region.id,
+        past_phase=cycle.phases[0].id,
+        voting_phase=cycle.phases[1].id,
+        future_phase=cycle.phases[2].id,
+        past_event=past.id,
+        future_event=ahead.id,
+    )
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(CITY_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+FROZEN_MESSAGE = "it is part of the cycle's history and can no longer be changed or deleted"
+
+
+def test_past_phases_and_events_of_a_published_cycle_cannot_be_deleted(app, client, coordinator):
+    s = _published_schedule()
+    for url in (f"/staff/phases/{s.past_phase}/delete", f"/staff/events/{s.past_event}/delete"):
+        response = post(app, client, url)
+        assert response.status_code == 409, url
+        assert FROZEN_MESSAGE in text(response)
+    response = post(app, client, f"/staff/phases/{s.voting_phase}/delete")
+    assert response.status_code == 409
+    assert "The vote has opened with this voting phase" in text(response)
+    db.session.expire_all()
+    cycle = db.session.get(Cycle, s.cycle_id)
+    assert len(cycle.phases) == 3 and len(cycle.events) == 2
+    assert audit_count("phase.delete") == audit_count("event.delete") == 0
+
+
+def test_past_phases_and_events_of_a_published_cycle_cannot_be_edited(app, client, coordinator):
+    s = _published_schedule()
+    for url in (f"/staff/phases/{s.past_phase}/edit", f"/staff/events/{s.past_event}/edit"):
+        assert client.get(url).status_code == 409, url
+    response = post(app, client, f"/staff/phases/{s.past_phase}/edit", phase_form(name="Outra"))
+    assert response.status_code == 409
+    assert FROZEN_MESSAGE in text(response)
+    assert db.session.get(Cycle, s.cycle_id).phases[0].name == "Proposals"
+    assert audit_count("phase.update") == 0
+
+
+def test_the_cycle_page_offers_changes_only_for_what_is_ahead(app, client, coordinator):
+    s = _published_schedule()
+    page = client.get(f"/staff/cycles/{s.slug}").get_data(as_text=True)
+    assert f"/staff/phases/{s.past_phase}/edit" not in page
+    assert f"/staff/phases/{s.voting_phase}/delete" not in page
+    assert f"/staff/events/{s.past_event}/delete" not in page
+    assert f"/staff/phases/{s.future_phase}/edit" in page
+    assert f"/staff/events/{s.future_event}/delete" in page
+    assert "Fixed: part of the record" in page
+    assert "The vote has opened" in text(client.get(f"/staff/cycles/{s.slug}"))
+
+
+def test_future_meetings_may_be_added_moved_and_removed_after_publication(app, client, coordinator):
+    s = _published_schedule()
+    start = datetime.now(UTC) + timedelta(days=45)
+    data = event_form(
+        s,
+        kind="other",
+        title="Reunião extraordinária da Comforça",
+        starts_at=_local(start),
+        ends_at=_local(start + timedelta(hours=2)),
+    )
+    assert post(app, client, f"/staff/cycles/{s.slug}/events/new", data).status_code == 302
+    moved = data | {"starts_at": _local(start + timedelta(days=2))}
+    moved["ends_at"] = _local(start + timedelta(days=2, hours=2))
+    assert post(app, client, f"/staff/events/{s.future_event}/edit", moved).status_code == 302
+    assert post(app, client, f"/staff/events/{s.future_event}/delete").status_code == 302
+    # A meeting said to have happened yesterday is not added to the record after the fact.
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    back_dated = data | {
+        "starts_at": _local(yesterday),
+        "ends_at": _local(yesterday + timedelta(hours=2)),
+    }
+    response = post(app, client, f"/staff/cycles/{s.slug}/events/new", back_dated)
+    assert response.status_code == 409
+    assert "only phases and events that start in the future" in text(response)
+    db.session.expire_all()
+    titles = [e.title for e in db.session.get(Cycle, s.cycle_id).events]
+    assert titles == ["Assembleia de abertura", "Reunião extraordinária da Comforça"]

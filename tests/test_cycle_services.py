@@ -162,3 +162,164 @@ def test_total_cannot_drop_below_what_regions_already_have(app_ctx):
         )
     assert excinfo.value.code == "total_below_allocated"
     assert cycle.total_budget_cents == 100_00
+
+
+# --- a published cycle's schedule is history ------------------------------------------------
+
+HISTORY_STATES = ["voting", "closed", "tallied", "published", "monitoring"]
+
+
+def _schedule(state: str):
+    """A cycle whose proposals phase is over, vote running and monitoring ahead, with events."""
+    now = datetime.now(UTC)
+    cycle = factories.cycle(
+        state=state,
+        phases=[
+            ("proposals", now - timedelta(days=60), now - timedelta(days=30)),
+            ("voting", now - timedelta(days=1), now + timedelta(days=9)),
+            ("monitoring", now + timedelta(days=20), now + timedelta(days=400)),
+        ],
+    )
+    past_event = factories.event(cycle, starts_at=now - timedelta(days=40))
+    future_event = factories.event(cycle, starts_at=now + timedelta(days=30))
+    return cycle, past_event, future_event
+
+
+def _phase_data(phase, **changes) -> services.PhaseData:
+    values = {
+        "kind": phase.kind,
+        "name": phase.name,
+        "starts_at": phase.starts_at,
+        "ends_at": phase.ends_at,
+        "position": phase.position,
+    }
+    return services.PhaseData(**(values | changes))
+
+
+def _event_data(event, **changes) -> services.EventData:
+    values = {
+        "kind": event.kind,
+        "title": event.title,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "place": event.place,
+    }
+    return services.EventData(**(values | changes))
+
+
+def _refused(call) -> None:
+    before = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    with pytest.raises(Conflict) as refused:
+        call()
+    assert refused.value.code == "schedule_frozen"
+    assert refused.value.status == 409
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == before
+
+
+@pytest.mark.parametrize("state", HISTORY_STATES)
+def test_once_the_vote_opened_what_has_begun_cannot_change(app_ctx, state):
+    cycle, past_event, _future = _schedule(state)
+    proposals_phase, voting, _monitoring = cycle.phases
+    actor = factories.user()
+    _refused(lambda: services.delete_phase(proposals_phase, actor))
+    _refused(
+        lambda: services.update_phase(
+            proposals_phase, _phase_data(proposals_phase, name="X"), actor
+        )
+    )
+    _refused(lambda: services.delete_event(past_event, actor))
+    _refused(lambda: services.update_event(past_event, _event_data(past_event, title="X"), actor))
+    # The vote's own window: voters were told it, casts are checked against it.
+    later = voting.ends_at + timedelta(days=5)
+    _refused(lambda: services.update_phase(voting, _phase_data(voting, ends_at=later), actor))
+    _refused(lambda: services.delete_phase(voting, actor))
+    db.session.expire_all()
+    assert len(cycle.phases) == 3 and len(cycle.events) == 2
+    assert cycle.phases[0].name == "Proposals"
+
+
+@pytest.mark.parametrize("state", HISTORY_STATES)
+def test_once_the_vote_opened_only_what_is_ahead_may_change(app_ctx, state):
+    cycle, _past, future_event = _schedule(state)
+    monitoring = cycle.phases[2]
+    actor = factories.user()
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    _refused(
+        lambda: services.add_event(
+            cycle,
+            _event_data(future_event, starts_at=yesterday, ends_at=yesterday + timedelta(hours=2)),
+            actor,
+        )
+    )
+    _refused(
+        lambda: services.update_event(
+            future_event, _event_data(future_event, starts_at=yesterday), actor
+        )
+    )
+    _refused(
+        lambda: services.update_phase(
+            monitoring, _phase_data(monitoring, starts_at=yesterday), actor
+        )
+    )
+    ahead = datetime.now(UTC) + timedelta(days=100)
+    _refused(
+        lambda: services.add_phase(
+            cycle,
+            services.PhaseData("voting", "Segundo turno", ahead, ahead + timedelta(days=1)),
+            actor,
+        )
+    )
+    _refused(
+        lambda: services.update_phase(monitoring, _phase_data(monitoring, kind="voting"), actor)
+    )
+
+    # What is still ahead may change: a Comforça meeting added and moved, monitoring extended.
+    meets = datetime.now(UTC) + timedelta(days=50)
+    meeting = services.add_event(
+        cycle,
+        services.EventData("other", "Reunião da Comforça", meets, meets + timedelta(hours=2)),
+        actor,
+    )
+    week_later = _event_data(
+        meeting, starts_at=meets + timedelta(days=7), ends_at=meets + timedelta(days=7, hours=2)
+    )
+    services.update_event(meeting, week_later, actor)
+    services.delete_event(future_event, actor)
+    new_end = monitoring.ends_at + timedelta(days=365)
+    services.update_phase(monitoring, _phase_data(monitoring, ends_at=new_end), actor)
+    db.session.expire_all()
+    assert [e.title for e in cycle.events] == ["Assembleia", "Reunião da Comforça"]
+    assert cycle.phases[2].ends_at == new_end
+    services.delete_phase(monitoring, actor)
+    db.session.expire_all()
+    assert [p.kind for p in cycle.phases] == ["proposals", "voting"]
+
+
+@pytest.mark.parametrize("state", ["draft", "open_for_proposals", "under_review", "ballot_frozen"])
+def test_before_the_vote_opens_the_calendar_is_a_plan(app_ctx, state):
+    cycle, past_event, _future = _schedule(state)
+    assert not services.schedule_is_history(cycle)
+    proposals_phase, voting, _monitoring = cycle.phases
+    actor = factories.user()
+    # The vote may still be moved (postponed) until it opens, and the past corrected.
+    later = voting.ends_at + timedelta(days=5)
+    services.update_phase(voting, _phase_data(voting, ends_at=later), actor)
+    services.update_event(
+        past_event, _event_data(past_event, title="Assembleia (corrigida)"), actor
+    )
+    services.delete_phase(proposals_phase, actor)
+    db.session.expire_all()
+    assert [p.kind for p in cycle.phases] == ["voting", "monitoring"]
+    assert cycle.phases[0].ends_at == later
+
+
+def test_schedule_item_fixed_tells_the_page_what_it_may_offer(app_ctx):
+    cycle, past_event, future_event = _schedule("published")
+    assert [services.schedule_item_fixed(p) for p in cycle.phases] == [True, True, False]
+    assert services.schedule_item_fixed(past_event) and not services.schedule_item_fixed(
+        future_event
+    )
+    draft, past_draft_event, _ = _schedule("draft")
+    assert not any(services.schedule_item_fixed(p) for p in draft.phases)
+    assert not services.schedule_item_fixed(past_draft_event)

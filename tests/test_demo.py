@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+import config
 from opdigital.accounts.services import authenticate
 from opdigital.audit.models import AuditEntry
 from opdigital.clock import CITY_TZ, now
 from opdigital.cycles.models import Cycle, Event, Phase, RegionBudget
-from opdigital.demo.loader import ACCOUNTS, load_demo
+from opdigital.demo.loader import ACCOUNTS, DemoRefused, load_demo
 from opdigital.demo.voters import DEMO_VOTERS, demo_titulo
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal, ProposalHistory
 from opdigital.regions.models import Region, School
 from opdigital.registry.models import RegistryEntry
+from tests.test_config import SETTINGS_VARIABLES, full_production
 
 TABLES = [
     Region,
@@ -96,6 +99,39 @@ def test_demo_command_twice_changes_nothing(app, runner):
         assert f"Cycle {slug}: created" in first.output
         assert f"Cycle {slug}: already present" in second.output
     assert "Regions: 0 created, 9 already present." in second.output
+
+
+@pytest.fixture
+def production(monkeypatch, make_app, database_url, redis_url, tmp_path):
+    """An app built as `OPDIGITAL_CONFIG=production` would build it, on the test database.
+
+    Settings are read from the environment when `config` is imported (see test_config.py).
+    """
+    for name in SETTINGS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    variables = full_production(DATABASE_URL=database_url, REDIS_URL=redis_url)
+    for name, value in (variables | {"OPDIGITAL_CONFIG": "production"}).items():
+        monkeypatch.setenv(name, value)
+    importlib.reload(config)
+    yield make_app(None, SIGNING_KEY_PATH=str(tmp_path / "signing-key.pem"))
+    monkeypatch.undo()
+    importlib.reload(config)
+
+
+def test_demo_is_refused_with_the_production_settings(production, tmp_path):
+    assert production.config["CONFIG_NAME"] == "production"
+    result = production.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 2, result.output
+    assert "Refusing to load the demo data with OPDIGITAL_CONFIG=production" in result.output
+    assert "published passwords" in result.output
+    for account in ACCOUNTS:
+        assert account.password not in result.output
+    with production.app_context():
+        assert set(row_counts().values()) == {0}  # nothing created, not even an account
+    assert not (tmp_path / "signing-key.pem").exists()  # and no signing key made
+    # Called directly, the loader refuses too.
+    with production.app_context(), pytest.raises(DemoRefused):
+        load_demo()
 
 
 def test_a_cycle_already_present_is_left_untouched(app_ctx):

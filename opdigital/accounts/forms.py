@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from opdigital.accounts.models import Role
 from opdigital.accounts.services import MIN_PASSWORD_LENGTH
+from opdigital.fields import GuardedForm
 
 # Long enough for any passphrase, short enough that hashing it is never a burden.
 MAX_PASSWORD_LENGTH = 200
@@ -71,7 +72,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(GuardedForm):
     email = EmailField(
         _l("E-mail"),
         validators=[
@@ -105,7 +106,7 @@ class NewUserForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class EditUserForm(FlaskForm):
+class EditUserForm(GuardedForm):
     name = StringField(
         _l("Full name"),
         validators=[Optional(), Length(max=120, message=_l("At most 120 characters."))],

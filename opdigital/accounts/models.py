@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -20,6 +21,11 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
+def new_session_token() -> str:
+    """A random value naming the current generation of an account's sessions."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
@@ -31,6 +37,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every signed-in session carries this value (see `get_id`); replacing it ends them all.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
 
     __table_args__ = (
         sa.CheckConstraint("role IN ('admin', 'coordinator', 'auditor')", name="role_known"),
@@ -39,6 +47,19 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session cookie: the id and the session token.
+
+        Flask-Login's "alternative tokens": the user loader accepts a cookie only while its
+        token is still the account's, so rotating the token signs out every browser at once,
+        including copies of a cookie made before (the cookie is signed, not stored).
+        """
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Make every session signed in so far invalid (the caller commits)."""
+        self.session_token = new_session_token()
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

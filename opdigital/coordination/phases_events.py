@@ -1,4 +1,8 @@
-"""Staff screens for a cycle's calendar: add, edit and delete phases and events."""
+"""Staff screens for a cycle's calendar: add, edit and delete phases and events.
+
+Once the vote has opened, what has begun is the cycle's history and the voting phase is fixed
+(`cycles.services.schedule_is_history`): those screens answer 409 with the reason.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,21 @@ from opdigital.web import is_read
 
 def _cycle_url(cycle: Cycle, anchor: str) -> str:
     return url_for("coordination.cycle", slug=cycle.slug, _anchor=anchor)
+
+
+@bp.context_processor
+def _schedule_helpers() -> dict:
+    # The cycle page offers Edit and Delete only for what may still change.
+    return {
+        "schedule_is_history": cycles.schedule_is_history,
+        "schedule_item_fixed": cycles.schedule_item_fixed,
+    }
+
+
+def _refused(cycle: Cycle, error: DomainError):
+    """The page saying why a part of the calendar cannot change (409 once it is history)."""
+    page = render_template("coordination/refused.html", cycle=cycle, message=str(error))
+    return page, error.status
 
 
 # --- phases --------------------------------------------------------------------------------
@@ -57,6 +76,10 @@ def new_phase(slug: str):
 def edit_phase(phase_id: int):
     phase = load_phase(phase_id)
     cycle = phase.cycle
+    try:
+        cycles.ensure_schedule_item_open(phase)
+    except DomainError as e:
+        return _refused(cycle, e)
     form = PhaseForm(obj=phase) if is_read() else PhaseForm()
     if form.validate_on_submit():
         try:
@@ -72,7 +95,10 @@ def edit_phase(phase_id: int):
 def delete_phase(phase_id: int):
     phase = load_phase(phase_id)
     cycle = phase.cycle
-    cycles.delete_phase(phase, actor())
+    try:
+        cycles.delete_phase(phase, actor())
+    except DomainError as e:
+        return _refused(cycle, e)
     flash(_("Phase deleted."), "success")
     return redirect(_cycle_url(cycle, "phases"))
 
@@ -127,6 +153,10 @@ def new_event(slug: str):
 def edit_event(event_id: int):
     event = load_event(event_id)
     cycle = event.cycle
+    try:
+        cycles.ensure_schedule_item_open(event)
+    except DomainError as e:
+        return _refused(cycle, e)
     # Pre-fill from the event only on GET, so a field left out of a POST is not silently kept.
     form = _event_form_for(cycle, **({"obj": event} if is_read() else {}))
     if form.validate_on_submit():
@@ -143,6 +173,9 @@ def edit_event(event_id: int):
 def delete_event(event_id: int):
     event = load_event(event_id)
     cycle = event.cycle
-    cycles.delete_event(event, actor())
+    try:
+        cycles.delete_event(event, actor())
+    except DomainError as e:
+        return _refused(cycle, e)
     flash(_("Event deleted."), "success")
     return redirect(_cycle_url(cycle, "events"))

@@ -260,6 +260,64 @@ def _freeze_ballot(cycle: Cycle, actor) -> None:
 
 # --- phases and events ---------------------------------------------------------------------
 
+# From the moment the vote opens, the calendar is part of the vote's record: what has begun
+# stays as it was published (like the ballot from its freeze), and the vote's own window, which
+# voters were told and casts are checked against, no longer moves. Before that, the calendar
+# is a plan the coordination adjusts (every change is in the audit log). What is still ahead
+# may change at any time: a meeting of the monitoring commission can be added or moved.
+_STATES = list(CycleState)
+SCHEDULE_FROZEN_FROM = CycleState.VOTING
+
+
+def schedule_is_history(cycle: Cycle) -> bool:
+    """True once the vote has opened (the voting state or any later one)."""
+    return _STATES.index(CycleState(cycle.state)) >= _STATES.index(SCHEDULE_FROZEN_FROM)
+
+
+def schedule_item_fixed(item: Phase | Event) -> bool:
+    """True when this phase or event can no longer be edited or deleted."""
+    if not schedule_is_history(item.cycle):
+        return False
+    is_voting = isinstance(item, Phase) and item.kind == PhaseKind.VOTING
+    return is_voting or item.starts_at <= now()
+
+
+def _ensure_schedule_open(
+    cycle: Cycle, item: Phase | Event | None, data: PhaseData | EventData | None
+) -> None:
+    """Refuse changing `item` (None: adding) into `data` (None: deleting) when it is history."""
+    if not schedule_is_history(cycle):
+        return
+    voting = PhaseKind.VOTING.value
+    if (isinstance(item, Phase) and item.kind == voting) or (
+        isinstance(data, PhaseData) and data.kind == voting
+    ):
+        raise Conflict(
+            _l("The vote has opened with this voting phase: its dates can no longer change."),
+            code="schedule_frozen",
+        )
+    if item is not None and item.starts_at <= now():
+        raise Conflict(
+            _l(
+                "This has already begun and the vote has opened: it is part of the cycle's "
+                "history and can no longer be changed or deleted."
+            ),
+            code="schedule_frozen",
+        )
+    if data is not None and data.starts_at <= now():
+        raise Conflict(
+            _l(
+                "Once the vote has opened, only phases and events that start in the future can "
+                "be added or changed."
+            ),
+            code="schedule_frozen",
+        )
+
+
+def ensure_schedule_item_open(item: Phase | Event) -> None:
+    """Refuse (409, `schedule_frozen`) when this phase or event can no longer change."""
+    _ensure_schedule_open(item.cycle, item, None)
+
 
 def _check_phase(data: PhaseData) -> None:
     if data.kind not in {k.value for k in PhaseKind}:
@@ -271,6 +329,7 @@ def _check_phase(data: PhaseData) -> None:
 
 def add_phase(cycle: Cycle, data: PhaseData, actor) -> Phase:
     _check_phase(data)
+    _ensure_schedule_open(cycle, None, data)
     position = data.position if data.position is not None else len(cycle.phases)
     values = asdict(data) | {"position": position}
     phase = Phase(cycle=cycle, **values)
@@ -283,6 +342,7 @@ def add_phase(cycle: Cycle, data: PhaseData, actor) -> Phase:
 
 def update_phase(phase: Phase, data: PhaseData, actor) -> Phase:
     _check_phase(data)
+    _ensure_schedule_open(phase.cycle, phase, data)
     before = _phase_snapshot(phase)
     for field, value in asdict(data).items():
         if value is not None:
@@ -293,6 +353,7 @@ def update_phase(phase: Phase, data: PhaseData, actor) -> Phase:
 
 
 def delete_phase(phase: Phase, actor) -> None:
+    _ensure_schedule_open(phase.cycle, phase, None)
     audit.record(actor, "phase.delete", phase, before=_phase_snapshot(phase))
     db.session.delete(phase)
     db.session.commit()
@@ -323,6 +384,7 @@ def _check_event(data: EventData) -> None:
 
 def add_event(cycle: Cycle, data: EventData, actor) -> Event:
     _check_event(data)
+    _ensure_schedule_open(cycle, None, data)
     event = Event(cycle=cycle, **asdict(data))
     db.session.add(event)
     db.session.flush()
@@ -333,6 +395,7 @@ def add_event(cycle: Cycle, data: EventData, actor) -> Event:
 
 def update_event(event: Event, data: EventData, actor) -> Event:
     _check_event(data)
+    _ensure_schedule_open(event.cycle, event, data)
     before = _event_snapshot(event)
     for field, value in asdict(data).items():
         setattr(event, field, value)
@@ -342,6 +405,7 @@ def update_event(event: Event, data: EventData, actor) -> Event:
 
 
 def delete_event(event: Event, actor) -> None:
+    _ensure_schedule_open(event.cycle, event, None)
     audit.record(actor, "event.delete", event, before=_event_snapshot(event))
     db.session.delete(event)
     db.session.commit()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 
 from opdigital.accounts.models import User
 from opdigital.accounts.services import NewUser, create_user, normalise_email
@@ -29,6 +30,30 @@ from opdigital.demo.regions import REGIONS, SCHOOLS, need_index
 from opdigital.demo.voters import load_demo_voters
 from opdigital.extensions import db
 from opdigital.regions.models import Region, School
+
+# Only these settings may receive the demo data (config/__init__.py, CONFIG_NAME).
+DEMO_CONFIGS = frozenset({"development", "testing"})
+
+
+class DemoRefused(RuntimeError):
+    """The demo data was asked for where it must never go (a production database)."""
+
+
+def ensure_demo_allowed(config) -> None:
+    """Refuse unless the app runs with development or testing settings.
+
+    The demo creates staff accounts whose passwords are published in the README, and signs a
+    made-up tally with the configured signing key: in production that would open the staff
+    screens to anyone and put the city's signature on a fake result.
+    """
+    name = config.get("CONFIG_NAME")
+    if name not in DEMO_CONFIGS:
+        raise DemoRefused(
+            f"Refusing to load the demo data with OPDIGITAL_CONFIG={name}: its "
+            "staff accounts have published passwords and its past vote would be signed with "
+            "this installation's tally key. Load it only with OPDIGITAL_CONFIG=development, "
+            "into a database of its own."
+        )
 
 
 @dataclass(frozen=True)
@@ -129,6 +154,7 @@ def _load_schools(actor: User | None) -> str:
 
 def load_demo() -> list[str]:
     """Load whatever part of the demo data is missing; return the lines to print."""
+    ensure_demo_allowed(current_app.config)
     today = today_in_city()
     lines = ["Demo accounts (DEMO ONLY: these passwords are public, never use them in production):"]
     lines += _load_accounts()
