@@ -1,4 +1,5 @@
-"""WTForms fields shared by public and staff forms: money in reais, dates in the city's zone."""
+"""WTForms fields shared by public and staff forms: money in reais, dates in the city's zone,
+and the refusal of control characters in every text field (`GuardedForm`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, IntegerField, StringField
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import ValidationError
 
 from opdigital.clock import CITY_TZ
+from opdigital.text_safety import has_control_characters
 
 _MONEY_CHARS = re.compile(r"^[0-9.,\s]+$")
 # More integer digits than this is no amount anyone means (R$ 999 trillion), and beyond a
@@ -103,3 +113,64 @@ class CityDateTimeField(DateTimeLocalField):
         if isinstance(self.data, datetime):
             return self.data.astimezone(CITY_TZ).strftime("%Y-%m-%dT%H:%M")
         return ""
+
+
+# --- control characters ----------------------------------------------------------------------
+
+
+class NoControlCharacters:
+    """Refuse control characters (text_safety): line breaks too, unless `multiline`.
+
+    A title, a name or a place is one line wherever it goes: a page, a CSV cell, a Pabulib
+    row, an e-mail header; a line break there once split the Pabulib export into false sections.
+    """
+
+    def __init__(self, *, multiline: bool = False, message=None) -> None:
+        self.multiline = multiline
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and has_control_characters(
+            field.data, multiline=self.multiline
+        ):
+            raise ValidationError(self.message or self.default_message())
+
+    def default_message(self):
+        if self.multiline:
+            return _l(
+                "Remove the invisible control characters from this text (line breaks are fine)."
+            )
+        return _l("Write this on one line, without line breaks, tabs or control characters.")
+
+
+one_line_text = NoControlCharacters()
+multi_line_text = NoControlCharacters(multiline=True)
+
+
+def text_guard(field) -> NoControlCharacters | None:
+    """The guard a field gets: text areas keep line breaks, other text is one line.
+
+    Passwords are left alone (they are never shown or exported, and any character may be
+    part of one); fields whose data is not text (amounts, dates) have their own parsing.
+    """
+    if isinstance(field, TextAreaField):
+        return multi_line_text
+    if isinstance(field, StringField) and not isinstance(field, PasswordField):
+        return one_line_text
+    return None
+
+
+class GuardedForm(FlaskForm):
+    """A form whose every text field refuses control characters, without listing them.
+
+    The guard runs after the field's own validators (a missing value is reported first), so
+    a field added later is covered too.
+    """
+
+    def validate(self, extra_validators=None) -> bool:
+        extra = {name: list(chain) for name, chain in (extra_validators or {}).items()}
+        for name, field in self._fields.items():
+            guard = text_guard(field)
+            if guard is not None:
+                extra.setdefault(name, []).append(guard)
+        return super().validate(extra_validators=extra)

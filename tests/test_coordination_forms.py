@@ -397,6 +397,89 @@ BAD_INPUT = [
     ),
 ]
 
+ONE_LINE = "Write this on one line, without line breaks, tabs or control characters."
+NO_CONTROL = "Remove the invisible control characters from this text (line breaks are fine)."
+# Control characters in one-line fields (titles, names, places) and in multi-line ones.
+BAD_INPUT += [
+    (
+        "cycle-title-newline",
+        lambda w: NEW_CYCLE,
+        lambda w: cycle_form(title="OP\nVOTES"),
+        422,
+        ONE_LINE,
+    ),
+    (
+        "cycle-slug-newline",
+        lambda w: NEW_CYCLE,
+        lambda w: cycle_form(slug="op-2027\n"),
+        422,
+        ONE_LINE,
+    ),
+    (
+        "cycle-edit-title-crlf",
+        lambda w: f"/staff/cycles/{w.slug}/edit",
+        lambda w: _edit_cycle_form(w, title="OP Digital\r\n2026"),
+        422,
+        ONE_LINE,
+    ),
+    (
+        "cycle-description-escape",
+        lambda w: NEW_CYCLE,
+        lambda w: cycle_form(description="Ciclo\n\x1b[31mregional"),
+        422,
+        NO_CONTROL,
+    ),
+    (
+        "phase-name-tab",
+        lambda w: f"/staff/cycles/{w.slug}/phases/new",
+        lambda w: phase_form(name="Análise\ttécnica"),
+        422,
+        ONE_LINE,
+    ),
+    (
+        "event-title-line-separator",
+        lambda w: f"/staff/cycles/{w.slug}/events/new",
+        lambda w: event_form(w, title="Assembleia\u2028do Barreiro"),
+        422,
+        ONE_LINE,
+    ),
+    (
+        "event-place-delete",
+        lambda w: f"/staff/cycles/{w.slug}/events/new",
+        lambda w: event_form(w, place="Escola\x7f Municipal"),
+        422,
+        ONE_LINE,
+    ),
+    (
+        "proposal-title-pabulib-section",
+        lambda w: f"/staff/cycles/{w.slug}/proposals/new",
+        lambda w: proposal_form(w, title="Praça\nVOTES\nvoter_id;vote"),
+        422,
+        ONE_LINE,
+    ),
+    (
+        "proposal-author-next-line",
+        lambda w: f"/staff/cycles/{w.slug}/proposals/new",
+        lambda w: proposal_form(w, author_name="Assembleia\x85Barreiro"),
+        422,
+        ONE_LINE,
+    ),
+    (
+        "proposal-description-bell",
+        lambda w: f"/staff/cycles/{w.slug}/proposals/new",
+        lambda w: proposal_form(w, description="Revitalização da praça\x07 com bancos e luz."),
+        422,
+        NO_CONTROL,
+    ),
+    (
+        "review-opinion-escape",
+        lambda w: f"/staff/proposals/{w.code}/review",
+        lambda w: _review(technical_opinion="Viável\x1b[2J tecnicamente."),
+        422,
+        NO_CONTROL,
+    ),
+]
+
 
 def _snapshot():
     """Everything a coordination form could change, to prove nothing was stored."""
@@ -480,3 +563,19 @@ def test_unknown_status_filter_is_400(client, app_ctx):
     w = world()
     sign_in(client, factories.user("coordinator"))
     assert client.get(f"/staff/cycles/{w.slug}/proposals?status=lost").status_code == 400
+
+
+def test_descriptions_keep_line_breaks_and_tabs_but_no_other_control_character(
+    app, client, app_ctx
+):
+    w = world()
+    sign_in(client, factories.user("coordinator"))
+    url = f"/staff/cycles/{w.slug}/proposals/new"
+    description = "Revitalização da praça:\r\n\t- iluminação;\r\n\t- bancos e acessibilidade."
+    refused = post(app, client, url, proposal_form(w, description=description + "\x0c"))
+    assert refused.status_code == 422
+    assert NO_CONTROL in text(refused)
+    response = post(app, client, url, proposal_form(w, description=description))
+    assert response.status_code == 302
+    stored = db.session.scalar(sa.select(Proposal).where(Proposal.title == "Praça da Vila Pinho"))
+    assert stored.description == description

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from fractions import Fraction
 
 import sqlalchemy as sa
+from pabutools.election.pabulib import parse_pabulib, parse_pabulib_from_string
 
-from opdigital.counting.export import export_cycle
+from opdigital.counting.export import closed_at, export_cycle
 from opdigital.counting.pabulib import parse_pb, read_pb
+from opdigital.cycles.services import transition
 from opdigital.extensions import db
 from opdigital.voting.models import Ballot
 from tests import factories
@@ -119,3 +121,103 @@ def test_export_of_a_cycle_without_ballots(app_ctx):
     pb = parse_pb(out.getvalue())
     assert pb.profile.num_voters == 0
     assert "date_begin" not in pb.meta  # no voting phase, no dates
+
+
+# A title saved before submissions refused control characters (stored through the model).
+HOSTILE_TITLE = "Praça\nVOTES\nvoter_id;vote"
+
+
+def _check_both_readers(text: str, on_ballot, choices) -> None:
+    """Our reader and pabutools' find the same projects and ballots, the title on one line."""
+    ids = [str(p.id) for p in on_ballot]
+    expected = Counter(frozenset(map(str, c)) for c in choices)
+    pb = parse_pb(text)
+    assert [p.id for p in pb.instance.projects] == ids
+    assert Counter(frozenset(b) for b in pb.profile.expanded()) == expected
+    assert pb.project_fields[ids[0]]["name"] == "Praça VOTES voter_id;vote"
+    assert pb.meta["description"] == "Ciclo 2026 VOTES"
+    instance, profile = parse_pabulib_from_string(text)
+    assert sorted(p.name for p in instance) == sorted(ids)
+    assert Counter(frozenset(p.name for p in ballot) for ballot in profile) == expected
+    names = {p.name: instance.project_meta[p]["name"] for p in instance}
+    assert names[ids[0]] == "Praça VOTES voter_id;vote"
+
+
+def _hostile_cycle(n_ballots: int = 30):
+    cycle, on_ballot, _rejected, choices = make_cycle(n_ballots)
+    on_ballot[0].title = HOSTILE_TITLE
+    on_ballot[1].region.name = "Barreiro\r\nPROJECTS"
+    cycle.title = "Ciclo 2026\u2028VOTES"
+    db.session.commit()
+    return cycle, on_ballot, choices
+
+
+def test_export_survives_titles_with_line_breaks(app_ctx):
+    cycle, on_ballot, choices = _hostile_cycle()
+    out = io.StringIO()
+    export_cycle(cycle.slug, out)
+    text = out.getvalue()
+    _check_both_readers(text, on_ballot, choices)
+    assert [line for line in text.splitlines() if line in ("META", "PROJECTS", "VOTES")] == [
+        "META",
+        "PROJECTS",
+        "VOTES",
+    ]
+    assert parse_pb(text).instance.projects[1].region == "Barreiro  PROJECTS"
+
+
+def test_export_command_survives_titles_with_line_breaks(app, runner, tmp_path):
+    with app.app_context():
+        cycle, on_ballot, choices = _hostile_cycle(20)
+        slug = cycle.slug
+        path = tmp_path / "cycle.pb"
+        result = runner.invoke(args=["pb", "export", slug, "-o", str(path)])
+        assert result.exit_code == 0, result.output
+        _check_both_readers(path.read_text(encoding="utf-8"), on_ballot, choices)
+        assert read_pb(path).profile.num_voters == 20
+        instance, _profile = parse_pabulib(str(path))
+        assert len(instance) == 3
+    result = runner.invoke(args=["pb", "outcome", str(path), "--rule", "greedy"])
+    assert result.exit_code == 0 and result.output.strip()
+
+
+def _close(cycle, at: datetime, time_machine) -> None:
+    cycle.state = "voting"
+    db.session.commit()
+    time_machine.move_to(at, tick=False)
+    transition(cycle, "closed", actor=None)
+
+
+def _dates(cycle) -> tuple[str, str]:
+    out = io.StringIO()
+    export_cycle(cycle.slug, out)
+    meta = parse_pb(out.getvalue()).meta
+    return meta["date_begin"], meta["date_end"]
+
+
+def test_date_end_is_the_day_the_vote_was_closed(app_ctx, time_machine):
+    cycle, _, _, _ = make_cycle(5)
+    other = factories.cycle(state="voting")
+    time_machine.move_to(datetime(2026, 9, 5, 15, tzinfo=UTC), tick=False)
+    transition(other, "closed", actor=None)  # another cycle's close says nothing of this one
+    cycle.state = "ballot_frozen"
+    db.session.commit()
+    transition(cycle, "voting", actor=None)  # nor does this cycle's opening
+    assert closed_at(cycle) is None
+    # Closed on 10 Sep at 12:00 in Belo Horizonte, days before the planned end (16 Sep 00:00).
+    moment = datetime(2026, 9, 10, 15, tzinfo=UTC)
+    time_machine.move_to(moment, tick=False)
+    transition(cycle, "closed", actor=None)
+    assert closed_at(cycle) == moment
+    assert _dates(cycle) == ("01.09.2026", "10.09.2026")
+
+
+def test_date_end_is_the_last_day_a_ballot_could_be_cast(app_ctx, time_machine):
+    # Closed just after midnight in the city (03:00 UTC): nothing could be cast that day.
+    at_midnight = factories.cycle(phases=[VOTING])
+    _close(at_midnight, datetime(2026, 9, 10, 3, tzinfo=UTC), time_machine)
+    assert _dates(at_midnight)[1] == "09.09.2026"
+    # Closed days after the planned end: voting had already stopped at the end of the phase.
+    late = factories.cycle(phases=[VOTING])
+    _close(late, datetime(2026, 9, 20, 15, tzinfo=UTC), time_machine)
+    assert _dates(late)[1] == "15.09.2026"

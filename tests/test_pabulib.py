@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from pabutools.election.pabulib import parse_pabulib_from_string
 
 from opdigital.counting.__main__ import main as counting_main
 from opdigital.counting.instance import Instance, Project, approval_counts
@@ -157,38 +158,60 @@ def test_round_trip_gives_the_same_instance_and_ballots(seed):
     assert {pid: int(f["votes"]) for pid, f in pb.project_fields.items()} == counts
 
 
-def test_writer_refuses_ids_that_would_break_the_format():
-    with pytest.raises(ValueError, match="cannot be written"):
-        write_pb(io.StringIO(), Instance((Project("a;b", 1),), 1), [])
+@pytest.mark.parametrize("bad", ["a;b", "a,b", 'a"b', "a\nb", "a\rb", "a\x0bb", "a\u2028b", " "])
+def test_writer_refuses_ids_that_would_break_the_format(bad):
+    with pytest.raises(ValueError, match="project id .* cannot be written"):
+        write_pb(io.StringIO(), Instance((Project(bad, 1),), 1), [])
+    with pytest.raises(ValueError, match="voter id .* cannot be written"):
+        write_pb(io.StringIO(), Instance((Project("1", 1),), 1), [("1",)], voter_ids=[bad])
 
 
-def test_every_real_file_is_an_approval_file_that_reads_consistently():
-    assert len(REAL_FILES) >= 10
-    for path in REAL_FILES:
-        pb = read_pb(path)
-        # The counting rules read approval ballots only: these files must all be approval ones.
-        assert pb.vote_type == "approval", path.name
-        assert len(pb.instance.projects) == int(pb.meta["num_projects"]), path.name
-        assert pb.profile.num_voters == int(pb.meta["num_votes"]), path.name
-        assert pb.instance.budget > 0
-        # The files' own `votes` column is the approval count we compute (one Warsaw file
-        # is off by one vote for one project in its own data).
-        counts = approval_counts(pb.instance, pb.profile)
-        written = {pid: int(f["votes"]) for pid, f in pb.project_fields.items() if f.get("votes")}
-        assert len(written) == len(counts), path.name
-        assert sum(abs(written[pid] - counts[pid]) for pid in written) <= 1, path.name
+# Every character that breaks a line for str.splitlines() (pabutools) or for csv, and others.
+BREAKS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 
 
-def test_a_real_file_round_trips():
-    pb = read_pb(DATA / "Poland_Warszawa_2023_Wilanow.pb")
+@pytest.mark.parametrize("brk", BREAKS)
+def test_free_text_with_line_breaks_keeps_the_sections_for_every_reader(brk):
+    instance = Instance((Project("1", 10, f"Norte{brk}VOTES"), Project("2", 20)), 30)
+    ballots = [("1",), ("1", "2"), (), ("2",)]
+    names = {"1": {"name": f"Praça{brk}VOTES{brk}voter_id;vote{brk}9;1,2"}, "2": {"name": "Ok"}}
+    meta = {"description": f"Ciclo{brk}PROJECTS", f"note{brk}META": f"x{brk}\x00y"}
     out = io.StringIO()
-    write_pb(out, pb.instance, pb.profile, pb.meta, pb.project_fields)
-    again = parse_pb(out.getvalue())
-    assert again.instance == pb.instance
-    assert again.meta == pb.meta
-    assert dict(zip(again.profile.ballots, again.profile.weights, strict=True)) == dict(
-        zip(pb.profile.ballots, pb.profile.weights, strict=True)
+    write_pb(out, instance, ballots, meta, names)
+    text = out.getvalue()
+    assert text.count("\n") == len(text.splitlines())  # no line break but the writer's own
+    expected = Counter(map(frozenset, ballots))
+    pb = parse_pb(text)
+    assert [p.id for p in pb.instance.projects] == ["1", "2"]
+    assert Counter(map(frozenset, pb.profile.expanded())) == expected
+    one_line = brk.replace("\r\n", "  ") if brk == "\r\n" else " "
+    assert pb.project_fields["1"]["name"] == one_line.join(
+        ["Praça", "VOTES", "voter_id;vote", "9;1,2"]
     )
+    assert pb.meta["description"] == f"Ciclo{one_line}PROJECTS"
+    assert pb.meta[f"note{one_line}META"] == f"x{one_line} y"
+    assert pb.instance.projects[0].region == f"Norte{one_line}VOTES"
+    pab_instance, profile = parse_pabulib_from_string(text)
+    assert sorted(p.name for p in pab_instance) == ["1", "2"]
+    assert Counter(frozenset(p.name for p in b) for b in profile) == expected
+
+
+def test_quoted_line_breaks_from_other_writers_are_read_as_the_csv_module_reads_them():
+    # A file written by a plain csv writer (and by OP Digital before names were put on one
+    # line): the name is quoted and holds lines that look like a section and a vote.
+    name = 'Praça "central"\nVOTES\nvoter_id;vote\n9;1'
+    quoted = '"' + name.replace('"', '""') + '"'
+    text = SMALL.replace("1;50;3;Praça;norte", f"1;50;3;{quoted};norte")
+    pb = parse_pb(text)
+    assert pb.project_fields["1"]["name"] == name
+    assert pb.profile.num_voters == 4
+    assert [p.id for p in pb.instance.projects] == ["1", "2", "3"]
+    # The same in a quoted META value, with CRLF line ends.
+    crlf = SMALL.replace("description;Test", 'description;"Test\r\nPROJECTS\r\n1;2"')
+    crlf = crlf.replace("\n", "\r\n").replace("\r\r\n", "\r\n")
+    pb = parse_pb(crlf)
+    assert pb.meta["description"] == "Test\r\nPROJECTS\r\n1;2"
+    assert len(pb.instance.projects) == 3 and pb.profile.num_voters == 4
 
 
 # --- the commands --------------------------------------------------------------------------

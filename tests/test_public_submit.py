@@ -10,11 +10,15 @@ from flask import session
 from flask_wtf.csrf import generate_csrf
 
 from opdigital.audit.models import AuditEntry
+from opdigital.errors import ValidationFailed
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal, ProposalHistory
+from opdigital.proposals.services import ProposalData, submit_proposal
 from tests import factories
 from tests.helpers import csrf_token, post_form
 
+ONE_LINE = "Write this on one line, without line breaks, tabs or control characters."
+NO_CONTROL = "Remove the invisible control characters from this text (line breaks are fine)."
 START = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)  # 00:00 in Belo Horizonte
 END = datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
 URL = "/ciclos/op-2026/propostas/nova"
@@ -203,6 +207,13 @@ def test_csrf_token_required(client, open_cycle):
         ({"contact": ""}, "Enter an e-mail address or a phone number."),
         ({"contact": "me liga"}, "phone number with area code"),
         ({"contact": "ana@"}, "Enter a valid e-mail address."),
+        # Control characters: one-line fields refuse line breaks too; the description keeps them.
+        ({"title": "Praça\nVOTES\nvoter_id;vote"}, ONE_LINE),
+        ({"title": "Praça da Estação\r"}, ONE_LINE),
+        ({"place": "Rua\tdos Pinhos"}, ONE_LINE),
+        ({"author_name": "Ana\u2028Souza"}, ONE_LINE),
+        ({"contact": "ana@example.com\r\nBcc: x@example.com"}, ONE_LINE),
+        ({"description": "Nova iluminação,\nbancos\x1b[31m e acessibilidade."}, NO_CONTROL),
     ],
 )
 def test_bad_input_is_422_and_nothing_stored(client, open_cycle, overrides, message):
@@ -290,3 +301,29 @@ def test_post_is_rate_limited_per_ip(app, client, open_cycle):
         assert client.get(URL).status_code == 200
     finally:
         app.config["PROPOSAL_SUBMIT_LIMIT_PER_IP"] = previous
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"title": "Praça\nVOTES\nvoter_id;vote"},
+        {"place": "Rua\x0bdos Pinhos"},
+        {"author_name": "Ana\x85"},
+        {"contact": "ana@example.com\n"},
+        {"description": "Nova iluminação e bancos\x00 para a praça inteira."},
+        {"description": "Nova iluminação e bancos\u2029para a praça inteira."},
+    ],
+)
+def test_the_service_refuses_control_characters_behind_the_form(open_cycle, overrides):
+    values = {
+        "title": "Reforma da Praça da Estação",
+        "description": "Nova iluminação,\r\n\tbancos e acessibilidade para a praça inteira.",
+        "estimated_cost_cents": 1_250_000_00,
+    }
+    with pytest.raises(ValidationFailed) as info:
+        submit_proposal(open_cycle["cycle"], ProposalData(**(values | overrides)))
+    assert info.value.status == 422 and info.value.code == "invalid_character"
+    assert proposal_count() == 0
+    # The same proposal without them is taken, its description's line breaks kept.
+    proposal = submit_proposal(open_cycle["cycle"], ProposalData(**values))
+    assert proposal.description == values["description"]

@@ -10,8 +10,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from pabutools.election.pabulib import parse_pabulib_from_string
 
 from opdigital.counting.pabulib import parse_pb
+from opdigital.cycles.models import RegionBudget
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal
 from opdigital.proposals.services import update_execution
@@ -62,6 +64,35 @@ def published(tallied, runner):
     db.session.expire_all()
     tallied.record = db.session.get(Tally, tallied.world.cycle.id)
     return tallied
+
+
+def _vote_count_publish(client, runner, tmp_path, world, region) -> SimpleNamespace:
+    _cast(client, world, region)
+    _run(runner, "cycle", "close", world.slug)
+    _run(runner, "tally", world.slug, "--out", str(tmp_path / "tally.zip"))
+    _run(runner, "cycle", "publish", world.slug)
+    db.session.expire_all()
+    return SimpleNamespace(world=world, region=region, slug=world.slug)
+
+
+@pytest.fixture
+def regional_city_wide(app_ctx, client, runner, signing_key, tmp_path):
+    """A city-wide knapsack ballot whose proposals all belong to a region (no region budget)."""
+    region = factories.region(name="Venda Nova")
+    world = vs.voting_cycle(region=region)
+    return _vote_count_publish(client, runner, tmp_path, world, region)
+
+
+@pytest.fixture
+def regional_budgets(app_ctx, client, runner, signing_key, tmp_path):
+    """The same ballot, but with a budget per region and the rule applied in each region."""
+    region = factories.region(name="Venda Nova")
+    world = vs.voting_cycle(region=region, ballot_rule_params=vs.RULE_PARAMS | {"per_region": True})
+    db.session.add(
+        RegionBudget(cycle_id=world.cycle.id, region_id=region.id, amount_cents=vs.BUDGET)
+    )
+    db.session.commit()
+    return _vote_count_publish(client, runner, tmp_path, world, region)
 
 
 def _html(response) -> str:
@@ -163,6 +194,42 @@ def test_results_page_shows_budget_and_turnout_per_region(published, client):
     assert sum(int(n) for _name, n in cells) == result["participation"] == 4
 
 
+def _budget_table(html: str) -> str:
+    return re.search(r'<table id="budget-table".*?</table>', html, re.S).group(0)
+
+
+def test_city_wide_budget_shows_no_region_balance(regional_city_wide, client):
+    html = _html(client.get(f"/ciclos/{regional_city_wide.slug}/resultados"))
+    table = _budget_table(html)
+    assert 'data-per-region="false"' in table
+    # Before: "Venda Nova | R$ 0,00 | R$ 3.000.000,00 | -R$ 3.000.000,00".
+    assert table.count('<th scope="col"') == 2  # region, allocated: no "available", "left"
+    assert "−" not in table and "-R$" not in table
+    row = re.search(r'<th scope="row">Venda Nova</th>(.*?)</tr>', table, re.S).group(1)
+    assert re.findall(r'<td class="num money">([^<]+)</td>', row) == ["R$\xa03.000.000,00"]
+    summary = re.search(r'id="budget-city-wide">([^<]+)<', html).group(1)
+    assert "R$\xa03.500.000,00" in summary and "R$\xa0500.000,00" in summary
+    chart = re.search(r'<svg [^>]*id="chart-money".*?</svg>', html, re.S).group(0)
+    assert "R$\xa00,00" not in chart  # no "R$ 3.000.000,00 of R$ 0,00"
+    _accessible(client.get(f"/ciclos/{regional_city_wide.slug}/resultados"))
+
+
+def test_budget_per_region_shows_each_region_balance(regional_budgets, client):
+    html = _html(client.get(f"/ciclos/{regional_budgets.slug}/resultados"))
+    table = _budget_table(html)
+    assert 'data-per-region="true"' in table
+    assert table.count('<th scope="col"') == 4  # region, available, allocated, left
+    row = re.search(r'<th scope="row">Venda Nova</th>(.*?)</tr>', table, re.S).group(1)
+    assert re.findall(r'<td class="num money">([^<]+)</td>', row) == [
+        "R$\xa03.500.000,00",
+        "R$\xa03.000.000,00",
+        "R$\xa0500.000,00",
+    ]
+    assert 'id="budget-city-wide"' not in html
+    chart = re.search(r'<svg [^>]*id="chart-money".*?</svg>', html, re.S).group(0)
+    assert re.search(r"R\$\xa03\.000\.000,00 \w+ R\$\xa03\.500\.000,00<", chart)  # "of" / "de"
+
+
 def test_results_page_shows_the_execution_of_selected_works(published, client):
     work = db.session.get(Proposal, published.record.result["selected"][0])
     update_execution(work, "tendering", "Edital 12/2027 publicado", factories.user())
@@ -173,6 +240,16 @@ def test_results_page_shows_the_execution_of_selected_works(published, client):
     text = article.group(0)
     assert text.index("Edital 12/2027 publicado") < text.index("Obras iniciadas")
     assert text.count("<time datetime=") == 2
+
+
+def test_results_page_links_to_the_signing_key(published, client):
+    html = _html(client.get(f"/ciclos/{published.slug}/resultados"))
+    href = re.search(r'<a href="([^"]*)" id="signing-keys-link">', html).group(1)
+    assert href == "/api/v1/keys"  # was "<built-in method keys of dict object at ...>"
+    response = client.get(href)
+    assert response.status_code == 200
+    [key] = response.get_json()["keys"]
+    assert key["fingerprint"] == published.record.key_fingerprint
 
 
 def test_cycle_page_links_to_the_results_once_published(published, client):
@@ -219,6 +296,45 @@ def test_csv_neutralises_formulas_in_titles(published, client):
     formula = next(r for r in rows if int(r["id"]) == published.world.ids[4])
     assert formula["title"] == '\'=HYPERLINK("http://example.com")'
     assert all(not r["title"].startswith("=") for r in rows)
+
+
+def test_csv_neutralises_every_formula_start_and_keeps_amounts_numeric(published, client):
+    hostile = ["@SUM(1)", "\n=1+1", "-2+3", "\t=1"]
+    for proposal, title in zip(published.world.proposals, hostile, strict=False):
+        proposal.title = title
+    published.world.proposals[0].region_id = published.region.id
+    published.region.name = "+Barreiro"
+    db.session.commit()
+    rows = {
+        int(r["id"]): r for r in _csv_rows(client.get(f"/ciclos/{published.slug}/resultados.csv"))
+    }
+    for pid, title in zip(published.world.ids, hostile, strict=False):
+        assert rows[pid]["title"] == "'" + title
+    assert rows[published.world.ids[0]]["region"] == "'+Barreiro"
+    for row in rows.values():
+        assert re.fullmatch(r"\d+\.\d\d", row["cost"]) and re.fullmatch(
+            r"\d+\.\d\d", row["allocated"]
+        )
+
+
+def test_pb_download_survives_a_title_with_line_breaks(published, client):
+    # Stored directly, as a title saved before submissions refused control characters.
+    published.world.proposals[0].title = "Praça\nVOTES\nvoter_id;vote"
+    published.world.proposals[1].title = 'Quadra "coberta"\u2028\r\nPROJECTS'
+    db.session.commit()
+    text = _html(client.get(f"/ciclos/{published.slug}/resultados.pb"))
+    ids = [str(i) for i in published.world.ids]
+    expected = sorted(sorted(ids[i] for i in picks) for picks in BALLOTS)
+    pb = parse_pb(text)
+    assert [p.id for p in pb.instance.projects] == ids
+    assert sorted(sorted(b) for b in pb.profile.expanded()) == expected
+    assert pb.project_fields[ids[0]]["name"] == "Praça VOTES voter_id;vote"
+    assert pb.project_fields[ids[1]]["name"] == 'Quadra "coberta"   PROJECTS'
+    instance, profile = parse_pabulib_from_string(text)
+    assert sorted(p.name for p in instance) == sorted(ids)
+    assert sorted(sorted(p.name for p in ballot) for ballot in profile) == expected
+    names = {p.name: instance.project_meta[p]["name"] for p in instance}
+    assert names[ids[0]] == "Praça VOTES voter_id;vote"
 
 
 def test_pb_download_parses_with_the_ballot_projects(published, client):

@@ -252,3 +252,13 @@ def test_screens_are_accessible(app):
         page = PageAudit()
         page.feed(response.get_data(as_text=True))
         assert page.problems() == [], response.request.path
+
+
+def test_a_name_with_a_line_break_or_control_character_is_422(app):
+    client = _staff(app)
+    for name in ("CRAS\nVenda Nova", "CRAS\u2028Norte", "Posto\x1b[31m"):
+        response = post_form(client, "/staff/voting-points/new", {"name": name, "region": ""})
+        assert response.status_code == 422
+        assert "on one line" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(VotingPoint)) == 0

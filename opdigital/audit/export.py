@@ -6,7 +6,6 @@ entries they were looking at. Downloads stream in batches: the log only grows.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from opdigital.audit.models import AuditEntry
 from opdigital.clock import CITY_TZ
 from opdigital.extensions import db
+from opdigital.text_safety import FormulaSafeWriter
 
 CSV_COLUMNS = [
     "id",
@@ -31,8 +31,6 @@ CSV_COLUMNS = [
     "ip_address",
 ]
 _BATCH = 500
-# Spreadsheets run cells starting with these as formulas (CSV injection); see _csv_text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -108,14 +106,11 @@ def compact_json(value: dict | None) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _csv_text(value: str) -> str:
-    """Neutralise spreadsheet formulas; the JSON download keeps values exactly as stored."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _csv_line(values: list) -> str:
+    # Every text cell, the address included, is neutralised against spreadsheet formulas
+    # (text_safety.FormulaSafeWriter); the JSON download keeps values exactly as stored.
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    FormulaSafeWriter(buffer, lineterminator="\r\n").writerow(values)
     return buffer.getvalue()
 
 
@@ -127,10 +122,10 @@ def csv_rows(flt: AuditFilter) -> Iterator[str]:
             [
                 entry.id,
                 entry.at.isoformat(),
-                _csv_text(entry.actor_email),
-                _csv_text(entry.action),
-                _csv_text(entry.object_type),
-                _csv_text(entry.object_id),
+                entry.actor_email,
+                entry.action,
+                entry.object_type,
+                entry.object_id,
                 compact_json(entry.before),
                 compact_json(entry.after),
                 entry.ip_address,

@@ -4,7 +4,6 @@ the services still have the last word and their refusals are shown as messages."
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
 
 from opdigital.cycles.budget import MAX_AMOUNT_CENTS
 from opdigital.cycles.models import CycleKind, EventKind, PhaseKind
-from opdigital.fields import CityDateTimeField, MoneyField, WholeNumberField
+from opdigital.fields import CityDateTimeField, GuardedForm, MoneyField, WholeNumberField
 from opdigital.formatting import labels
 from opdigital.proposals.models import ExecutionStatus, ProposalOrigin
 
@@ -56,8 +55,9 @@ def _choices(group: str, values) -> list[tuple[str, str]]:
     return [choice(v.value, names[v.value]) for v in values]
 
 
-class StaffForm(FlaskForm):
-    """Base of every staff form (NUL characters are refused for every request in factory.py)."""
+class StaffForm(GuardedForm):
+    """Base of every staff form: titles, names and places on one line, no control characters
+    in any text (fields.GuardedForm); NUL is refused for every request in factory.py."""
 
 
 class CalendarDateField(DateField):

@@ -4,24 +4,30 @@ Anonymised: no receipt hash, no ballot id, no time. Voters are numbered 1..n in 
 (not the order the ballots were cast or stored), so a voter id says nothing about when or where
 someone voted. Costs and the budget are written in reais (exact decimals); each proposal's
 region is its `district`, as Pabulib does for district-level projects.
+
+`date_begin` is the first day of the voting phase; `date_end` the day voting actually stopped:
+the close recorded in the audit log, or the phase's planned end when that came first (no ballot
+is accepted after it) or the vote was never closed.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TextIO
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from opdigital.audit.models import AuditEntry
 from opdigital.board.models import BoardEntry
 from opdigital.clock import to_city
 from opdigital.counting.instance import Instance, Project
 from opdigital.counting.pabulib import write_pb
 from opdigital.counting.rules import PABULIB_RULE_NAMES
-from opdigital.cycles.models import Cycle, PhaseKind
+from opdigital.cycles.models import Cycle, Phase, PhaseKind
+from opdigital.cycles.states import CycleState
 from opdigital.errors import NotFound, ValidationFailed
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal, ProposalStatus
@@ -40,6 +46,31 @@ def _reais(cents: int) -> Fraction:
     return Fraction(cents, 100)
 
 
+def closed_at(cycle: Cycle) -> datetime | None:
+    """When the vote was closed: the audit log's transition of the cycle to "closed", or None.
+
+    The log is append-only and written in the transition's own transaction. Its entries name a
+    cycle by slug, which is fixed from the ballot's freeze on, long before any close.
+    """
+    entries = db.session.execute(
+        sa.select(AuditEntry.at, AuditEntry.after)
+        .where(
+            AuditEntry.action == "cycle.transition",
+            AuditEntry.object_type == "cycle",
+            AuditEntry.object_id == cycle.slug,
+        )
+        .order_by(AuditEntry.id)
+    )
+    closes = [at for at, after in entries if (after or {}).get("state") == CycleState.CLOSED]
+    return closes[0] if closes else None
+
+
+def _voting_stopped_at(cycle: Cycle, voting: Phase) -> datetime:
+    """The instant after which no ballot was accepted (an excluded instant, like `ends_at`)."""
+    closed = closed_at(cycle)
+    return voting.ends_at if closed is None else min(closed, voting.ends_at)
+
+
 def _meta(cycle: Cycle, num_projects: int, num_votes: int) -> dict[str, object]:
     meta: dict[str, object] = {
         "description": cycle.title,
@@ -54,9 +85,10 @@ def _meta(cycle: Cycle, num_projects: int, num_votes: int) -> dict[str, object]:
     }
     voting = cycle.phase_of_kind(PhaseKind.VOTING.value)
     if voting is not None:
-        # Phases end at an excluded instant: the last day is the one just before it.
+        # Voting stops at an excluded instant: the last day is the one just before it.
+        stopped = _voting_stopped_at(cycle, voting)
         meta["date_begin"] = to_city(voting.starts_at).strftime("%d.%m.%Y")
-        meta["date_end"] = to_city(voting.ends_at - timedelta(microseconds=1)).strftime("%d.%m.%Y")
+        meta["date_end"] = to_city(stopped - timedelta(microseconds=1)).strftime("%d.%m.%Y")
     meta |= {
         "edition": cycle.edition,
         "language": "pt",

@@ -13,6 +13,15 @@ or Fraction). Only `approval` and `choose-1` votes can be counted by our rules: 
 
 Speed: the VOTES section is read by the C csv reader and tallied by `Counter` into distinct
 ballots, so there is no Python code per voter unless a row is malformed.
+
+Line breaks: pabutools' reader splits the text into lines (`str.splitlines()`, which also
+breaks at vertical tab, form feed, the file/group/record separators, NEL and U+2028/U+2029)
+before its csv reader sees them, so a quoted field holding a line break loses it there, and a
+line "VOTES" inside it would be a section to a reader that finds sections by line. The writer
+therefore puts every free-text field on one line (control characters become spaces) and quotes
+what needs quoting (`;`, `"`). The reader still accepts quoted line breaks, as the csv module
+reads them, so files written by other tools (or by versions before this rule) read as their
+authors meant.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -37,6 +46,7 @@ from opdigital.counting.instance import (
     approval_counts,
     profile_of,
 )
+from opdigital.text_safety import has_control_characters, one_line
 
 APPROVAL_TYPES = ("approval", "choose-1")
 SECTIONS = ("meta", "projects", "votes")
@@ -86,9 +96,32 @@ def parse_number(text: str, what: str = "number") -> Money:
     return value
 
 
+# A line no Pabulib file holds, appended after a piece of text to see where a csv reader ends.
+_PROBE = "opdigital-section-probe"
+
+
+def _ends_inside_quotes(piece: str) -> bool:
+    """True when a csv reader is still inside a quoted field at the end of `piece`."""
+    if '"' not in piece:
+        return False
+    reader = csv.reader(io.StringIO(f"{piece}\n{_PROBE}\n"), delimiter=";")
+    last = deque(reader, maxlen=1)  # read at C speed, keep the last row only
+    return not last or last[0] != [_PROBE]
+
+
+def _section_marks(text: str) -> list[re.Match]:
+    """Lines naming a section, skipping those inside a quoted field (a name with line breaks)."""
+    marks: list[re.Match] = []
+    for mark in _SECTION_LINE.finditer(text):
+        if marks and _ends_inside_quotes(text[marks[-1].end() : mark.start()]):
+            continue
+        marks.append(mark)
+    return marks
+
+
 def _split_sections(text: str) -> dict[str, tuple[int, str]]:
     """Section name -> (line number of its header line, text after the name line)."""
-    marks = list(_SECTION_LINE.finditer(text))
+    marks = _section_marks(text)
     found: dict[str, tuple[int, str]] = {}
     for k, mark in enumerate(marks):
         name = mark.group(1).lower()
@@ -238,6 +271,17 @@ def format_number(value: Money) -> str:
     return f"{sign}{digits[:-places]}.{digits[-places:]}".rstrip("0").rstrip(".")
 
 
+def _check_id(value: object, what: str) -> None:
+    text = str(value)
+    if not text.strip() or any(ch in text for ch in ';,"') or has_control_characters(text):
+        raise ValueError(f"{what} {value!r} cannot be written in a .pb file")
+
+
+def _text(value: object) -> str:
+    """A free-text value on one line: readers split the file into lines before anything else."""
+    return one_line(str(value))
+
+
 def write_pb(
     out: TextIO,
     instance: Instance,
@@ -246,16 +290,22 @@ def write_pb(
     project_fields: Mapping[ProjectId, Mapping[str, str]] | None = None,
     voter_ids: Sequence[object] | None = None,
 ) -> None:
-    """Write an approval `.pb` file; voters are numbered 1.. unless `voter_ids` is given."""
+    """Write an approval `.pb` file; voters are numbered 1.. unless `voter_ids` is given.
+
+    Ids are written as given, so one that would break the format is refused; free text (META
+    keys and values, project columns, regions) is put on one line, control characters becoming
+    spaces, so that every reader finds the same sections, projects and votes.
+    """
     if isinstance(ballots, Profile):
         ballots = ballots.expanded()
     profile = profile_of(ballots)
     approvals = approval_counts(instance, profile)
     for p in instance.projects:
-        if any(ch in str(p.id) for ch in ';,"\r\n') or not str(p.id).strip():
-            raise ValueError(f"project id {p.id!r} cannot be written in a .pb file")
+        _check_id(p.id, "project id")
     if voter_ids is not None and len(voter_ids) != len(ballots):
         raise ValueError("one voter id per ballot is needed")
+    for vid in voter_ids or ():
+        _check_id(vid, "voter id")
     head = dict(meta or {})
     head.update(
         num_projects=len(instance.projects),
@@ -266,8 +316,11 @@ def write_pb(
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     out.write("META\n")
     writer.writerow(["key", "value"])
-    writer.writerows([k, v] for k, v in head.items())
-    project_fields = project_fields or {}
+    writer.writerows([_text(k), _text(v)] for k, v in head.items())
+    project_fields = {
+        pid: {_text(k): _text(v) for k, v in values.items()}
+        for pid, values in (project_fields or {}).items()
+    }
     extra: list[str] = []
     for pid in approvals:
         extra += [k for k in project_fields.get(pid, {}) if k not in extra and k != "votes"]
@@ -278,12 +331,12 @@ def write_pb(
     for p in instance.projects:
         values = dict(project_fields.get(p.id, {}))
         if p.region is not None:
-            values.setdefault("district", str(p.region))
+            values.setdefault("district", _text(p.region))
         row = [p.id, format_number(p.cost), approvals[p.id]] + [values.get(k, "") for k in extra]
         writer.writerow(row)
     out.write("VOTES\nvoter_id;vote\n")
     ids = voter_ids if voter_ids is not None else range(1, len(ballots) + 1)
-    # Ids hold no ';', ',' or '"' (checked above), so plain joins are safe and fast.
+    # Ids hold no ';', ',', '"' or control character (checked above): plain joins are safe.
     out.writelines(
         f"{vid};{','.join(map(str, ballot))}\n" for vid, ballot in zip(ids, ballots, strict=True)
     )

@@ -25,6 +25,7 @@ from opdigital.proposals.models import (
     ProposalStatus,
 )
 from opdigital.regions.models import Region, School
+from opdigital.text_safety import has_control_characters
 
 CODE_PREFIX = {CycleKind.OP_DIGITAL: "OPD", CycleKind.OP_REGIONAL: "OPR", CycleKind.OPCA: "OPCA"}
 
@@ -108,7 +109,24 @@ def accepts_citizen_proposals(cycle: Cycle) -> bool:
     return phase is not None and phase.is_open(now())
 
 
+def _refuse_control_characters(data: ProposalData) -> None:
+    """The last guard behind the forms: one-line fields stay one line (the Pabulib export,
+    CSV cells, pages); the description keeps its line breaks but no other control character."""
+    one_line = (data.title, data.place, data.author_name, data.contact)
+    if any(has_control_characters(text) for text in one_line) or has_control_characters(
+        data.description, multiline=True
+    ):
+        raise ValidationFailed(
+            _l(
+                "The title, place, name and contact must be on one line, and no text may hold "
+                "control characters."
+            ),
+            code="invalid_character",
+        )
+
+
 def _check_data(cycle: Cycle, data: ProposalData) -> None:
+    _refuse_control_characters(data)
     if not 5 <= len(data.title.strip()) <= 160:
         raise ValidationFailed(
             _l("The title must have between 5 and 160 characters."), code="invalid_title"

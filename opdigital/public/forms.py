@@ -6,12 +6,11 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from opdigital.cycles.models import Cycle, CycleKind
-from opdigital.fields import MoneyField
+from opdigital.fields import GuardedForm, MoneyField
 from opdigital.regions.models import Region, School
 
 _PHONE = re.compile(r"^\+?[0-9\s().-]+$")
@@ -63,7 +62,9 @@ class ChoiceField(SelectField):
             raise ValidationError(self.invalid_message) from e
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(GuardedForm):
+    """Title, place, name and contact on one line; the description keeps its line breaks."""
+
     title = StringField(
         _l("Title"),
         validators=[

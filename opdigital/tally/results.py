@@ -9,7 +9,6 @@ these are the ones in the package), and for the execution history of the works.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,12 +24,10 @@ from opdigital.proposals.models import HistoryTrack, Proposal, ProposalHistory
 from opdigital.regions.models import Region
 from opdigital.tally.charts import Bar, bar_chart
 from opdigital.tally.models import Tally
+from opdigital.text_safety import FormulaSafeWriter
 from opdigital.voting.models import Participation
 
 CSV_COLUMNS = ("id", "code", "title", "region", "cost", "votes", "selected", "allocated")
-# A cell starting with one of these is a formula to spreadsheet programs; proposal titles are
-# typed by citizens, so such cells are prefixed with an apostrophe (OWASP "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- what the page shows -------------------------------------------------------------------
@@ -91,6 +88,15 @@ class Results:
     def rows(self) -> list[ProposalResult]:
         """Every proposal, in id order (as result.json's `votes`)."""
         return [self.by_id[pid] for pid in sorted(self.by_id)]
+
+    @property
+    def budget_per_region(self) -> bool:
+        """True when each region had a budget of its own (the signed counting rule says so).
+
+        A city-wide ballot has one budget: its regions have none, so their "available" and
+        "left" figures would only read R$ 0,00 and a negative balance.
+        """
+        return bool(self.result["counting_rule"].get("per_region"))
 
     @property
     def budget_groups(self) -> list[GroupResult]:
@@ -188,17 +194,23 @@ def votes_chart(results: Results):
     )
 
 
+def _allocated_text(results: Results, group: GroupResult) -> str:
+    if not results.budget_per_region:  # one city-wide budget: a region has none to compare
+        return money(group.allocated_cents)
+    return _(
+        "%(allocated)s of %(budget)s",
+        allocated=money(group.allocated_cents),
+        budget=money(group.budget_cents),
+    )
+
+
 def money_chart(results: Results):
-    """Money allocated per region (and city-wide), against each group's budget."""
+    """Money allocated per region (and city-wide), against each group's budget if it has one."""
     bars = [
         Bar(
             label=_group_name(group),
             value=group.allocated_cents,
-            value_text=_(
-                "%(allocated)s of %(budget)s",
-                allocated=money(group.allocated_cents),
-                budget=money(group.budget_cents),
-            ),
+            value_text=_allocated_text(results, group),
         )
         for group in results.budget_groups
     ]
@@ -213,27 +225,33 @@ def money_chart(results: Results):
     )
 
 
-def _reais(cents: int) -> str:
-    """Centavos as reais with two decimals and a dot ('1234.50'): exact, locale-free."""
-    return f"{Decimal(cents) / 100:.2f}"
+_CENT = Decimal("0.01")
 
 
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+def _reais(cents: int) -> Decimal:
+    """Centavos as reais with two decimals, written with a dot ('1234.50'): exact, locale-free.
+
+    A number, not text: the CSV writer neutralises formulas in text cells only.
+    """
+    return (Decimal(cents) / 100).quantize(_CENT)
 
 
 def results_csv_text(results: Results) -> str:
-    """One row per proposal (id order): amounts in reais, `selected` as true/false."""
+    """One row per proposal (id order): amounts in reais, `selected` as true/false.
+
+    Titles and region names are typed by people: cells that a spreadsheet would run as a
+    formula are neutralised (text_safety.FormulaSafeWriter).
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = FormulaSafeWriter(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in results.rows:
         writer.writerow(
             [
                 row.proposal.id,
-                _cell(row.proposal.code),
-                _cell(row.proposal.title),
-                _cell(row.region_name or ""),
+                row.proposal.code,
+                row.proposal.title,
+                row.region_name or "",
                 _reais(row.cost_cents),
                 row.votes,
                 "true" if row.selected else "false",

@@ -57,7 +57,8 @@ def results_page(slug: str):
             "json": url_for("api.results", slug=cycle.slug),
             "package": url_for("api.tally_package", slug=cycle.slug),
             "pb": url_for("results.results_pb", slug=cycle.slug),
-            "keys": url_for("api.signing_keys"),
+            # Not "keys": templates read `downloads.keys` as the dict's method.
+            "signing_keys": url_for("api.signing_keys"),
         },
         verify_command=(
             f"python -m opdigital.ledger.verify {cycle.slug}-tally.zip "

@@ -9,6 +9,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
+from opdigital.fields import GuardedForm
+
 # Browsers send the ISO form from <input type="date">; people typing by hand write 31/12/1990.
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
@@ -91,8 +93,9 @@ def choices_from_form(form: MultiDict) -> list[str]:
     return [value.strip() for value in values if value.strip()]
 
 
-class VotingPointForm(FlaskForm):
-    """A public voting point: name, region, the addresses its requests come from."""
+class VotingPointForm(GuardedForm):
+    """A public voting point: name, region, the addresses its requests come from (one-line
+    name, no control characters anywhere)."""
 
     name = StringField(
         _l("Name"),
