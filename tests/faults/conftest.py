@@ -34,6 +34,7 @@ import redis
 
 from opdigital.registry.keys import titulo_key
 from opdigital.voting.receipts import receipt_hash
+from tests.faults.nginx import ProxiedApp, behind_nginx
 from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,8 +150,16 @@ print("PREPARED " + json.dumps({"slug": slug, "by_region": by_region}))
 """
 
 
-# `opdigital board seal CYCLE`, through the console script's entry point.
-_SEAL = "import sys; from opdigital.cli import main; main(['board', 'seal', sys.argv[1]])"
+# Every pending ballot of the cycle onto its board, as the close and the tally do (`opdigital
+# board seal CYCLE` now seals only what is due: a full batch, or the minimum batch once late).
+_SEAL = """
+import sys
+from opdigital import create_app
+from opdigital.board import services as board
+from opdigital.cycles.services import get_cycle
+with create_app().app_context():
+    board.seal_all(get_cycle(sys.argv[1]))
+"""
 
 
 def app_subprocess_env(cluster: PrivatePostgres) -> dict[str, str]:
@@ -195,11 +204,12 @@ class Election:
     def ballots_url(self, base: str) -> str:
         return f"{base}/api/v1/cycles/{self.slug}/ballots"
 
-    def receipt_url(self, base: str, code: str) -> str:
-        return f"{base}/api/v1/cycles/{self.slug}/receipts/{code}"
+    def receipts_url(self, base: str) -> str:
+        """Receipt lookups: POST {"receipt": code} (a code in the URL would reach the logs)."""
+        return f"{base}/api/v1/cycles/{self.slug}/receipts"
 
     def seal(self) -> None:
-        """`opdigital board seal CYCLE`: every pending ballot onto the board."""
+        """Every pending ballot onto the board (`board.seal_all`, as `cycle close` does)."""
         result = subprocess.run(  # noqa: S603 - our own interpreter and app
             [sys.executable, "-c", _SEAL, self.slug],
             cwd=ROOT,
@@ -335,6 +345,16 @@ def app_env(cluster: PrivatePostgres, store: PrivateRedis, **settings: str) -> d
         "VOTE_LIMIT_PER_IP": "1000000 per minute",
         "RECEIPT_LOOKUP_LIMIT_PER_IP": "1000000 per minute",
     } | settings
+
+
+@pytest.fixture
+def app_behind_nginx(
+    private_postgres: PrivatePostgres, private_redis: PrivateRedis
+) -> Iterator[ProxiedApp]:
+    """The app as deployed: gunicorn with config/gunicorn.conf.py (2 sync workers) and
+    PROXY_COUNT=1, behind nginx running the shipped config/nginx/ (tests/faults/nginx.py)."""
+    with behind_nginx(app_env(private_postgres, private_redis)) as app:
+        yield app
 
 
 # --- gunicorn processes ----------------------------------------------------------------------
@@ -543,5 +563,6 @@ def assert_no_vote_lost_or_doubled(
 
 def _look_up(election: Election, base: str, receipts: list[str]) -> dict[str, Answer]:
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = pool.map(lambda code: call("GET", election.receipt_url(base, code)), receipts)
+        url = election.receipts_url(base)
+        answers = pool.map(lambda code: call("POST", url, {"receipt": code}), receipts)
         return dict(zip(receipts, answers, strict=True))
