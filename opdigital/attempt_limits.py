@@ -121,13 +121,41 @@ def enabled() -> bool:
     return bool(limiter.enabled and current_app.config.get("RATELIMIT_ENABLED", True))
 
 
-# Settings are read on every request; their few distinct values are parsed once.
-_parse_many = functools.lru_cache(maxsize=64)(parse_many)
+@dataclass(frozen=True)
+class _Window:
+    """One window of a limit setting, with what its counters need on every attempt."""
+
+    item: RateLimitItem
+    expiry: int  # seconds
+    amount: int
+    suffix: str  # the end of `limits`' key for this window: "5/15/minute"
+
+
+@functools.lru_cache(maxsize=64)
+def _windows(setting: str) -> tuple[_Window, ...]:
+    """The windows of a setting such as "5 per 15 minutes; 10 per day" (parsed once: settings
+    are read on every request, and have few distinct values)."""
+    return tuple(
+        _Window(
+            item,
+            item.get_expiry(),
+            item.amount,
+            f"{item.amount}/{item.multiples}/{item.GRANULARITY.name}",
+        )
+        for item in parse_many(setting)
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed_hash(secret: str):
+    """An HMAC-SHA-256 under `secret`, its key schedule done once (copied for each use)."""
+    return hmac.new(secret.encode(), digestmod=hashlib.sha256)
 
 
 def _digest(scope: str, identity: str) -> str:
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"{scope}\x00{identity}".encode(), hashlib.sha256).hexdigest()
+    keyed = _keyed_hash(current_app.config["SECRET_KEY"]).copy()
+    keyed.update(f"{scope}\x00{identity}".encode())
+    return keyed.hexdigest()
 
 
 def _prefix() -> str:
@@ -136,11 +164,16 @@ def _prefix() -> str:
 
 @dataclass(frozen=True)
 class _Counter:
-    """One window of one limit for one identity: a key in the store."""
+    """One window of one limit for one identity: a key in the store (named as `limits` names
+    its own: LIMITER/prefix/scope/identity/amount/multiples/granularity)."""
 
     key: str
-    item: RateLimitItem
+    window: _Window
     digest: str  # the identity's HMAC
+
+    @property
+    def item(self) -> RateLimitItem:
+        return self.window.item
 
 
 class _Limit:
@@ -150,14 +183,12 @@ class _Limit:
         self.scope = scope
         self.setting = setting
 
-    def items(self) -> list[RateLimitItem]:
-        return list(_parse_many(current_app.config[self.setting]))
-
     def counters(self, identity: str) -> list[_Counter]:
         digest = _digest(self.scope, identity)
+        base = f"LIMITER/{_prefix()}/{self.scope}/{digest}/"
         return [
-            _Counter(item.key_for(_prefix(), self.scope, digest), item, digest)
-            for item in self.items()
+            _Counter(base + window.suffix, window, digest)
+            for window in _windows(current_app.config[self.setting])
         ]
 
 
@@ -228,11 +259,11 @@ def begin(
         _check_and_reserve, flood_counters + [c for c, _ in failure_counters], len(flood_counters)
     )
     if status == _FLOODED:
-        over = [c for c, n in zip(flood_counters, counts, strict=False) if n > c.item.amount]
+        over = [c for c, n in zip(flood_counters, counts, strict=False) if n > c.window.amount]
         return Attempt(lock=_lock(storage, over, "flood"))
     failure_counts = list(zip(failure_counters, counts[len(flood_counters) :], strict=True))
     if status == _FULL:
-        full = [(c, limit) for (c, limit), n in failure_counts if n >= c.item.amount]
+        full = [(c, limit) for (c, limit), n in failure_counts if n >= c.window.amount]
         reason = "credential" if all(limit.ceiling for _, limit in full) else "client"
         return Attempt(lock=_lock(storage, [c for c, _ in full], reason))
     return Attempt(
@@ -252,18 +283,23 @@ _RESERVED, _FLOODED, _FULL = 0, 1, 2
 
 # Flood counters first (always incremented, `limits`' own way: the window's clock starts at the
 # first hit), then failure counters (checked, and reserved only if none is full).
-# ARGV: the number of flood counters, then each counter's window (seconds) and amount.
+# ARGV[1]: the number of flood counters; ARGV[2]: each counter's window (seconds) and amount,
+# as one string of numbers (one argument to encode instead of two per counter).
 _CHECK_AND_RESERVE = """
 local floods = tonumber(ARGV[1])
+local limits = {}
+for n in string.gmatch(ARGV[2], "%d+") do
+    limits[#limits + 1] = n
+end
 local counts = {}
 local flooded = false
 for i = 1, floods do
     local current = redis.call("incrby", KEYS[i], 1)
     if current == 1 then
-        redis.call("expire", KEYS[i], ARGV[2 * i])
+        redis.call("expire", KEYS[i], limits[2 * i - 1])
     end
     counts[i] = current
-    if current > tonumber(ARGV[2 * i + 1]) then
+    if current > tonumber(limits[2 * i]) then
         flooded = true
     end
 end
@@ -274,7 +310,7 @@ local full = false
 for i = floods + 1, #KEYS do
     local current = tonumber(redis.call("get", KEYS[i]) or "0")
     counts[i] = current
-    if current >= tonumber(ARGV[2 * i + 1]) then
+    if current >= tonumber(limits[2 * i]) then
         full = true
     end
 end
@@ -284,7 +320,7 @@ end
 for i = floods + 1, #KEYS do
     local current = redis.call("incrby", KEYS[i], 1)
     if current == 1 then
-        redis.call("expire", KEYS[i], ARGV[2 * i])
+        redis.call("expire", KEYS[i], limits[2 * i - 1])
     end
     counts[i] = current
 end
@@ -316,20 +352,21 @@ def _check_and_reserve(
     storage: Storage, counters: Sequence[_Counter], floods: int
 ) -> tuple[int, list[int]]:
     if isinstance(storage, RedisStorage):
-        args = [floods]
-        for counter in counters:
-            args += [counter.item.get_expiry(), counter.item.amount]
-        keys = [storage.prefixed_key(c.key) for c in counters]  # as `limits` names them
-        status, counts = _script(storage, "reserve", _CHECK_AND_RESERVE)(keys=keys, args=args)
+        limits = " ".join(f"{c.window.expiry} {c.window.amount}" for c in counters)
+        keys = [f"{storage.key_prefix}:{c.key}" for c in counters]  # `prefixed_key`, inlined
+        status, counts = _script(storage, "reserve", _CHECK_AND_RESERVE)(
+            keys=keys, args=[floods, limits]
+        )
         return int(status), [int(n) for n in counts]
     with _STORE.local_lock:  # the same steps, in this process's own store
-        counts = [storage.incr(c.key, c.item.get_expiry()) for c in counters[:floods]]
-        if any(n > c.item.amount for c, n in zip(counters, counts, strict=False)):
+        counts = [storage.incr(c.key, c.window.expiry) for c in counters[:floods]]
+        if any(n > c.window.amount for c, n in zip(counters, counts, strict=False)):
             return _FLOODED, counts
         counts += [storage.get(c.key) for c in counters[floods:]]
-        if any(n >= c.item.amount for c, n in zip(counters[floods:], counts[floods:], strict=True)):
+        failures = zip(counters[floods:], counts[floods:], strict=True)
+        if any(n >= c.window.amount for c, n in failures):
             return _FULL, counts
-        counts[floods:] = [storage.incr(c.key, c.item.get_expiry()) for c in counters[floods:]]
+        counts[floods:] = [storage.incr(c.key, c.window.expiry) for c in counters[floods:]]
         return _RESERVED, counts
 
 
@@ -338,7 +375,7 @@ def _release(storage: Storage | None, cleared: list[str], decremented: list[str]
         return
     try:
         if isinstance(storage, RedisStorage):
-            keys = [storage.prefixed_key(k) for k in cleared + decremented]
+            keys = [f"{storage.key_prefix}:{k}" for k in cleared + decremented]
             _script(storage, "release", _RELEASE)(keys=keys, args=[len(cleared)])
             return
         with _STORE.local_lock:
@@ -358,7 +395,7 @@ def _lock(storage: Storage, counters: Sequence[_Counter], reason: str) -> Lock:
         try:
             reset_time = storage.get_expiry(counter.key)
         except Exception:  # the store went away meanwhile: a whole window is the longest wait
-            reset_time = time.time() + counter.item.get_expiry()
+            reset_time = time.time() + counter.window.expiry
         waits.append(reset_time - time.time())
     return Lock(retry_after=max(1, math.ceil(max(waits, default=1))), reason=reason)
 
@@ -391,10 +428,10 @@ class _Watch:
             pipe.zadd(repeated, {member: moment})
             pipe.zremrangebyscore(repeated, "-inf", moment - WATCH_HORIZON_SECONDS)
             pipe.expire(repeated, WATCH_HORIZON_SECONDS)
-            if count >= counter.item.amount:
-                pipe.zadd(ceiling, {member: moment + counter.item.get_expiry()})
+            if count >= counter.window.amount:
+                pipe.zadd(ceiling, {member: moment + counter.window.expiry})
                 pipe.zremrangebyscore(ceiling, "-inf", moment)
-                pipe.expire(ceiling, counter.item.get_expiry())
+                pipe.expire(ceiling, counter.window.expiry)
             pipe.execute()
         except Exception:
             _STORE.failed()

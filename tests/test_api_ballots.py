@@ -321,7 +321,7 @@ def test_failed_identifications_pause_the_credential_for_that_address_only(
     locked = vs.post_ballot(client, election.slug, vs.body(election.voter, election.ids[:2]))
     assert_matches_spec(locked, PATH, "post", 429)
     assert locked.get_json()["error"]["code"] == "rate_limited"
-    assert "from this connection" in locked.get_json()["error"]["message"]
+    assert "a partir desta conexão" in locked.get_json()["error"]["message"]
     assert 1 <= int(locked.headers["Retry-After"]) <= 15 * 60
     assert _count(Participation) == 0
     # The same título typed with spaces is the same credential.

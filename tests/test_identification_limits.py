@@ -81,7 +81,7 @@ def test_an_address_failing_with_many_credentials_is_paused(client, election, se
         assert _cast(client, election, stranger, address="203.0.113.7").status_code == 403
     paused = _cast(client, election, election.voter, address="203.0.113.7")
     assert paused.status_code == 429
-    assert "from this connection" in paused.get_json()["error"]["message"]
+    assert "a partir desta conexão" in paused.get_json()["error"]["message"]  # pt-BR first
     assert 3000 < int(paused.headers["Retry-After"]) <= 3600
     # The voter from any other connection is not affected.
     assert _cast(client, election, election.voter, address="198.51.100.3").status_code == 201
@@ -102,7 +102,7 @@ def test_the_city_wide_ceiling_pauses_a_credential_online_but_not_at_a_voting_po
     paused = _cast(client, election, election.voter, address="198.51.100.20")
     assert paused.status_code == 429
     message = paused.get_json()["error"]["message"]
-    assert "from several places" in message and "public voting point" in message
+    assert "de vários lugares" in message and "ponto público de votação" in message
     assert 80_000 < int(paused.headers["Retry-After"]) <= 86_400
     # ...another voter is not...
     assert _cast(client, election, election.other, address="198.51.100.20").status_code == 201
