@@ -9,8 +9,9 @@ separate process: (a) `python -m opdigital.counting FILE --rule mes` (the pure e
 the same file with `pabutools.election.parse_pabulib` and runs `method_of_equal_shares` with
 `Cost_Sat`. Prints both times, the ratio (target: ours at least 20 times faster) and whether
 both selected the same projects. pabutools is killed after --pabutools-timeout seconds; the
-ratio is then a lower bound. Also prints how long our reading and counting take in-process.
-Needs pabutools (the `test` extra).
+ratio is then a lower bound. Also prints how long our reading and counting take in-process,
+and with --completed how long Equal Shares completed (Add1U by 1 unit, then greedy) takes and
+how many Equal Shares runs it made. Needs pabutools (the `test` extra).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from opdigital.counting.equal_shares import method_of_equal_shares
+from opdigital.counting import mes_engine
+from opdigital.counting.equal_shares import mes_completed, method_of_equal_shares
 from opdigital.counting.pabulib import read_pb
 
 PABUTOOLS_SCRIPT = """
@@ -73,12 +75,38 @@ def timed(command: list[str], timeout: float | None) -> tuple[float, list[str] |
     return time.perf_counter() - start, done.stdout.split()
 
 
+def time_completed(pb) -> None:
+    """Equal Shares completed in-process: seconds, and Equal Shares runs (checks included)."""
+    runs = 0
+    original = mes_engine.Run.__init__
+
+    def counted(self, *args, **kwargs):
+        nonlocal runs
+        runs += 1
+        original(self, *args, **kwargs)
+
+    mes_engine.Run.__init__ = counted  # type: ignore[method-assign]
+    try:
+        start = time.perf_counter()
+        selected = mes_completed(pb.instance, pb.profile)
+        seconds = time.perf_counter() - start
+    finally:
+        mes_engine.Run.__init__ = original  # type: ignore[method-assign]
+    print(
+        f"in-process: Equal Shares completed {seconds:.2f} s, {runs} Equal Shares runs,"
+        f" {len(selected)} projects selected"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=1_000_000)
     parser.add_argument("--projects", type=int, default=50)
     parser.add_argument("--pabutools-timeout", type=float, default=600)
     parser.add_argument("--skip-pabutools", action="store_true")
+    parser.add_argument(
+        "--completed", action="store_true", help="also time Equal Shares completed in-process"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.pb"
@@ -99,6 +127,9 @@ def main() -> int:
             f"in-process: reading {read_s:.2f} s ({len(pb.profile.ballots):,} distinct "
             f"ballots), counting Equal Shares {count_s:.2f} s"
         )
+
+        if args.completed:
+            time_completed(pb)
 
         ours_s, ours = timed(
             [sys.executable, "-m", "opdigital.counting", str(path), "--rule", "mes"], None

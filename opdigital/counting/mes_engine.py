@@ -12,6 +12,10 @@ Pure: standard library only. See `equal_shares` for the rule itself. How it stay
   float prices of the last round are lower bounds (less EPS) used to stop a round early, as
   pabutools does with its `affordability`. Budgets are kept exactly, as integers over a common
   denominator (Fraction arithmetic was the bottleneck).
+
+For Equal Shares completed, a run also keeps a `Trace` of what it decided; `Run.repeats` and
+`Linear` prove that every budget per voter in a stretch above gives the same outcome, so the
+completion can skip those budgets without running them (see `equal_shares`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd, lcm
+from math import ceil, floor, gcd, inf, lcm
 
 from opdigital.counting.instance import (
     Instance,
@@ -82,6 +86,14 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
     )
 
 
+@dataclass
+class Trace:
+    """What a run decided: each round's exact rho (the winner's price per unit of cost) and
+    winner, in funding order."""
+
+    winners: list[tuple[Fraction, int]]
+
+
 class Run:
     """One Equal Shares run with every voter starting at `per_voter`.
 
@@ -107,6 +119,7 @@ class Run:
         active = [i for i, c in enumerate(prep.costs) if c > 0 and prep.approvals[i] > 0]
         self.bound = {i: 1.0 / prep.approvals[i] * (1 - EPS) for i in active}  # rho only grows
         self.hist: dict[int, Counter] = {}  # this round's supporters per class, by project
+        self.trace = Trace(winners=[])
 
     def _hist(self, i: int) -> Counter:
         hist = self.hist.get(i)
@@ -186,9 +199,63 @@ class Run:
                 _, _, winner, q = min(exact)
                 chosen.append(winner)
                 del self.bound[winner]
+                # The true rho, in money: q is in 1/scale units, and the scale may change below.
+                self.trace.winners.append(
+                    (Fraction(q[0], q[1] * self.scale) / costs[winner], winner)
+                )
                 self._pay(winner, *q)
             # else: only unaffordable candidates, dropped: price the round again without them
         return chosen
+
+    def repeats(self, trace: Trace) -> bool:
+        """True when every budget per voter from the traced run's up to this run's (which must
+        not be smaller) gives the traced outcome: the same winners in the same order.
+
+        Replays the traced winners at this budget. Given the same winners before a round, a
+        voter's money at that round never decreases as the starting budget grows (each payment
+        is min(budget, q), and more money only lowers q), so a project's rho never increases,
+        and one that cannot be paid for at this budget cannot be paid for at any smaller one.
+        Hence, round by round, at every budget in between: the winner is still affordable and
+        its rho is at most its traced rho; any other project is unaffordable if it is here, and
+        otherwise its rho is at least its rho here. So the winner still wins if it beats every
+        other project's rho computed here (with the tie-break), and nothing more is funded if
+        no project is affordable here after the last winner. A False is not proof that the
+        outcome changes, only that this check cannot tell.
+        """
+        costs, tie = self.prep.costs, self.prep.tie
+        # Lower bounds on each project's float rho here (inf: unaffordable here); rho only
+        # grows as rounds go by, since money only goes down.
+        lower = dict(self.bound)
+        for rho, winner in trace.winners:
+            if lower.pop(winner, inf) == inf:
+                return False
+            limit = float(rho) * (1 + EPS)  # above the exact rho
+            for i in list(lower):
+                if lower[i] > limit:
+                    continue
+                q = self._float_price(i)
+                if q is None:
+                    lower[i] = inf
+                    continue
+                if q != _UNCLEAR and q / float(costs[i]) > limit:
+                    lower[i] = q / float(costs[i]) * (1 - EPS)
+                    continue
+                exact = self.exact_price(i)
+                if exact is None:
+                    lower[i] = inf
+                    continue
+                rho_i = Fraction(exact[0], exact[1] * self.scale) / costs[i]
+                if (rho_i, tie[i], i) < (rho, tie[winner], winner):
+                    return False
+                lower[i] = float(rho_i) * (1 - EPS)
+            q = self.exact_price(winner)
+            if q is None:
+                return False
+            self._pay(winner, *q)
+        return all(
+            bound == inf or self._float_price(i) is None or self.exact_price(i) is None
+            for i, bound in lower.items()
+        )
 
     def _rescale(self, factor: int) -> None:
         self.scale *= factor
@@ -235,3 +302,148 @@ class Run:
         self.class_of = {v: k for k, v in enumerate(self.value)}
         self.by_float = {f: k for k, f in enumerate(self.fvalue)}
         self.type_class = list(map(renumber.__getitem__, self.type_class))
+
+
+class _NotOneStep(Exception):
+    """`Linear` found a limit under one increment: nothing to prove."""
+
+
+class Linear:
+    """A traced outcome replayed at its own budget per voter b, with every voter's money kept
+    as an exact line in t (money at b + t = value + slope * t), to find how far above b it
+    provably holds (`extent`).
+
+    While every winner's split between voters who pay their share q and voters who pay all they
+    have (because they have less than q) stays the same, q, the winners' rhos and everyone's
+    money are exact lines in t. A competitor's q is then a convex function of t (its affordable
+    region {(t, q): sum of min(money, q) >= cost} is convex), so the line of its current split
+    is below it everywhere: the winner keeps winning while its line stays below that one. So
+    each round gives limits on t: where a winner's split changes (a voter's money line crosses
+    q's), where a competitor's line meets the winner's, where an unaffordable project's
+    supporters' money reaches its cost. `Run.repeats` is the other check; this one is exact on
+    stretches where splits do not change, which is where it matters: a few voter groups and a
+    huge budget, where outcomes can approach each other for billions of increments.
+    """
+
+    def __init__(self, prep: Prepared, per_voter: Fraction, increment: Money) -> None:
+        self.prep = prep
+        self.per_voter = Fraction(per_voter)
+        self.increment = increment
+        # The smallest limit on t found so far, and whether t may equal it.
+        self.limit: Fraction | None = None
+        self.limit_open = False
+
+    def _start(self) -> None:
+        self.value: list[Fraction] = []  # class -> money at t = 0
+        self.slope: list[Fraction] = []  # class -> money gained per unit of t
+        # Sorting by (float, exact) compares few Fractions (float() rounds correctly, so it
+        # never inverts an order); classes are found by their lines as ints (Fraction hashes
+        # are slow).
+        self.sort_key: list[tuple[float, Fraction]] = []
+        self.class_of: dict[tuple[int, int, int, int], int] = {}
+        self._class(self.per_voter, Fraction(1))
+        self.type_class = [0] * len(self.prep.types)
+
+    def _cap(self, t: Fraction, open_: bool) -> None:
+        if self.limit is None or t < self.limit or (t == self.limit and open_):
+            self.limit, self.limit_open = t, open_
+            if t < self.increment or (t == self.increment and open_):
+                raise _NotOneStep  # where outcomes move at every step: stop early
+
+    def _price(self, i: int) -> tuple[Fraction | None, Fraction, Counter]:
+        """(q, dq/dt, supporters per class) for project i with the split at t = 0+; when its
+        supporters cannot pay: (None, the t at which their money reaches the cost or None if
+        it never does, supporters per class)."""
+        hist = Counter(map(self.type_class.__getitem__, self.prep.expanded[i]))
+        value, slope = self.value, self.slope
+        cost = self.prep.costs[i]
+        paid, paid_slope, left = Fraction(0), Fraction(0), self.prep.approvals[i]
+        for c in sorted(hist, key=self.sort_key.__getitem__):
+            if cost - paid <= left * value[c]:
+                # Poorer classes pay all they have (money < q); the others pay q.
+                return (cost - paid) / left, -paid_slope / left, hist
+            paid += hist[c] * value[c]
+            paid_slope += hist[c] * slope[c]
+            left -= hist[c]
+        # All their money grows by paid_slope per unit of t: it stays short of the cost before
+        # that t (None: for ever).
+        return None, (cost - paid) / paid_slope if paid_slope else None, hist
+
+    def extent(self, trace: Trace) -> int | None:
+        """Increments above b up to which the traced outcome is proven (None: no limit)."""
+        try:
+            # The winners' splits alone first: cheap, and where voters' money is spread over
+            # many values (real votes) one of them changes within an increment.
+            self._extent(trace, competitors=False)
+            return self._extent(trace, competitors=True)
+        except _NotOneStep:
+            return 0
+
+    def _extent(self, trace: Trace, *, competitors: bool) -> int | None:
+        self._start()
+        prep = self.prep
+        costs, tie, approvals = prep.costs, prep.tie, prep.approvals
+        remaining = {i for i, c in enumerate(costs) if c > 0 and approvals[i] > 0}
+        for rho, winner in trace.winners:
+            q, dq, hist = self._price(winner)
+            if q is None or q / costs[winner] != rho or winner not in remaining:
+                return 0  # not the traced run: prove nothing
+            remaining.discard(winner)
+            key = (tie[winner], winner)
+            for i in sorted(remaining) if competitors else ():
+                if Fraction(1, approvals[i]) > rho or (
+                    Fraction(1, approvals[i]) == rho and key < (tie[i], i)
+                ):
+                    continue  # rho_i >= 1/approvals > rho >= the winner's rho for t >= 0
+                q_i, dq_i, _ = self._price(i)
+                if q_i is None:
+                    # Unaffordable now, so in every later round: one limit (dq_i is then the t
+                    # at which its supporters' money reaches its cost), then forget it.
+                    if dq_i is not None:
+                        self._cap(dq_i, True)
+                    remaining.discard(i)
+                    continue
+                # The winner's rho line must stay under the competitor's (ties: the tie-break).
+                gap = q_i / costs[i] - rho
+                closing = dq / costs[winner] - dq_i / costs[i]
+                if gap < 0 or (gap == 0 and key > (tie[i], i)):
+                    return 0
+                if closing > 0:
+                    self._cap(gap / closing, key > (tie[i], i))
+            self._pay(winner, q, dq, hist)
+        for i in remaining if competitors else ():
+            q_i, reach, _ = self._price(i)
+            if q_i is not None:
+                return 0
+            if reach is not None:
+                self._cap(reach, True)
+        if self.limit is None:
+            return None
+        steps = self.limit / self.increment
+        return max(0, ceil(steps) - 1 if self.limit_open else floor(steps))
+
+    def _pay(self, winner: int, q: Fraction, dq: Fraction, hist: Counter) -> None:
+        value, slope = self.value, self.slope
+        moves = {}
+        for c in hist:
+            if value[c] < q:
+                # Pays all it has: holds while its money line stays under q's.
+                if slope[c] > dq:
+                    self._cap((q - value[c]) / (slope[c] - dq), False)
+                moves[c] = self._class(Fraction(0), Fraction(0))
+            else:
+                # Pays q (its line stays above q's: slope >= 0 >= dq).
+                moves[c] = self._class(value[c] - q, slope[c] - dq)
+        type_class = self.type_class
+        for t in self.prep.supporters[winner]:
+            type_class[t] = moves[type_class[t]]
+
+    def _class(self, value: Fraction, slope: Fraction) -> int:
+        line = (value.numerator, value.denominator, slope.numerator, slope.denominator)
+        c = self.class_of.get(line)
+        if c is None:
+            c = self.class_of[line] = len(self.value)
+            self.value.append(value)
+            self.slope.append(slope)
+            self.sort_key.append((float(value), value))
+        return c

@@ -5,7 +5,11 @@ definition, board, result and key give the same bytes (given the same zlib: see
 docs/tally-format.md). Reading: the verifier opens zips from anyone, so `read_package` refuses
 anything it did not expect (unknown, missing or repeated members, odd names, encryption,
 unknown compression, declared sizes over the caps, members larger than declared) before it
-parses a byte, and parses JSON strictly (no duplicate keys, no NaN).
+parses a byte, and parses JSON strictly (no duplicate keys, no NaN). board.jsonl, the only
+member that may be large, is read as a stream, line by line, within caps derived from what
+cycle.json and result.json declare (how many ballots, how many proposals): a small zip that
+inflates to gigabytes is refused from its header, or at its first line that cannot be an entry,
+in little memory and time.
 
 Standard library, `cryptography` (through `keys`) and the pure ledger modules only.
 """
@@ -20,7 +24,7 @@ import json
 import re
 import stat
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -28,7 +32,15 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from opdigital.ledger import keys
-from opdigital.ledger.chain import BoardEntry, ChainError, canonical_json, is_hex64
+from opdigital.ledger.chain import (
+    BoardEntry,
+    ChainError,
+    canonical_json,
+    check_chain,
+    is_hex64,
+    is_int,
+)
+from opdigital.ledger.result import TallyError, validate_definition
 
 CYCLE, BOARD, RESULT, SUMS, SIGNATURE = (
     "cycle.json",
@@ -48,14 +60,26 @@ COMPRESS_LEVEL = 6  # zlib's default, stated so that a changed Python default ca
 
 # Caps on what a reader accepts (declared, uncompressed sizes): generous for a real city's board
 # (a million ballots is about 250 MB of board.jsonl) and small enough to refuse a zip bomb.
+# cycle.json and result.json grow with the proposals (at most result.MAX_PROPOSALS, a few
+# hundred bytes each); board.jsonl is further held to what they declare (`board_caps`).
 MAX_TOTAL_BYTES = 2 * 1024**3
 MAX_MEMBER_BYTES = {
-    CYCLE: 256 * 1024**2,
+    CYCLE: 16 * 1024**2,
     BOARD: MAX_TOTAL_BYTES,
-    RESULT: 256 * 1024**2,
+    RESULT: 16 * 1024**2,
     SUMS: 64 * 1024,
     SIGNATURE: 64 * 1024,
 }
+# The most ballots result.json may declare (a board that large would pass MAX_TOTAL_BYTES).
+MAX_BALLOTS = 10_000_000
+# A board line's bytes besides its seq's digits and its choices: keys, three hashes, newline
+# (in this entry, the seq's one digit stands for the newline).
+_NO_CHOICE = {"seq": 0, "choices": []} | dict.fromkeys(
+    ("receipt_hash", "prev_hash", "entry_hash"), "0" * 64
+)
+_LINE_FIXED = len(canonical_json(_NO_CHOICE))
+_LINE_SLACK = 64  # room for what canonical JSON would not write (a space, a longer number)
+_CHUNK = 64 * 1024  # read size: also bounds the lines one split makes at once
 _SUMS_LINE = re.compile(r"([0-9a-f]{64})  ([^\n]+)")
 
 
@@ -141,9 +165,17 @@ class Signature:
 
 @dataclass(frozen=True)
 class Package:
-    """A package's members: raw bytes as stored, and each parsed (not yet verified)."""
+    """A package's members: raw bytes as stored, and each parsed (not yet verified).
+
+    `files` holds every member's bytes, but board.jsonl's only when asked for (the verifier
+    does not keep them: it needs only their SHA-256, in `digests`, and the entries). `entries`
+    stops at the first entry that breaks the chain (nothing after it needs to be kept), and is
+    empty when cycle.json is not a valid definition (the board is then only hashed: the
+    verifier fails at the definition before it looks at entries).
+    """
 
     files: Mapping[str, bytes]
+    digests: Mapping[str, str]
     definition: Any
     entries: tuple[BoardEntry, ...]
     result: Any
@@ -180,13 +212,13 @@ def strict_json(data: bytes, where: str) -> Any:
         raise PackageError(f"{where} is not valid JSON: {e}") from None
 
 
-def _read_members(data: bytes) -> dict[str, bytes]:
-    """The five members' bytes, after every structural check a hostile zip calls for."""
+def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
+    """The archive and its five members, after every structural check a hostile zip calls for."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
         raise NotAZipError("not a zip archive") from None
-    with archive:
+    try:
         infos = archive.infolist()
         names = [info.orig_filename for info in infos]
         for name in names:
@@ -200,47 +232,157 @@ def _read_members(data: bytes) -> dict[str, bytes]:
         total = sum(info.file_size for info in infos)
         if total > MAX_TOTAL_BYTES:
             raise PackageError(f"members declare {total} bytes in all, over the cap")
-        return {info.orig_filename: _read_member(archive, info) for info in infos}
+        for info in infos:
+            name = info.orig_filename
+            if info.flag_bits & 0x1:
+                raise PackageError(f"{name} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise PackageError(f"{name} uses an unsupported compression method")
+            if info.file_size > MAX_MEMBER_BYTES[name]:
+                raise PackageError(f"{name} declares {info.file_size} bytes, over its cap")
+    except PackageError:
+        archive.close()
+        raise
+    return archive, {info.orig_filename: info for info in infos}
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The member's bytes, a chunk at a time, never more than its header declares (checked
+    against the caps before): a lying header cannot make us inflate gigabytes."""
     name = info.orig_filename
-    if info.flag_bits & 0x1:
-        raise PackageError(f"{name} is encrypted")
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise PackageError(f"{name} uses an unsupported compression method")
-    if info.file_size > MAX_MEMBER_BYTES[name]:
-        raise PackageError(f"{name} declares {info.file_size} bytes, over its cap")
-    chunks: list[bytes] = []
     size = 0
     try:
         with archive.open(info) as member:
-            # Read no more than declared (+1 to notice more): a lying header cannot make us
-            # inflate gigabytes.
-            while size <= info.file_size:
-                chunk = member.read(min(1024**2, info.file_size + 1 - size))
+            while size <= info.file_size:  # +1 byte past the declared size: to notice more
+                chunk = member.read(min(_CHUNK, info.file_size + 1 - size))
                 if not chunk:
                     break
-                chunks.append(chunk)
                 size += len(chunk)
+                if size > info.file_size:
+                    break
+                yield chunk
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise PackageError(f"{name} cannot be read: {e}") from None
     if size != info.file_size:
         raise PackageError(f"{name} is not the size its header declares")
-    return b"".join(chunks)
 
 
-def _parse_board(data: bytes) -> tuple[BoardEntry, ...]:
-    if data and not data.endswith(b"\n"):
-        raise PackageError(f"{BOARD} must end with a newline")
-    entries = []
-    for number, line in enumerate(data.split(b"\n")[:-1], start=1):
-        where = f"{BOARD} line {number}"
-        try:
-            entries.append(BoardEntry.from_dict(strict_json(line, where)))
-        except ChainError as e:
-            raise PackageError(f"{where}: {e}") from None
-    return tuple(entries)
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    return b"".join(_chunks(archive, info))
+
+
+def board_caps(definition: dict[str, Any], ballots: int) -> tuple[int, int]:
+    """(bytes per line, bytes in all) board.jsonl may hold for a valid definition and the
+    number of ballots result.json declares: each line an entry whose choices are distinct
+    proposals of the ballot."""
+    proposals = definition["proposals"]
+    digits = max((len(str(p["id"])) for p in proposals), default=1)
+    line = _LINE_FIXED + len(str(max(ballots, 1))) + len(proposals) * (digits + 1) + _LINE_SLACK
+    return line, line * ballots
+
+
+def _declared_ballots(result: Any) -> int:
+    """result.json's `ballots`, which bounds how much of board.jsonl is read."""
+    if not isinstance(result, dict):
+        raise PackageError(f"{RESULT} must be a JSON object")
+    ballots = result.get("ballots")
+    if not is_int(ballots) or ballots < 0:
+        raise PackageError(
+            f"{RESULT}: ballots must be an integer >= 0 (it bounds how much of {BOARD} is read)"
+        )
+    if ballots > MAX_BALLOTS:
+        raise PackageError(f"{RESULT}: ballots is {ballots}, over the cap of {MAX_BALLOTS}")
+    return ballots
+
+
+def _valid_definition(definition: Any) -> dict[str, Any] | None:
+    try:
+        return validate_definition(definition)
+    except TallyError:
+        return None  # the verifier's definition check names the problem, in its turn
+
+
+@dataclass
+class _Board:
+    digest: str
+    entries: tuple[BoardEntry, ...]
+    raw: bytes | None
+
+
+def _read_board(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    definition: dict[str, Any] | None,
+    ballots: int,
+    keep_bytes: bool,
+) -> _Board:
+    """Hash board.jsonl and parse it line by line within the caps; see `Package`."""
+    digest = hashlib.sha256()
+    raw: list[bytes] | None = [] if keep_bytes else None
+
+    def hashed() -> Iterator[bytes]:
+        for chunk in _chunks(archive, info):
+            digest.update(chunk)
+            if raw is not None:
+                raw.append(chunk)
+            yield chunk
+
+    if definition is None:
+        for _ in hashed():
+            pass
+        return _Board(digest.hexdigest(), (), b"".join(raw) if raw is not None else None)
+    line_cap, cap = board_caps(definition, ballots)
+    if info.file_size > cap:
+        raise PackageError(
+            f"{BOARD} declares {info.file_size} bytes, over its cap of {cap} bytes"
+            f" ({ballots} ballots, as result.json states, of at most {line_cap} bytes each)"
+        )
+
+    def lines() -> Iterator[bytes]:
+        pending = b""
+        number = 0
+        for chunk in hashed():
+            *complete, pending = (pending + chunk).split(b"\n")
+            for line in complete:
+                number += 1
+                if number > ballots:
+                    raise PackageError(
+                        f"{BOARD} has more lines than the {ballots} ballots result.json states"
+                    )
+                if len(line) >= line_cap:
+                    raise PackageError(_too_long(number, line_cap))
+                yield line
+            if len(pending) >= line_cap:
+                raise PackageError(_too_long(number + 1, line_cap))
+        if pending:
+            raise PackageError(f"{BOARD} must end with a newline")
+
+    kept: list[BoardEntry] = []
+    keep = True
+
+    def entries() -> Iterator[BoardEntry]:
+        for number, line in enumerate(lines(), start=1):
+            where = f"{BOARD} line {number}"
+            try:
+                entry = BoardEntry.from_dict(strict_json(line, where))
+            except ChainError as e:
+                raise PackageError(f"{where}: {e}") from None
+            if keep:
+                kept.append(entry)
+            yield entry
+
+    stream = entries()
+    # check_chain stops at the first entry that breaks the chain; the rest is only parsed
+    # (every line must still be well-formed) and hashed, and not kept.
+    check_chain(definition["cycle"]["slug"], stream)
+    keep = False
+    for _ in stream:
+        pass
+    return _Board(digest.hexdigest(), tuple(kept), b"".join(raw) if raw is not None else None)
+
+
+def _too_long(number: int, cap: int) -> str:
+    return f"{BOARD} line {number} is longer than any entry of this ballot can be ({cap} bytes)"
 
 
 def _parse_sums(data: bytes) -> dict[str, str]:
@@ -287,20 +429,33 @@ def _parse_signature(data: bytes) -> Signature:
     )
 
 
-def read_package(data: bytes) -> Package:
+def read_package(data: bytes, *, keep_board_bytes: bool = True) -> Package:
     """Parse an untrusted package; raises PackageError (NotAZipError) naming the first problem.
 
     Only the form is checked here (members, JSON, entry shapes, SHA256SUMS lines, signature
-    encoding); hashes, signature, chain and result are the verifier's checks.
+    encoding, the caps); hashes, signature, chain and result are the verifier's checks.
     """
     if len(data) > MAX_TOTAL_BYTES + 1024**2:
         raise PackageError("the file is larger than any tally package may be")
-    files = _read_members(data)
+    archive, infos = _open(data)
+    with archive:
+        files = {name: _read_member(archive, infos[name]) for name in MEMBERS if name != BOARD}
+        definition = strict_json(files[CYCLE], CYCLE)
+        result = strict_json(files[RESULT], RESULT)
+        ballots = _declared_ballots(result)
+        board = _read_board(
+            archive, infos[BOARD], _valid_definition(definition), ballots, keep_board_bytes
+        )
+    if board.raw is not None:
+        files[BOARD] = board.raw
+    digests = {name: hashlib.sha256(files[name]).hexdigest() for name in (CYCLE, RESULT)}
+    digests[BOARD] = board.digest
     return Package(
-        files=MappingProxyType({name: files[name] for name in MEMBERS}),
-        definition=strict_json(files[CYCLE], CYCLE),
-        entries=_parse_board(files[BOARD]),
-        result=strict_json(files[RESULT], RESULT),
+        files=MappingProxyType({name: files[name] for name in MEMBERS if name in files}),
+        digests=MappingProxyType({name: digests[name] for name in SUMMED}),
+        definition=definition,
+        entries=board.entries,
+        result=result,
         sums=MappingProxyType(_parse_sums(files[SUMS])),
         signature=_parse_signature(files[SIGNATURE]),
     )

@@ -47,6 +47,15 @@ DEFINITION_KEYS = (
     "tie_break",
     "voting",
 )
+# Bounds on the numbers a definition may hold, so that no count or allocation can be made huge
+# by a forged package (the counting loops are bounded by the data, and these bound the data).
+# Money: R$ 100 bilhões, the app's own cap on any amount (opdigital/cycles/budget.py, whose
+# MAX_AMOUNT_CENTS a test keeps equal); ids: PostgreSQL's bigint; list lengths: far above any
+# city's ballot, and what board lines' length caps are derived from (package.py).
+MAX_CENTS = 10**13
+MAX_ID = 2**63 - 1
+MAX_PROPOSALS = 10_000
+MAX_REGIONS = 10_000
 RESULT_KEYS = (
     "ballots",
     "participation",
@@ -79,8 +88,12 @@ def _object(value: object, path: str, keys: Sequence[str]) -> dict[str, Any]:
     return value
 
 
-def _count_field(value: object, path: str) -> int:
+def _count_field(value: object, path: str, maximum: int | None = None) -> int:
     _require(is_int(value) and value >= 0, f"{path} must be an integer >= 0")
+    _require(
+        maximum is None or value <= maximum,  # type: ignore[operator]
+        f"{path} must be at most {maximum}",
+    )
     return int(value)  # type: ignore[call-overload]
 
 
@@ -102,11 +115,12 @@ def _utc_instant(value: object, path: str) -> datetime:
 def _check_regions(definition: dict[str, Any]) -> set[int]:
     regions = definition["regions"]
     _require(isinstance(regions, list), "regions must be a list")
+    _require(len(regions) <= MAX_REGIONS, f"regions must have at most {MAX_REGIONS} items")
     ids: list[int] = []
     for i, region in enumerate(regions):
         path = f"regions[{i}]"
         _object(region, path, ("id", "slug", "name"))
-        ids.append(_count_field(region["id"], f"{path}.id"))
+        ids.append(_count_field(region["id"], f"{path}.id", MAX_ID))
         _text(region["slug"], f"{path}.slug")
         _text(region["name"], f"{path}.name")
     _require(ids == sorted(set(ids)), "regions must be sorted by id, each id once")
@@ -116,11 +130,12 @@ def _check_regions(definition: dict[str, Any]) -> set[int]:
 def _check_proposals(definition: dict[str, Any], region_ids: set[int]) -> None:
     proposals = definition["proposals"]
     _require(isinstance(proposals, list), "proposals must be a list")
+    _require(len(proposals) <= MAX_PROPOSALS, f"proposals must have at most {MAX_PROPOSALS} items")
     ids: list[int] = []
     for i, proposal in enumerate(proposals):
         path = f"proposals[{i}]"
         _object(proposal, path, ("id", "code", "title", "region_id", "cost_cents"))
-        ids.append(_count_field(proposal["id"], f"{path}.id"))
+        ids.append(_count_field(proposal["id"], f"{path}.id", MAX_ID))
         _text(proposal["code"], f"{path}.code")
         _text(proposal["title"], f"{path}.title")
         region = proposal["region_id"]
@@ -128,12 +143,12 @@ def _check_proposals(definition: dict[str, Any], region_ids: set[int]) -> None:
             region is None or (is_int(region) and region in region_ids),
             f"{path}.region_id must be null or the id of a region in regions",
         )
-        _count_field(proposal["cost_cents"], f"{path}.cost_cents")
+        _count_field(proposal["cost_cents"], f"{path}.cost_cents", MAX_CENTS)
     _require(ids == sorted(set(ids)), "proposals must be sorted by id, each id once")
 
 
 def _check_budgets(definition: dict[str, Any], region_ids: set[int]) -> None:
-    _count_field(definition["budget_cents"], "budget_cents")
+    _count_field(definition["budget_cents"], "budget_cents", MAX_CENTS)
     budgets = definition["region_budgets_cents"]
     _require(isinstance(budgets, dict), "region_budgets_cents must be an object")
     for key, cents in budgets.items():
@@ -146,7 +161,7 @@ def _check_budgets(definition: dict[str, Any], region_ids: set[int]) -> None:
             and int(key) in region_ids,
             f"region_budgets_cents: key {key!r} is not the id of a region in regions",
         )
-        _count_field(cents, f"region_budgets_cents[{key!r}]")
+        _count_field(cents, f"region_budgets_cents[{key!r}]", MAX_CENTS)
 
 
 def _check_rules(definition: dict[str, Any]) -> None:
@@ -159,8 +174,8 @@ def _check_rules(definition: dict[str, Any]) -> None:
     _require(rule["name"] in RULES, f"counting_rule.name must be one of {', '.join(RULES)}")
     _require(isinstance(rule["per_region"], bool), "counting_rule.per_region must be a boolean")
     _require(
-        is_int(rule["increment_cents"]) and rule["increment_cents"] > 0,
-        "counting_rule.increment_cents must be an integer > 0",
+        is_int(rule["increment_cents"]) and 0 < rule["increment_cents"] <= MAX_CENTS,
+        f"counting_rule.increment_cents must be an integer from 1 to {MAX_CENTS}",
     )
     _require(
         definition["tie_break"] == TIE_BREAK,
@@ -199,9 +214,17 @@ def instance_of(definition: dict[str, Any]) -> Instance:
     )
 
 
-def unknown_choice(definition: dict[str, Any], choices: Sequence[int]) -> int | None:
-    """The first choice that is not a proposal on the ballot, or None."""
-    known = {p["id"] for p in definition["proposals"]}
+def proposal_ids(definition: dict[str, Any]) -> frozenset[int]:
+    """The ids of the proposals on the ballot (build it once, not once per ballot)."""
+    return frozenset(p["id"] for p in definition["proposals"])
+
+
+def unknown_choice(
+    definition: dict[str, Any], choices: Sequence[int], known: frozenset[int] | None = None
+) -> int | None:
+    """The first choice that is not a proposal on the ballot (`known`, if given), or None."""
+    if known is None:
+        known = proposal_ids(definition)
     return next((c for c in choices if c not in known), None)
 
 
@@ -247,8 +270,9 @@ def compute_result(
     _require(is_int(participation) and participation >= 0, "participation must be an int >= 0")
     head_seq, head_hash = head
     _require(is_int(head_seq) and head_seq >= 0 and is_hex64(head_hash), "malformed board head")
+    known = proposal_ids(definition)
     for number, choices in enumerate(ballots, start=1):
-        unknown = unknown_choice(definition, choices)
+        unknown = unknown_choice(definition, choices, known)
         _require(unknown is None, f"ballot {number} names {unknown}, not a proposal on the ballot")
     instance = instance_of(definition)
     rule = definition["counting_rule"]

@@ -12,12 +12,17 @@ is named); 2: the file cannot be read or the command line is wrong. Never a trac
 Runs with only the standard library and `cryptography` installed (no Flask, no SQLAlchemy):
 tests check that importing and running it loads neither. docs/tally-format.md lists the same
 checks for auditors writing their own verifier.
+
+Bounded on any input: the file is at most MAX_TOTAL_BYTES (plus 1 MiB); members are inflated
+as streams within caps derived from what the package declares (`package.read_package`); the
+definition's numbers are bounded (`result.validate_definition`); and the recount's loops are
+bounded by the data (Equal Shares completed does not run once per increment: see
+`counting.equal_shares`).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -38,7 +43,13 @@ from opdigital.ledger.package import (
     PackageError,
     read_package,
 )
-from opdigital.ledger.result import TallyError, compute_result, unknown_choice, validate_definition
+from opdigital.ledger.result import (
+    TallyError,
+    compute_result,
+    proposal_ids,
+    unknown_choice,
+    validate_definition,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -154,7 +165,7 @@ class _Verification:
 
     def run(self) -> list[str]:
         try:
-            package = read_package(self.data)
+            package = read_package(self.data, keep_board_bytes=False)
         except NotAZipError:
             raise
         except PackageError as e:
@@ -171,7 +182,7 @@ class _Verification:
 
     def check_hashes(self, package: Package) -> None:
         for name in SUMMED:
-            if hashlib.sha256(package.files[name]).hexdigest() != package.sums[name]:
+            if package.digests[name] != package.sums[name]:
                 raise CheckFailed(f"{name}: its SHA-256 does not match the one in {SUMS}")
         self.ok(f"SHA-256 of {', '.join(SUMMED)} match {SUMS}")
 
@@ -221,8 +232,9 @@ class _Verification:
         chain = check_chain(definition["cycle"]["slug"], package.entries)
         if not chain.ok:
             raise CheckFailed(chain.problem)
+        known = proposal_ids(definition)
         for entry in package.entries:
-            unknown = unknown_choice(definition, entry.choices)
+            unknown = unknown_choice(definition, entry.choices, known)
             if unknown is not None:
                 raise CheckFailed(f"entry {entry.seq}: choice {unknown} is not on the ballot")
         self.ok(
