@@ -210,3 +210,16 @@ def test_the_delay_clock_is_kept_on_the_head_row(client, quiet):
     db.session.expire_all()
     head = db.session.get(BoardHead, quiet.cycle.id)
     assert head.pending_since is not None and head.seq == 0
+
+
+def test_a_cycle_beyond_the_package_limits_is_refused_not_a_crash(
+    client, quiet, monkeypatch, signing_key
+):
+    from opdigital.ledger import result
+
+    _vote(client, quiet, 1, first=100)
+    close_vote(vs.reload(quiet.cycle), actor=None)
+    monkeypatch.setattr(result, "MAX_PROPOSALS", 1)  # the cycle has three on its ballot
+    with pytest.raises(IllegalTransition, match="cannot be counted"):
+        tally(vs.reload(quiet.cycle), actor=None)
+    assert vs.reload(quiet.cycle).state == "closed"

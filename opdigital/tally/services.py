@@ -27,7 +27,7 @@ from opdigital.errors import IllegalTransition, NotFound
 from opdigital.extensions import db
 from opdigital.ledger import keys as signing
 from opdigital.ledger.package import build_package
-from opdigital.ledger.result import FORMAT, TIE_BREAK, compute_result
+from opdigital.ledger.result import FORMAT, TIE_BREAK, TallyError, compute_result
 from opdigital.ledger.verify import CheckFailed, ExpectedKey, verify_package
 from opdigital.proposals.models import Proposal
 from opdigital.proposals.services import mark_result
@@ -147,9 +147,16 @@ def tally(cycle: Cycle, actor) -> Tally:
         .where(Participation.cycle_id == cycle.id)
     )
     head = (entries[-1].seq, entries[-1].entry_hash) if entries else (0, "0" * 64)
-    result = compute_result(
-        definition, [e.choices for e in entries], participation=participation, head=head
-    )
+    try:
+        result = compute_result(
+            definition, [e.choices for e in entries], participation=participation, head=head
+        )
+    except TallyError as e:  # beyond what the format allows (docs/tally-format.md, "Limits")
+        db.session.rollback()
+        raise IllegalTransition(
+            _l("This cycle cannot be counted into a package: %(why)s", why=str(e)),
+            code="tally_not_countable",
+        ) from e
     package = build_package(definition, entries, result, key)
     try:  # never keep a package our own verifier refuses
         verify_package(package, expected_key=ExpectedKey(public_raw=signing.public_key_raw(key)))
