@@ -14,14 +14,17 @@ sees the same counts:
 
 An identification is `begin`-ed before the credentials are checked: in one atomic step (a Lua
 script, one round trip) the flood counters are incremented, and if none is over, the failure
-counters are checked and, when none is full, incremented too: a *reservation*. So a burst of
-parallel guesses cannot all slip past a check made before any of them was counted. When the
-credentials turn out right, `succeeded` gives the reservation back (the counters return to what
-they were, and a counter the reservation created is deleted; the client's failures with those
-credentials are forgotten): a successful identification leaves nothing in the store, in
-particular no key whose time-to-live dates a vote. When they
-are wrong, `failed` keeps it, and notes credentials under repeated failure for the turnout
-screen (counts only).
+counters are checked, counting the attempts still in flight under a credential's limits as
+failures; when none is full, the attempt takes its place in flight (a marker that lives
+INFLIGHT_SECONDS). So a burst of parallel guesses at one credential cannot slip past a check
+made before any of them was counted. (A client's limit over every credential keeps no marker,
+or a busy shared address would be held back by its own successes: a burst there is bounded by
+the client's flood limit, which counts every request atomically.) When the credentials turn out
+wrong, `failed` counts the failure in every window (a second round trip, on failures only) and
+notes credentials under repeated failure for the turnout screen (counts only). When they are
+right, `succeeded` writes nothing (except to forget the client's earlier failures with those
+credentials, when it had some): a successful identification leaves in the store only its
+in-flight markers, gone within INFLIGHT_SECONDS — no counter whose time-to-live dates a vote.
 
 Keys hold an HMAC (with the app's secret key) of the identity under a per-limit scope: the store
 never holds an e-mail address, a registration number or a client address, nobody can recover
@@ -183,9 +186,12 @@ class _Limit:
         self.scope = scope
         self.setting = setting
 
-    def counters(self, identity: str) -> list[_Counter]:
+    def _base(self, identity: str) -> tuple[str, str]:
         digest = _digest(self.scope, identity)
-        base = f"LIMITER/{_prefix()}/{self.scope}/{digest}/"
+        return f"LIMITER/{_prefix()}/{self.scope}/{digest}/", digest
+
+    def counters(self, identity: str) -> list[_Counter]:
+        base, digest = self._base(identity)
         return [
             _Counter(base + window.suffix, window, digest)
             for window in _windows(current_app.config[self.setting])
@@ -203,13 +209,48 @@ class FailureLimit(_Limit):
     its failures are also noted for the turnout screen, counts only.
     """
 
-    def __init__(self, scope: str, setting: str, *, ceiling: bool = False, forgiven: bool = False):
+    def __init__(
+        self,
+        scope: str,
+        setting: str,
+        *,
+        ceiling: bool = False,
+        forgiven: bool = False,
+        in_flight: bool = True,
+    ):
         super().__init__(scope, setting)
         self.ceiling = ceiling
+        # Attempts in flight count as failures until settled (or for INFLIGHT_SECONDS): exact
+        # against bursts, but right credentials sent many times at once are held back too. Off
+        # for a client's limit over every credential, where a busy shared address would be
+        # held back by its own successes; a burst there is bounded by the client's flood limit.
+        self.in_flight = in_flight
         # A success forgets the earlier failures too (for a client and the credential it has
-        # just proved); other limits only give the success's own reservation back, or a client
-        # could wipe its failures by signing in with credentials of its own now and then.
+        # just proved); other limits keep them, or a client could wipe its failures by signing
+        # in with credentials of its own now and then.
         self.forgiven = forgiven
+
+    def guard(self, identity: str) -> _Guard:
+        base, digest = self._base(identity)
+        counters = tuple(
+            _Counter(base + window.suffix, window, digest)
+            for window in _windows(current_app.config[self.setting])
+        )
+        return _Guard(self, counters, base + "inflight" if self.in_flight else None)
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """A failure limit's counters for one identity, and the marker of its attempts in flight."""
+
+    limit: FailureLimit
+    counters: tuple[_Counter, ...]
+    inflight: str | None
+
+
+# An attempt in flight (counted, its credentials not yet checked) holds a place under each of
+# its failure limits for at most this long: an identification takes milliseconds.
+INFLIGHT_SECONDS = 5
 
 
 # --- one identification attempt --------------------------------------------------------------
@@ -221,23 +262,31 @@ class Attempt:
 
     lock: Lock | None = None
     _storage: Storage | None = None
-    _reserved: list[_Counter] = field(default_factory=list)
-    _forgiven: list[_Counter] = field(default_factory=list)  # cleared on success
-    # (scope, counter, its count with this attempt) of the ceiling limits
-    _watched: list[tuple[str, _Counter, int]] = field(default_factory=list)
+    # Each failure limit's guard with the failures its counters held when the attempt began.
+    _guards: list[tuple[_Guard, list[int]]] = field(default_factory=list)
 
     def succeeded(self) -> None:
-        """The credentials were right: give the reservation back (nothing of it remains)."""
-        reserved, self._reserved, self._watched = self._reserved, [], []
-        if reserved:
-            forgiven = [c.key for c in reserved if c in self._forgiven]
-            _release(self._storage, forgiven, [c.key for c in reserved if c not in self._forgiven])
+        """The credentials were right. Nothing is written, unless this client had failed with
+        these credentials before: those failures are forgotten then (one round trip)."""
+        guards, self._guards = self._guards, []
+        forgiven = [g for g, counts in guards if g.limit.forgiven and any(counts)]
+        if forgiven:
+            cleared = [c.key for g in forgiven for c in g.counters]
+            markers = [g.inflight for g, _ in guards if g.inflight]
+            _settle_safely(self._storage, cleared, markers)
 
     def failed(self) -> None:
-        """The credentials were wrong: the reservation stays counted as a failure."""
-        watched, self._reserved, self._watched = self._watched, [], []
-        for scope, counter, count in watched:
-            _WATCH.note(self._storage, scope, counter, count)
+        """The credentials were wrong: every window of every failure limit counts it."""
+        guards, self._guards = self._guards, []
+        if not guards:
+            return
+        counted = [c for g, _ in guards for c in g.counters]
+        markers = [g.inflight for g, _ in guards if g.inflight]
+        _settle_safely(self._storage, [], markers, counted)
+        for guard, counts in guards:
+            if guard.limit.ceiling:
+                for counter, count in zip(guard.counters, counts, strict=True):
+                    _WATCH.note(self._storage, guard.limit.scope, counter, count + 1)
 
 
 def begin(
@@ -247,31 +296,36 @@ def begin(
     """Count an identification attempt, in one round trip to the store.
 
     Every flood counter is incremented. If none is over its limit, the failure counters are
-    checked, and when none is full all of them are incremented (reserved): the caller then
-    checks the credentials and calls `succeeded` or `failed`. Otherwise the Attempt carries the
-    Lock to answer with, and nothing was reserved.
+    checked, the attempts in flight under each failure limit counting as failures; when none is
+    full the attempt takes its place in flight (an atomic reservation), and the caller checks
+    the credentials and calls `succeeded` or `failed`. Otherwise the Attempt carries the Lock
+    to answer with, and nothing was reserved.
     """
     if not enabled():
         return Attempt()
     flood_counters = [c for limit, who in floods for c in limit.counters(who)]
-    failure_counters = [(c, limit) for limit, who in failures for c in limit.counters(who)]
-    storage, (status, counts) = _STORE.run(
-        _check_and_reserve, flood_counters + [c for c, _ in failure_counters], len(flood_counters)
-    )
+    guards = [limit.guard(who) for limit, who in failures]
+    storage, (status, counts) = _STORE.run(_check_and_reserve, flood_counters, guards)
     if status == _FLOODED:
         over = [c for c, n in zip(flood_counters, counts, strict=False) if n > c.window.amount]
         return Attempt(lock=_lock(storage, over, "flood"))
-    failure_counts = list(zip(failure_counters, counts[len(flood_counters) :], strict=True))
+    position, seen = len(flood_counters), []
+    for guard in guards:
+        inflight = counts[position] if guard.inflight else 0
+        position += 1 if guard.inflight else 0
+        failed = counts[position : position + len(guard.counters)]
+        position += len(guard.counters)
+        seen.append((guard, failed, inflight))
     if status == _FULL:
-        full = [(c, limit) for (c, limit), n in failure_counts if n >= c.window.amount]
+        full = [
+            (counter, guard.limit)
+            for guard, failed, inflight in seen
+            for counter, n in zip(guard.counters, failed, strict=True)
+            if n + inflight >= counter.window.amount
+        ]
         reason = "credential" if all(limit.ceiling for _, limit in full) else "client"
         return Attempt(lock=_lock(storage, [c for c, _ in full], reason))
-    return Attempt(
-        _storage=storage,
-        _reserved=[c for c, _ in failure_counters],
-        _forgiven=[c for c, limit in failure_counters if limit.forgiven],
-        _watched=[(limit.scope, c, n) for (c, limit), n in failure_counts if limit.ceiling],
-    )
+    return Attempt(_storage=storage, _guards=[(guard, failed) for guard, failed, _ in seen])
 
 
 def count_attempt(limit: AttemptLimit, identity: str) -> Lock | None:
@@ -281,25 +335,29 @@ def count_attempt(limit: AttemptLimit, identity: str) -> Lock | None:
 
 _RESERVED, _FLOODED, _FULL = 0, 1, 2
 
-# Flood counters first (always incremented, `limits`' own way: the window's clock starts at the
-# first hit), then failure counters (checked, and reserved only if none is full).
-# ARGV[1]: the number of flood counters; ARGV[2]: each counter's window (seconds) and amount,
-# as one string of numbers (one argument to encode instead of two per counter).
+# KEYS: the flood counters (always incremented, `limits`' own way: the window's clock starts at
+# the first hit); then, for each failure limit, its in-flight marker (if it keeps one) and its
+# counters. A limit is full when a counter plus the attempts in flight reaches the counter's
+# amount; then nothing is reserved. Otherwise each in-flight marker takes one more attempt, for
+# INFLIGHT_SECONDS. ARGV[1]: the number of flood counters; ARGV[2]: one string of numbers (one
+# argument to encode, not several a counter): each flood counter's window and amount, then for
+# each failure limit 1 or 0 (a marker or not), its number of counters and their amounts;
+# ARGV[3]: INFLIGHT_SECONDS.
 _CHECK_AND_RESERVE = """
 local floods = tonumber(ARGV[1])
-local limits = {}
+local numbers = {}
 for n in string.gmatch(ARGV[2], "%d+") do
-    limits[#limits + 1] = n
+    numbers[#numbers + 1] = tonumber(n)
 end
 local counts = {}
 local flooded = false
 for i = 1, floods do
     local current = redis.call("incrby", KEYS[i], 1)
     if current == 1 then
-        redis.call("expire", KEYS[i], limits[2 * i - 1])
+        redis.call("expire", KEYS[i], numbers[2 * i - 1])
     end
     counts[i] = current
-    if current > tonumber(limits[2 * i]) then
+    if current > numbers[2 * i] then
         flooded = true
     end
 end
@@ -307,32 +365,52 @@ if flooded then
     return {1, counts}
 end
 local full = false
-for i = floods + 1, #KEYS do
-    local current = tonumber(redis.call("get", KEYS[i]) or "0")
-    counts[i] = current
-    if current >= tonumber(limits[2 * i]) then
-        full = true
+local markers = {}
+local k, p = floods + 1, 2 * floods + 1
+while k <= #KEYS do
+    local inflight = 0
+    if numbers[p] == 1 then
+        inflight = tonumber(redis.call("get", KEYS[k]) or "0")
+        counts[k] = inflight
+        markers[#markers + 1] = KEYS[k]
+        k = k + 1
     end
+    local n = numbers[p + 1]
+    p = p + 2
+    for j = 0, n - 1 do
+        local current = tonumber(redis.call("get", KEYS[k + j]) or "0")
+        counts[k + j] = current
+        if current + inflight >= numbers[p] then
+            full = true
+        end
+        p = p + 1
+    end
+    k = k + n
 end
 if full then
     return {2, counts}
 end
-for i = floods + 1, #KEYS do
-    local current = redis.call("incrby", KEYS[i], 1)
-    if current == 1 then
-        redis.call("expire", KEYS[i], limits[2 * i - 1])
-    end
-    counts[i] = current
+for _, marker in ipairs(markers) do
+    redis.call("incrby", marker, 1)
+    redis.call("expire", marker, ARGV[3])
 end
 return {0, counts}
 """
 
-# Give a reservation back: the first ARGV[1] counters are deleted (forgiven), the others
-# decremented, and deleted with their time-to-live when that leaves nothing.
-_RELEASE = """
+# Settle an attempt. KEYS: counters to delete (forgiven), in-flight markers to decrement
+# (deleted when that leaves nothing), counters to increment (a failure). ARGV[1], ARGV[2]: how
+# many to delete and to decrement; ARGV[3..]: the windows (seconds) of those to increment.
+_SETTLE = """
+local cleared, decremented = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i, key in ipairs(KEYS) do
-    if i <= tonumber(ARGV[1]) or redis.call("decr", key) <= 0 then
+    if i <= cleared then
         redis.call("del", key)
+    elseif i <= cleared + decremented then
+        if redis.call("decr", key) <= 0 then
+            redis.call("del", key)
+        end
+    elseif redis.call("incrby", key, 1) == 1 then
+        redis.call("expire", key, ARGV[i - cleared - decremented + 2])
     end
 end
 return 0
@@ -349,42 +427,70 @@ def _script(storage: RedisStorage, name: str, source: str):
 
 
 def _check_and_reserve(
-    storage: Storage, counters: Sequence[_Counter], floods: int
+    storage: Storage, floods: Sequence[_Counter], guards: Sequence[_Guard]
 ) -> tuple[int, list[int]]:
     if isinstance(storage, RedisStorage):
-        limits = " ".join(f"{c.window.expiry} {c.window.amount}" for c in counters)
-        keys = [f"{storage.key_prefix}:{c.key}" for c in counters]  # `prefixed_key`, inlined
+        prefix = storage.key_prefix  # `prefixed_key`, inlined
+        keys = [f"{prefix}:{c.key}" for c in floods]
+        numbers = [f"{c.window.expiry} {c.window.amount}" for c in floods]
+        for guard in guards:
+            if guard.inflight:
+                keys.append(f"{prefix}:{guard.inflight}")
+            keys += [f"{prefix}:{c.key}" for c in guard.counters]
+            numbers.append(f"{1 if guard.inflight else 0} {len(guard.counters)}")
+            numbers += [str(c.window.amount) for c in guard.counters]
         status, counts = _script(storage, "reserve", _CHECK_AND_RESERVE)(
-            keys=keys, args=[floods, limits]
+            keys=keys, args=[len(floods), " ".join(numbers), INFLIGHT_SECONDS]
         )
         return int(status), [int(n) for n in counts]
     with _STORE.local_lock:  # the same steps, in this process's own store
-        counts = [storage.incr(c.key, c.window.expiry) for c in counters[:floods]]
-        if any(n > c.window.amount for c, n in zip(counters, counts, strict=False)):
+        counts = [storage.incr(c.key, c.window.expiry) for c in floods]
+        if any(n > c.window.amount for c, n in zip(floods, counts, strict=True)):
             return _FLOODED, counts
-        counts += [storage.get(c.key) for c in counters[floods:]]
-        failures = zip(counters[floods:], counts[floods:], strict=True)
-        if any(n >= c.window.amount for c, n in failures):
+        full = False
+        for guard in guards:
+            inflight = storage.get(guard.inflight) if guard.inflight else 0
+            failed = [storage.get(c.key) for c in guard.counters]
+            counts += ([inflight] if guard.inflight else []) + failed
+            full |= any(
+                n + inflight >= c.window.amount for c, n in zip(guard.counters, failed, strict=True)
+            )
+        if full:
             return _FULL, counts
-        counts[floods:] = [storage.incr(c.key, c.window.expiry) for c in counters[floods:]]
+        for guard in guards:
+            if guard.inflight:
+                storage.incr(guard.inflight, INFLIGHT_SECONDS)
         return _RESERVED, counts
 
 
-def _release(storage: Storage | None, cleared: list[str], decremented: list[str]) -> None:
+def _settle(
+    storage: Storage,
+    cleared: Sequence[str],
+    decremented: Sequence[str],
+    incremented: Sequence[_Counter] = (),
+) -> None:
+    if isinstance(storage, RedisStorage):
+        keys = [f"{storage.key_prefix}:{k}" for k in [*cleared, *decremented]]
+        keys += [f"{storage.key_prefix}:{c.key}" for c in incremented]
+        args = [len(cleared), len(decremented), *(c.window.expiry for c in incremented)]
+        _script(storage, "settle", _SETTLE)(keys=keys, args=args)
+        return
+    with _STORE.local_lock:
+        for key in cleared:
+            storage.clear(key)
+        for key in decremented:
+            if storage.decr(key) <= 0:
+                storage.clear(key)
+        for counter in incremented:
+            storage.incr(counter.key, counter.window.expiry)
+
+
+def _settle_safely(storage: Storage | None, *args) -> None:
     if storage is None:
         return
     try:
-        if isinstance(storage, RedisStorage):
-            keys = [f"{storage.key_prefix}:{k}" for k in cleared + decremented]
-            _script(storage, "release", _RELEASE)(keys=keys, args=[len(cleared)])
-            return
-        with _STORE.local_lock:
-            for key in cleared:
-                storage.clear(key)
-            for key in decremented:
-                if storage.decr(key) <= 0:
-                    storage.clear(key)
-    except Exception:  # the store went away meanwhile: the reservation expires with its window
+        _settle(storage, *args)
+    except Exception:  # the store went away meanwhile: the counters expire with their windows
         _STORE.failed()
 
 

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from config import Base
-from opdigital.attempt_limits import REPEATED_FAILURES
+from opdigital.attempt_limits import INFLIGHT_SECONDS, REPEATED_FAILURES
 from opdigital.extensions import db
 from opdigital.voting.limits import forget_voting_points
 from tests import factories
@@ -172,19 +172,34 @@ def test_parallel_guesses_get_no_more_tries_than_the_limit(app, election, settin
     assert sorted(results) == [403] * 4 + [429] * 12
 
 
-def test_a_first_try_vote_leaves_nothing_in_the_store(app, client, election, cast_path):
+def _counters(app, scope: str) -> list[str]:
+    """The failure counters of a scope (not the markers of attempts in flight)."""
+    return [key for key in _keys(app, scope) if not key.endswith("/inflight")]
+
+
+def test_a_first_try_vote_leaves_no_counter_in_the_store(app, client, election, cast_path):
     assert _cast(client, election, election.voter).status_code == 201
     for scope in ("voter-client-credential", "voter-address-failures", "voter-credentials"):
-        assert _keys(app, scope) == [], scope
-    # A voter who had mistyped once: their failure is forgotten by the success, the others'
-    # counts are back to what they were before it (one failure), with their original clocks.
+        assert _counters(app, scope) == [], scope
+        # Only the attempt's place in flight, gone within seconds: nothing dates the vote.
+        for marker in _keys(app, scope):
+            assert 0 < _store(app).ttl(marker) <= INFLIGHT_SECONDS
+    # A voter who had mistyped once: their failure from this client is forgotten by the
+    # success, the others' counts stay what they were (one failure), with their own clocks.
     assert _cast(client, election, election.other, birth=WRONG_BIRTH).status_code == 403
-    ttl_before = _store(app).ttl(_keys(app, "voter-credentials")[0])
+    [ceiling] = [k for k in _counters(app, "voter-credentials") if k.endswith("/1/day")]
+    ttl_before = _store(app).ttl(ceiling)
     assert _cast(client, election, election.other).status_code == 201
-    assert _keys(app, "voter-client-credential") == []
-    [ceiling] = [k for k in _keys(app, "voter-credentials") if k.endswith("/1/day")]
+    assert _counters(app, "voter-client-credential") == []  # forgotten
     assert int(_store(app).get(ceiling)) == 1
     assert _store(app).ttl(ceiling) <= ttl_before
+
+
+def test_right_credentials_are_never_counted_as_failures(app, client, election, cast_path):
+    assert _cast(client, election, election.voter).status_code == 201
+    assert _cast(client, election, election.voter).status_code == 409  # right, already voted
+    for scope in ("voter-client-credential", "voter-address-failures", "voter-credentials"):
+        assert _counters(app, scope) == [], scope
 
 
 # --- the web form ---------------------------------------------------------------------------
@@ -212,7 +227,7 @@ def test_web_identification_follows_the_same_limits(app, settings):
     # A first-try success on the web leaves nothing either.
     other = english_client(app)
     assert identify(other, world, world.voters[1]).status_code == 303
-    assert len(_keys(app, "voter-credentials")) == 1  # the paused título's only
+    assert len(_counters(app, "voter-credentials")) == 1  # the paused título's only
 
 
 def test_turnout_screen_counts_credentials_under_repeated_failure(app, settings):

@@ -37,7 +37,7 @@ def begin_sign_in(email: str) -> Attempt:
 
 def authenticate_counted(attempt: Attempt, email: str, password: str) -> User | None:
     """`accounts.services.authenticate` under a counted attempt: a wrong password (or unknown
-    or disabled account) stays counted as a failure; success, or an error, gives it back."""
+    or disabled account) is counted as a failure; a success, or an error, is not."""
     try:
         user = authenticate(email, password)
     except BaseException:

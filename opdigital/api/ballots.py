@@ -216,8 +216,8 @@ def refuse_locked(lock: Lock | None) -> None:
 def cast_checked(checked: CheckedBallot, client: Client, attempt: Attempt) -> str:
     """Identify the voter and cast (403 not_eligible, 409 already_voted); the receipt code.
 
-    The identification was counted before (`attempt`): wrong credentials keep it as a failure,
-    anything else gives it back.
+    The identification was counted before (`attempt`): wrong credentials are counted as a
+    failure, anything else as nothing.
     """
     receipt = identify_counted(
         attempt,

@@ -54,8 +54,12 @@ POINT_VOTES = AttemptLimit("vote-point", "VOTE_LIMIT_PER_VOTING_POINT")
 FAILURES_PER_CLIENT_AND_CREDENTIAL = FailureLimit(
     "voter-client-credential", "VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL", forgiven=True
 )
-FAILURES_PER_ADDRESS = FailureLimit("voter-address-failures", "VOTER_FAILURES_PER_ADDRESS")
-FAILURES_PER_POINT = FailureLimit("voter-point-failures", "VOTER_FAILURES_PER_VOTING_POINT")
+FAILURES_PER_ADDRESS = FailureLimit(
+    "voter-address-failures", "VOTER_FAILURES_PER_ADDRESS", in_flight=False
+)
+FAILURES_PER_POINT = FailureLimit(
+    "voter-point-failures", "VOTER_FAILURES_PER_VOTING_POINT", in_flight=False
+)
 FAILURES_PER_CREDENTIAL = FailureLimit(
     "voter-credentials", "VOTER_FAILURES_PER_CREDENTIAL", ceiling=True
 )
@@ -139,8 +143,8 @@ Identified = TypeVar("Identified")
 def identify_counted(attempt: Attempt, identify: Callable[[], Identified]) -> Identified:
     """Run `identify` (which raises NotEligible for wrong credentials) under a counted attempt.
 
-    Wrong credentials stay counted as a failure; anything else (right credentials, already
-    voted, voting closed, the database unreachable) gives the attempt back.
+    Wrong credentials are counted as a failure; anything else (right credentials, already
+    voted, voting closed, the database unreachable) is not.
     """
     try:
         identified = identify()
