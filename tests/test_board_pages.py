@@ -260,7 +260,7 @@ def test_pending_receipt_says_when_it_will_be_sealed_and_shows_the_choices(
     voting = world.cycle.phase_of_kind("voting")
     assert datetime.fromisoformat(deadline.group(1)) == voting.ends_at  # at the latest, the close
     html = response.get_data(as_text=True)
-    assert "batches of at least 5" in " ".join(html.split())
+    assert "lotes de pelo menos 5" in " ".join(html.split())  # pt-BR first
     for chosen in (first, second):
         assert f'href="/propostas/{chosen.code}"' in html
     assert response.headers["Cache-Control"] == "no-store"

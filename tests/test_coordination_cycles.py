@@ -312,7 +312,7 @@ def test_the_cycle_page_offers_changes_only_for_what_is_ahead(app, client, coord
     assert f"/staff/phases/{s.future_phase}/edit" in page
     assert f"/staff/events/{s.future_event}/delete" in page
     assert "Fixed: part of the record" in page
-    assert "The vote has opened" in text(client.get(f"/staff/cycles/{s.slug}"))
+    assert "This cycle is public" in text(client.get(f"/staff/cycles/{s.slug}"))
 
 
 def test_future_meetings_may_be_added_moved_and_removed_after_publication(app, client, coordinator):

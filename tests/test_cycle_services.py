@@ -296,13 +296,11 @@ def test_once_the_vote_opened_only_what_is_ahead_may_change(app_ctx, state):
     assert [p.kind for p in cycle.phases] == ["proposals", "voting"]
 
 
-@pytest.mark.parametrize("state", ["draft", "open_for_proposals", "under_review", "ballot_frozen"])
-def test_before_the_vote_opens_the_calendar_is_a_plan(app_ctx, state):
-    cycle, past_event, _future = _schedule(state)
+def test_a_draft_calendar_is_a_plan(app_ctx):
+    cycle, past_event, _future = _schedule("draft")
     assert not services.schedule_is_history(cycle)
     proposals_phase, voting, _monitoring = cycle.phases
     actor = factories.user()
-    # The vote may still be moved (postponed) until it opens, and the past corrected.
     later = voting.ends_at + timedelta(days=5)
     services.update_phase(voting, _phase_data(voting, ends_at=later), actor)
     services.update_event(
@@ -314,6 +312,27 @@ def test_before_the_vote_opens_the_calendar_is_a_plan(app_ctx, state):
     assert cycle.phases[0].ends_at == later
 
 
+@pytest.mark.parametrize("state", ["open_for_proposals", "under_review", "ballot_frozen"])
+def test_a_public_cycle_keeps_its_past_but_may_still_postpone_its_vote(app_ctx, state):
+    cycle, past_event, _future = _schedule(state)
+    assert services.schedule_is_history(cycle)
+    proposals_phase, voting, _monitoring = cycle.phases
+    actor = factories.user()
+    _refused(lambda: services.delete_phase(proposals_phase, actor))
+    _refused(
+        lambda: services.update_event(
+            past_event, _event_data(past_event, title="Assembleia (corrigida)"), actor
+        )
+    )
+    # The vote has not opened: its window may still move.
+    later = voting.ends_at + timedelta(days=5)
+    services.update_phase(voting, _phase_data(voting, ends_at=later), actor)
+    db.session.expire_all()
+    assert [p.kind for p in cycle.phases] == ["proposals", "voting", "monitoring"]
+    assert cycle.phases[1].ends_at == later
+    assert [e.title for e in cycle.events][0] == past_event.title
+
+
 def test_schedule_item_fixed_tells_the_page_what_it_may_offer(app_ctx):
     cycle, past_event, future_event = _schedule("published")
     assert [services.schedule_item_fixed(p) for p in cycle.phases] == [True, True, False]
@@ -323,3 +342,10 @@ def test_schedule_item_fixed_tells_the_page_what_it_may_offer(app_ctx):
     draft, past_draft_event, _ = _schedule("draft")
     assert not any(services.schedule_item_fixed(p) for p in draft.phases)
     assert not services.schedule_item_fixed(past_draft_event)
+    before_the_vote, past, _ = _schedule("ballot_frozen")
+    assert [services.schedule_item_fixed(p) for p in before_the_vote.phases] == [
+        True,
+        False,
+        False,
+    ]
+    assert services.schedule_item_fixed(past)

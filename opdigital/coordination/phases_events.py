@@ -1,7 +1,8 @@
 """Staff screens for a cycle's calendar: add, edit and delete phases and events.
 
-Once the vote has opened, what has begun is the cycle's history and the voting phase is fixed
-(`cycles.services.schedule_is_history`): those screens answer 409 with the reason.
+Once a cycle is public, what has begun is its history, and the voting phase is fixed once the
+vote has opened (`cycles.services.schedule_item_fixed`): those screens answer 409 with the
+reason.
 """
 
 from __future__ import annotations

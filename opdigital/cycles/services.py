@@ -260,26 +260,34 @@ def _freeze_ballot(cycle: Cycle, actor) -> None:
 
 # --- phases and events ---------------------------------------------------------------------
 
-# From the moment the vote opens, the calendar is part of the vote's record: what has begun
-# stays as it was published (like the ballot from its freeze), and the vote's own window, which
-# voters were told and casts are checked against, no longer moves. Before that, the calendar
-# is a plan the coordination adjusts (every change is in the audit log). What is still ahead
-# may change at any time: a meeting of the monitoring commission can be added or moved.
+# Once a cycle is public (past its draft), its calendar is part of the record: what has begun
+# stays as it was published, as the ballot does from its freeze, and from the moment the vote
+# opens its window, which voters were told and casts are checked against, no longer moves
+# (until then a vote may still be postponed). What is still ahead may change at any time: a
+# meeting of the monitoring commission can be added or moved. A draft is a plan, editable.
 _STATES = list(CycleState)
-SCHEDULE_FROZEN_FROM = CycleState.VOTING
 
 
 def schedule_is_history(cycle: Cycle) -> bool:
-    """True once the vote has opened (the voting state or any later one)."""
-    return _STATES.index(CycleState(cycle.state)) >= _STATES.index(SCHEDULE_FROZEN_FROM)
+    """True once the cycle is public: what has begun can no longer change."""
+    return cycle.state != CycleState.DRAFT
+
+
+def _vote_has_opened(cycle: Cycle) -> bool:
+    return _STATES.index(CycleState(cycle.state)) >= _STATES.index(CycleState.VOTING)
+
+
+def _is_voting(item: Phase | PhaseData | Event | EventData | None) -> bool:
+    return isinstance(item, Phase | PhaseData) and item.kind == PhaseKind.VOTING.value
 
 
 def schedule_item_fixed(item: Phase | Event) -> bool:
     """True when this phase or event can no longer be edited or deleted."""
     if not schedule_is_history(item.cycle):
         return False
-    is_voting = isinstance(item, Phase) and item.kind == PhaseKind.VOTING
-    return is_voting or item.starts_at <= now()
+    if _is_voting(item):
+        return _vote_has_opened(item.cycle)
+    return item.starts_at <= now()
 
 
 def _ensure_schedule_open(
@@ -288,18 +296,17 @@ def _ensure_schedule_open(
     """Refuse changing `item` (None: adding) into `data` (None: deleting) when it is history."""
     if not schedule_is_history(cycle):
         return
-    voting = PhaseKind.VOTING.value
-    if (isinstance(item, Phase) and item.kind == voting) or (
-        isinstance(data, PhaseData) and data.kind == voting
-    ):
-        raise Conflict(
-            _l("The vote has opened with this voting phase: its dates can no longer change."),
-            code="schedule_frozen",
-        )
+    if _is_voting(item) or _is_voting(data):
+        if _vote_has_opened(cycle):
+            raise Conflict(
+                _l("The vote has opened with this voting phase: its dates can no longer change."),
+                code="schedule_frozen",
+            )
+        return  # before the vote opens, it may still be moved (postponed)
     if item is not None and item.starts_at <= now():
         raise Conflict(
             _l(
-                "This has already begun and the vote has opened: it is part of the cycle's "
+                "This has already begun and the cycle is public: it is part of the cycle's "
                 "history and can no longer be changed or deleted."
             ),
             code="schedule_frozen",
@@ -307,7 +314,7 @@ def _ensure_schedule_open(
     if data is not None and data.starts_at <= now():
         raise Conflict(
             _l(
-                "Once the vote has opened, only phases and events that start in the future can "
+                "Once a cycle is public, only phases and events that start in the future can "
                 "be added or changed."
             ),
             code="schedule_frozen",

@@ -341,8 +341,11 @@ def app_env(cluster: PrivatePostgres, store: PrivateRedis, **settings: str) -> d
         "REDIS_URL": store.url,
         "RATELIMIT_STORAGE_URI": store.url,
         "RATELIMIT_KEY_PREFIX": f"opdigital-faults-{uuid.uuid4().hex[:8]}",
-        # Every request comes from 127.0.0.1, as from one big voting point.
+        # Every request comes from 127.0.0.1, as from one big voting point; one voter's right
+        # credentials sent 200 times at once would be held back while in flight.
         "VOTE_LIMIT_PER_IP": "1000000 per minute",
+        "VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL": "1000000 per minute",
+        "VOTER_FAILURES_PER_CREDENTIAL": "1000000 per minute",
         "RECEIPT_LOOKUP_LIMIT_PER_IP": "1000000 per minute",
     } | settings
 
