@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask import current_app
-from limits import RateLimitItem, parse_many
+from limits import parse_many
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
 from opdigital.extensions import limiter
@@ -128,7 +128,6 @@ def enabled() -> bool:
 class _Window:
     """One window of a limit setting, with what its counters need on every attempt."""
 
-    item: RateLimitItem
     expiry: int  # seconds
     amount: int
     suffix: str  # the end of `limits`' key for this window: "5/15/minute"
@@ -140,7 +139,6 @@ def _windows(setting: str) -> tuple[_Window, ...]:
     are read on every request, and have few distinct values)."""
     return tuple(
         _Window(
-            item,
             item.get_expiry(),
             item.amount,
             f"{item.amount}/{item.multiples}/{item.GRANULARITY.name}",
@@ -174,10 +172,6 @@ class _Counter:
     window: _Window
     digest: str  # the identity's HMAC
 
-    @property
-    def item(self) -> RateLimitItem:
-        return self.window.item
-
 
 class _Limit:
     """A limit read from the setting `$setting`, e.g. "5 per 15 minutes; 10 per day"."""
@@ -186,16 +180,19 @@ class _Limit:
         self.scope = scope
         self.setting = setting
 
-    def _base(self, identity: str) -> tuple[str, str]:
-        digest = _digest(self.scope, identity)
-        return f"LIMITER/{_prefix()}/{self.scope}/{digest}/", digest
+    def counters(self, identity: str) -> tuple[_Counter, ...]:
+        """One counter per window of the setting, keyed by the identity's HMAC."""
+        return self._keyed(identity)[1]
 
-    def counters(self, identity: str) -> list[_Counter]:
-        base, digest = self._base(identity)
-        return [
+    def _keyed(self, identity: str) -> tuple[str, tuple[_Counter, ...]]:
+        """The identity's key base ("LIMITER/prefix/scope/<HMAC>/") and its counters."""
+        digest = _digest(self.scope, identity)
+        base = f"LIMITER/{_prefix()}/{self.scope}/{digest}/"
+        counters = tuple(
             _Counter(base + window.suffix, window, digest)
             for window in _windows(current_app.config[self.setting])
-        ]
+        )
+        return base, counters
 
 
 class AttemptLimit(_Limit):
@@ -231,11 +228,7 @@ class FailureLimit(_Limit):
         self.forgiven = forgiven
 
     def guard(self, identity: str) -> _Guard:
-        base, digest = self._base(identity)
-        counters = tuple(
-            _Counter(base + window.suffix, window, digest)
-            for window in _windows(current_app.config[self.setting])
-        )
+        base, counters = self._keyed(identity)
         return _Guard(self, counters, base + "inflight" if self.in_flight else None)
 
 
@@ -285,8 +278,7 @@ class Attempt:
         _settle_safely(self._storage, [], markers, counted)
         for guard, counts in guards:
             if guard.limit.ceiling:
-                for counter, count in zip(guard.counters, counts, strict=True):
-                    _WATCH.note(self._storage, guard.limit.scope, counter, count + 1)
+                _WATCH.note(self._storage, guard, [n + 1 for n in counts])
 
 
 def begin(
@@ -523,21 +515,28 @@ class _Watch:
         base = f"{_prefix()}/{scope}"
         return storage.prefixed_key(f"{base}/repeated"), storage.prefixed_key(f"{base}/ceiling")
 
-    def note(self, storage: Storage | None, scope: str, counter: _Counter, count: int) -> None:
-        if not isinstance(storage, RedisStorage) or count < REPEATED_FAILURES:
+    def note(self, storage: Storage | None, guard: _Guard, counts: Sequence[int]) -> None:
+        """A failure of `guard`'s credential, which brought its counters to `counts`."""
+        if not isinstance(storage, RedisStorage):
             return
-        member = counter.digest
-        repeated, ceiling = self._keys(storage, scope)
+        windows = sorted(zip(guard.counters, counts, strict=True), key=lambda w: w[0].window.expiry)
+        shortest = windows[0][1]  # "repeated": within the ceiling's first (shortest) window
+        at_ceiling = [c.window.expiry for c, n in windows if n >= c.window.amount]
+        if shortest < REPEATED_FAILURES and not at_ceiling:
+            return
+        member = guard.counters[0].digest
+        repeated, ceiling = self._keys(storage, guard.limit.scope)
         moment = time.time()
         try:
             pipe = storage.get_connection().pipeline(transaction=False)
-            pipe.zadd(repeated, {member: moment})
-            pipe.zremrangebyscore(repeated, "-inf", moment - WATCH_HORIZON_SECONDS)
-            pipe.expire(repeated, WATCH_HORIZON_SECONDS)
-            if count >= counter.window.amount:
-                pipe.zadd(ceiling, {member: moment + counter.window.expiry})
+            if shortest >= REPEATED_FAILURES:
+                pipe.zadd(repeated, {member: moment})
+                pipe.zremrangebyscore(repeated, "-inf", moment - WATCH_HORIZON_SECONDS)
+                pipe.expire(repeated, WATCH_HORIZON_SECONDS)
+            if at_ceiling:
+                pipe.zadd(ceiling, {member: moment + max(at_ceiling)})
                 pipe.zremrangebyscore(ceiling, "-inf", moment)
-                pipe.expire(ceiling, counter.window.expiry)
+                pipe.expire(ceiling, max(at_ceiling))
             pipe.execute()
         except Exception:
             _STORE.failed()

@@ -19,7 +19,7 @@ import redis
 from config import Base
 from opdigital.attempt_limits import INFLIGHT_SECONDS, REPEATED_FAILURES
 from opdigital.extensions import db
-from opdigital.voting.limits import forget_voting_points
+from opdigital.voting.limits import failures_under_watch, forget_voting_points
 from tests import factories
 from tests import voting_support as vs
 from tests.helpers import login_as
@@ -173,8 +173,9 @@ def test_parallel_guesses_get_no_more_tries_than_the_limit(app, election, settin
 
 
 def _counters(app, scope: str) -> list[str]:
-    """The failure counters of a scope (not the markers of attempts in flight)."""
-    return [key for key in _keys(app, scope) if not key.endswith("/inflight")]
+    """The failure counters of a scope (not the markers of attempts in flight, nor the turnout
+    screen's sets)."""
+    return [k for k in _keys(app, scope) if ":LIMITER/" in k and not k.endswith("/inflight")]
 
 
 def test_a_first_try_vote_leaves_no_counter_in_the_store(app, client, election, cast_path):
@@ -284,3 +285,17 @@ def test_the_defaults_give_the_costs_stated_in_the_docs():
         f"{100 * many_vote / 29_200:.1f} %",
     ):
         assert figure in docs, figure
+
+
+def test_a_ceiling_below_the_repeated_mark_still_shows_as_paused(app, settings):
+    # The "paused" count follows the ceiling itself, even one set lower than the "repeated" mark.
+    settings(
+        VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL="100 per day",
+        VOTER_FAILURES_PER_CREDENTIAL="3 per day",
+    )
+    world = build_world(app)
+    attacker = english_client(app)
+    for _ in range(3):
+        assert identify(attacker, world, world.voters[0], birth=WRONG_BIRTH).status_code == 403
+    with app.app_context():
+        assert failures_under_watch() == (0, 1)
