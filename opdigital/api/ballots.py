@@ -14,15 +14,16 @@ to the error handlers here.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import after_this_request, jsonify, request
+from flask import after_this_request, jsonify
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from opdigital.api.json_body import decode_json, no_store, read_body
 from opdigital.api.views import _public_cycle, bp
 from opdigital.attempt_limits import Attempt, Lock
 from opdigital.cycles.models import Cycle, CycleKind
@@ -54,8 +55,6 @@ _MAX_TEXT = {"titulo": 32, "school": 80, "enrolment": 32}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TITULO_FIELDS = frozenset({"titulo", "birth_date"})
 _SCHOOL_FIELDS = frozenset({"school", "enrolment", "birth_date"})
-# A cast's answers are personal (the receipt is shown once): never cached anywhere.
-NO_STORE = "no-store"
 
 
 class BadBallotRequest(DomainError):
@@ -69,27 +68,13 @@ def _refuse(message: str) -> BadBallotRequest:
     return BadBallotRequest(message)
 
 
-def is_ballot_media_type(mimetype: str) -> bool:
-    return mimetype == "application/json"
-
-
 def _read_body() -> bytes:
-    if not is_ballot_media_type(request.mimetype):
-        raise _refuse(_("Send the ballot as JSON, with the Content-Type application/json."))
-    # Checked before reading, so an oversized body is never buffered.
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise _refuse(_("The request body is too large for a ballot."))
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise _refuse(_("The request body is too large for a ballot."))
-    return raw
-
-
-def _decode_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: RecursionError
-        raise _refuse(_("The request body is not valid JSON.")) from None
+    return read_body(
+        MAX_BODY_BYTES,
+        _refuse,
+        wrong_type=_l("Send the ballot as JSON, with the Content-Type application/json."),
+        too_large=_l("The request body is too large for a ballot."),
+    )
 
 
 def _text(credentials: dict, name: str) -> str:
@@ -198,7 +183,7 @@ def check_ballot_request(slug: str, raw: bytes) -> CheckedBallot:
 
     The ballot comes before the credentials are counted: a wrong ballot is no guess at them.
     """
-    credentials, choices = parse_ballot_request(_decode_json(raw))
+    credentials, choices = parse_ballot_request(decode_json(raw, _refuse))
     cycle = voting_cycle(slug, _public_cycle)
     _check_kind(cycle, credentials)
     ensure_voting_open(cycle)
@@ -231,15 +216,10 @@ def cast_checked(checked: CheckedBallot, client: Client, attempt: Attempt) -> st
     return receipt.code
 
 
-def _no_store(response):
-    response.headers["Cache-Control"] = NO_STORE
-    return response
-
-
 @bp.post("/cycles/<slug>/ballots")
 def post_ballot(slug: str):
     """Cast one ballot; 201 with the receipt code (shown once), or a documented error."""
-    after_this_request(_no_store)  # error answers included
+    after_this_request(no_store)  # error answers included
     client = current_client()
     refuse_locked(count_client_attempt(client))  # every request counts, malformed ones too
     checked = check_ballot_request(slug, _read_body())

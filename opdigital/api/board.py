@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
-from flask import after_this_request, current_app, jsonify, request
+from flask import after_this_request, current_app, jsonify
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from opdigital.api.json_body import decode_json, no_store, read_body
 from opdigital.api.serializers import iso
 from opdigital.api.views import _public_cycle, bp
 from opdigital.board import services as board
 from opdigital.errors import DomainError
 from opdigital.extensions import limiter
+from opdigital.voting.receipts import MAX_CODE_CHARS
 
 
 def _lookup_limit() -> str:
@@ -56,8 +57,6 @@ def board_head(slug: str):
 
 # `{"receipt": "<code>"}` is a few dozen bytes; anything much larger is not a lookup.
 MAX_LOOKUP_BODY_BYTES = 1024
-# Receipt codes are 16 base32 characters: longer strings cannot be one (as the web form).
-MAX_CODE_CHARS = 64
 
 
 class BadLookupRequest(DomainError):
@@ -74,26 +73,14 @@ class ReceiptCodeInPath(DomainError):
     code = "gone"
 
 
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _receipt_in_body() -> str:
-    if request.mimetype != "application/json":
-        raise BadLookupRequest(
-            _("Send the lookup as JSON, with the Content-Type application/json.")
-        )
-    # Checked before reading, so an oversized body is never buffered.
-    if request.content_length is not None and request.content_length > MAX_LOOKUP_BODY_BYTES:
-        raise BadLookupRequest(_("The request body is too large for a receipt lookup."))
-    raw = request.stream.read(MAX_LOOKUP_BODY_BYTES + 1)
-    if len(raw) > MAX_LOOKUP_BODY_BYTES:
-        raise BadLookupRequest(_("The request body is too large for a receipt lookup."))
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: RecursionError
-        raise BadLookupRequest(_("The request body is not valid JSON.")) from None
+    raw = read_body(
+        MAX_LOOKUP_BODY_BYTES,
+        BadLookupRequest,
+        wrong_type=_l("Send the lookup as JSON, with the Content-Type application/json."),
+        too_large=_l("The request body is too large for a receipt lookup."),
+    )
+    body = decode_json(raw, BadLookupRequest)
     if not isinstance(body, dict) or set(body) != {"receipt"}:
         raise BadLookupRequest(_('Send {"receipt": "<code>"}, with no other field.'))
     code = body["receipt"]
@@ -108,7 +95,7 @@ def _receipt_in_body() -> str:
 @limiter.limit(_lookup_limit)
 def lookup_receipt(slug: str):
     """A receipt's board entry and the choices recorded; 404 for a code not in this cycle."""
-    after_this_request(_no_store)  # error answers included
+    after_this_request(no_store)  # error answers included
     code = _receipt_in_body()
     cycle = _public_cycle(slug)
     found = board.find_receipt(cycle, code)
@@ -133,7 +120,7 @@ def lookup_receipt(slug: str):
 @bp.get("/cycles/<slug>/receipts/<code>")
 def receipt_code_in_path(slug: str, code: str):
     """Gone: a code in the URL lands in access logs. No lookup; the answer says what to do."""
-    after_this_request(_no_store)
+    after_this_request(no_store)
     _public_cycle(slug)
     raise ReceiptCodeInPath(
         _(

@@ -27,12 +27,11 @@ from flask import Flask, current_app, has_app_context
 
 from opdigital.api.ballots import (
     MAX_BODY_BYTES,
-    NO_STORE,
     cast_checked,
     check_ballot_request,
-    is_ballot_media_type,
     refuse_locked,
 )
+from opdigital.api.json_body import NO_STORE, is_json
 from opdigital.voting.limits import VOTING_POINT_TOKEN_HEADER, begin_identification, client_of
 from opdigital.web import forget_previous_request, security_headers
 
@@ -111,7 +110,7 @@ def _inside(app: Flask) -> bool:
 def _plain_json_body(environ) -> bytes | None:
     """The body of a JSON request that declares a length within bounds, else None (unread)."""
     media_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-    if not is_ballot_media_type(media_type):
+    if not is_json(media_type):
         return None
     try:
         length = int(environ.get("CONTENT_LENGTH") or "")

@@ -29,13 +29,10 @@ from opdigital.extensions import db, limiter
 from opdigital.proposals.models import Proposal
 from opdigital.public import display
 from opdigital.public.loaders import public_cycle_or_404
-from opdigital.voting.receipts import normalise_receipt
+from opdigital.voting.receipts import MAX_CODE_CHARS, normalise_receipt
 
 bp = Blueprint("board", __name__)
 
-# Receipt codes are 16 base32 characters; anything much longer cannot be one, and is not
-# worth a database lookup.
-MAX_CODE_CHARS = 64
 CODE_FIELD = "codigo"
 _RECEIPT_ENDPOINTS = frozenset({"board.receipt_lookup", "board.receipt", "board.old_receipt_link"})
 

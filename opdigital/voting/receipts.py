@@ -9,6 +9,9 @@ import secrets
 # 80 random bits: guessing someone's receipt is hopeless, and it still fits on a slip of paper.
 _RECEIPT_BYTES = 10
 _GROUP = 4
+# Codes are 16 base32 characters (19 with dashes): a longer string typed or sent as one cannot
+# be one, and is not worth a database lookup.
+MAX_CODE_CHARS = 64
 
 
 def new_receipt_code() -> str:
