@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from opdigital.accounts.models import User
-from opdigital.accounts.services import NewUser, check_password_rules, create_user
+from opdigital.accounts.passwords import check_password_rules
+from opdigital.accounts.services import NewUser, create_user
 from opdigital.demo.loader import ACCOUNTS
 from opdigital.errors import ValidationFailed
 from opdigital.extensions import db

@@ -8,7 +8,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from opdigital.accounts.models import Role
-from opdigital.accounts.services import MIN_PASSWORD_LENGTH
+from opdigital.accounts.passwords import MIN_PASSWORD_LENGTH
 from opdigital.fields import GuardedForm
 
 # Long enough for any passphrase, short enough that hashing it is never a burden.

@@ -22,6 +22,7 @@ from opdigital.accounts import login_limits
 from opdigital.accounts import services as accounts
 from opdigital.accounts.forms import EditUserForm, LoginForm, NewUserForm, PasswordForm
 from opdigital.accounts.models import Role, User
+from opdigital.accounts.passwords import MIN_PASSWORD_LENGTH
 from opdigital.auth import is_safe_local_url, roles_required
 from opdigital.clock import now
 from opdigital.errors import DomainError
@@ -36,7 +37,7 @@ _FIELDS = {"duplicate_email": "email", "invalid_email": "email", "weak_password"
 
 @bp.context_processor
 def _password_rules() -> dict:
-    return {"min_password_length": accounts.MIN_PASSWORD_LENGTH}
+    return {"min_password_length": MIN_PASSWORD_LENGTH}
 
 
 def home_for(user: User) -> str:
