@@ -168,3 +168,19 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def verify(tmp_path, capsys):
+    """Run the auditor's verifier (`python -m opdigital.ledger.verify`, in process) on package
+    bytes; its exit status and everything it printed."""
+    from opdigital.ledger.verify import main
+
+    def _verify(data: bytes, *args: str) -> tuple[int, str]:
+        path = tmp_path / "tally.zip"
+        path.write_bytes(data)
+        code = main([str(path), *args])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    return _verify

@@ -39,18 +39,6 @@ RULES = [
 ]
 
 
-@pytest.fixture
-def verify(tmp_path, capsys):
-    def _verify(data: bytes, *args: str) -> tuple[int, str]:
-        path = tmp_path / "tally.zip"
-        path.write_bytes(data)
-        code = main([str(path), *args])
-        captured = capsys.readouterr()
-        return code, captured.out + captured.err
-
-    return _verify
-
-
 def failure(output: str) -> str:
     """The FAILED line, which must be the last one printed."""
     last = output.strip().splitlines()[-1]

@@ -27,7 +27,6 @@ from opdigital.counting.mes_engine import Run
 from opdigital.cycles.budget import MAX_AMOUNT_CENTS
 from opdigital.ledger import package, result
 from opdigital.ledger.chain import GENESIS_HASH, extend
-from opdigital.ledger.verify import main
 from tests.test_ledger_package import (
     make_definition,
     make_package,
@@ -40,18 +39,6 @@ from tests.test_ledger_verify import failure, with_result
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024**2
-
-
-@pytest.fixture
-def verify(tmp_path, capsys):
-    def _verify(data: bytes, *args: str) -> tuple[int, str]:
-        path = tmp_path / "tally.zip"
-        path.write_bytes(data)
-        code = main([str(path), *args])
-        captured = capsys.readouterr()
-        return code, captured.out + captured.err
-
-    return _verify
 
 
 def newlines(total: int = 256 * MIB) -> Callable[[], Iterator[bytes]]:
