@@ -1,7 +1,8 @@
-"""Ballot secrecy (DESIGN.md 4): nothing links a voter to a ballot, in the schema or the data.
+"""Ballot secrecy: nothing links a voter to a ballot, in the schema or the data.
 
-The schema is read from the real PostgreSQL test database (the migrations' result, not the
-models), and the data, logs and Redis keys are scanned after real votes through the API.
+What is promised: docs/security.md, "Ballot secrecy". The schema is read from the real
+PostgreSQL test database (the migrations' result, not the models), and the data, logs and
+Redis keys are scanned after real votes through the API.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import inspect
 from opdigital.board import services as board
 from opdigital.extensions import db
 from opdigital.voting.receipts import normalise_receipt, receipt_hash
-from tests import voting_support as vs
+from tests.support import voting as vs
 
 VOTER_TABLES = {"participation", "registry_entry"}
 # Column names that would hold (or point to) a voter's identity.

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 from opdigital.cycles.models import CycleKind, EventKind, PhaseKind
 from opdigital.cycles.states import CycleState
 from opdigital.proposals.models import ExecutionStatus, HistoryTrack, ProposalOrigin, ProposalStatus
-from tests.test_api_support import SPEC, assert_matches_spec, validate_against
+from tests.support.api import SPEC, assert_matches_spec, validate_against
 
 
 def _template(rule: str) -> str:

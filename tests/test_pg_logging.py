@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from opdigital.api.health import logging_risks
 from opdigital.extensions import db
-from tests.test_api_support import assert_matches_spec
+from tests.support.api import assert_matches_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 # PostgreSQL 15's defaults for what the check reads (auto_explain not loaded).
@@ -256,7 +256,7 @@ def test_start_check_warns_once_per_process_at_the_first_request(role, app_as, c
     role.run("ALTER ROLE opdigital SET log_statement = 'mod'")
     caplog.set_level(logging.WARNING, logger="opdigital.api.health")
     app = app_as(role.url, CHECK_DATABASE_LOGGING=True)
-    # Building the app connects to nothing (DESIGN.md section 3).
+    # Building the app connects to nothing (docs/rationale.md, "The app factory").
     with app.app_context():
         assert db.engine.pool.checkedin() == 0 and db.engine.pool.checkedout() == 0
     assert _warnings(caplog) == []

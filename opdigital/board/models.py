@@ -1,4 +1,4 @@
-"""The ballot board's tables (DESIGN.md section 4, docs/tally-format.md).
+"""The ballot board's tables (docs/security.md, "Ballot board"; docs/tally-format.md).
 
 `board_entry` is the per-cycle hash chain, in sequence order; on PostgreSQL it refuses UPDATE
 and DELETE. `board_head` is the chain's last entry per cycle, and the row sealers lock so that

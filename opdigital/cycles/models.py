@@ -62,7 +62,7 @@ class Cycle(db.Model):
     budget_split: Mapped[str] = mapped_column(sa.String(10), default=BudgetSplit.MANUAL.value)
     # Formula split: this share (percent) is divided equally, the rest by population x need.
     equal_share_percent: Mapped[int] = mapped_column(sa.Integer, default=50)
-    # Shaped for the voting and tally issues: the rules are chosen before the ballot is frozen.
+    # The rules (docs/domain.md, "Ballot rules", "Counting rules"), chosen before the freeze.
     ballot_rule: Mapped[str | None] = mapped_column(sa.String(40))
     ballot_rule_params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     counting_rule: Mapped[str | None] = mapped_column(sa.String(40))

@@ -1,7 +1,8 @@
-"""Voter keys: the keyed hash that stands in for a registration number everywhere (DESIGN.md 4).
+"""Voter keys: the keyed hash that stands in for a registration number everywhere.
 
 The raw number is never stored nor logged: only HMAC-SHA-256(pepper, normalised number). Without
-the pepper the 10^12 possible títulos cannot be brute-forced back from the keys.
+the pepper the 10^12 possible títulos cannot be brute-forced back from the keys
+(docs/security.md, "One vote per citizen").
 """
 
 from __future__ import annotations

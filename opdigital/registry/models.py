@@ -19,8 +19,9 @@ def cycle_scope(cycle_id: int) -> str:
 
 
 class RegistryEntry(db.Model):
-    """One eligible person. The registration number itself is never stored (DESIGN.md 4):
-    only `voter_key`, a keyed hash (HMAC-SHA-256 with the server's pepper) of it."""
+    """One eligible person. The registration number itself is never stored: only `voter_key`,
+    a keyed hash (HMAC-SHA-256 with the server's pepper) of it (docs/security.md, "One vote per
+    citizen")."""
 
     __tablename__ = "registry_entry"
 

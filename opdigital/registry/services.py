@@ -1,8 +1,9 @@
 """Registry services: importing a roll, deciding who may vote, and counting the roll.
 
 Eligibility answers every failure with one and the same message, so that nobody can learn from
-the answers whether a título is on the roll (DESIGN.md 4); the precise `reason` stays on the
-exception for tests and for the caller's per-credential rate limiting, never for the user.
+the answers whether a título is on the roll (docs/security.md, "Eligibility without probing");
+the precise `reason` stays on the exception for tests and for the caller's per-credential rate
+limiting, never for the user.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ DV2 (DV2 then being computed from that DV1). This is the rule quoted by pt.wikip
 Paulo e Minas Gerais, os Dígitos Verificadores assumem o valor 1, caso ... o resto da divisão
 por 11 seja zero"; example 162749070141); validate-docbr follows the Resolução only (its issue
 #70). Both kinds of number exist in real rolls, so for 01 and 02 we accept either variant
-(DESIGN.md section 4). Pure standard library: the importer calls this two million times.
+(docs/domain.md, "Título de eleitor"). Pure standard library: the importer calls this two
+million times.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who voted and what was voted: two tables that nothing links (DESIGN.md section 4).
+"""Who voted and what was voted: two tables that nothing links (docs/security.md, "Ballot secrecy").
 
 `participation` knows the voter (by keyed hash) but not the ballot; `ballot` knows the choices
 but not the voter. Both rows are written in one transaction. Participation has no serial id and

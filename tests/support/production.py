@@ -1,0 +1,28 @@
+"""The environment a production deployment sets, for the tests that load production settings.
+
+tests/test_config.py checks what production refuses; tests/test_demo.py that the demo loader
+refuses to run there.
+"""
+
+from __future__ import annotations
+
+SECRET = "s" * 48
+SETTINGS_VARIABLES = [
+    "OPDIGITAL_CONFIG",
+    "SECRET_KEY",
+    "VOTER_KEY_PEPPER",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "RATELIMIT_STORAGE_URI",
+    "SESSION_COOKIE_SECURE",
+]
+
+
+def full_production(**changes: str | None) -> dict[str, str | None]:
+    """Every variable production requires, set to valid values, with `changes` applied."""
+    return {
+        "SECRET_KEY": SECRET,
+        "VOTER_KEY_PEPPER": "p" * 32,
+        "DATABASE_URL": "postgres://op:secret@db.internal:5432/opdigital",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    } | changes
