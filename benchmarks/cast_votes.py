@@ -120,7 +120,7 @@ def _write_bodies(roll: Path, bodies: Path, by_region: dict[int, list[int]]) -> 
 
 
 def _load(url: str, slug: str, bodies: Path, args) -> int:
-    from tests.live import gunicorn
+    from tests.support.live import gunicorn
 
     env = {
         "DATABASE_URL": url,

@@ -1,4 +1,8 @@
-"""gunicorn's settings for OP Digital: `gunicorn -c config/gunicorn.conf.py wsgi:app`.
+"""gunicorn's settings for OP Digital: `gunicorn -c config/gunicorn.conf.py`.
+
+It serves the installed package (`wsgi_app` below), from any directory; in a checkout,
+`gunicorn -c config/gunicorn.conf.py wsgi:app` serves the same app through wsgi.py (an app
+named on the command line wins over `wsgi_app`).
 
 The app runs behind the reverse proxy of config/nginx/ (docs/deploy.md), which hands gunicorn
 only complete requests: sync workers, each serving one request at a time, are safe only so.
@@ -8,6 +12,10 @@ GUNICORN_CMD_ARGS.
 
 import multiprocessing
 import os
+
+# The app: gunicorn calls the factory once per worker. The settings come from the environment
+# (config/opdigital.env.example).
+wsgi_app = "opdigital:create_app()"
 
 # Only the proxy may reach gunicorn (a client reaching it directly could forge
 # X-Forwarded-For, and would meet workers that wait for slow bodies): loopback, a unix socket

@@ -10,6 +10,7 @@ from flask import Flask, request, session
 from flask_babel import format_currency, format_date, format_datetime
 
 from opdigital.extensions import babel, csrf, db, limiter, login_manager, migrate
+from opdigital.resources import resource_dir
 
 
 def configure_logging(app: Flask) -> None:
@@ -47,9 +48,8 @@ def register_extensions(app: Flask) -> None:
         options.setdefault("connect_args", {"connect_timeout": 3})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=app.config["PROJECT_ROOT"] + "/migrations", render_as_batch=True
-    )
+    # Wherever the command runs from: the migrations ship inside the package (resources.py).
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
@@ -68,11 +68,11 @@ def reset_request_caches(app: Flask) -> None:
 def check_database_logging(app: Flask) -> None:
     """Warn once per process if PostgreSQL would log votes for this app's role (health.py).
 
-    Not while the app is built: `create_app` makes no connection (DESIGN.md section 3), and the
-    `opdigital` commands that never touch the database must not wait for it. The check runs at
-    the first request a process serves through Flask (in practice the balancer's /healthz a
-    few seconds after a worker starts), on a connection of its own, and never fails that
-    request. /healthz reports the same settings on every call.
+    Not while the app is built: `create_app` makes no connection (docs/rationale.md, "The app
+    factory"), and the `opdigital` commands that never touch the database must not wait for it.
+    The check runs at the first request a process serves through Flask (in practice the
+    balancer's /healthz a few seconds after a worker starts), on a connection of its own, and
+    never fails that request. /healthz reports the same settings on every call.
     """
     if not app.config.get("CHECK_DATABASE_LOGGING"):
         return
@@ -129,7 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from opdigital.api.views import bp as api_bp
     from opdigital.audit.views import bp as audit_bp
     from opdigital.board.views import bp as board_bp
-    from opdigital.coordination.views import bp as coordination_bp
+    from opdigital.coordination import bp as coordination_bp
     from opdigital.public.views import bp as public_bp
     from opdigital.tally.views import bp as results_bp
     from opdigital.voting.views import bp as voting_bp
@@ -143,7 +143,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(voting_bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(results_bp)
-    csrf.exempt(api_bp)  # read-only JSON API: no cookies are trusted there
+    csrf.exempt(api_bp)  # JSON API: no cookie is trusted there (a ballot carries its credentials)
 
 
 def guard_inputs(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """Settings classes read from the environment.
 
 `load_config(name)` picks a class by name ("development", "testing", "production"); the
-`OPDIGITAL_CONFIG` environment variable chooses it when `create_app()` gets none.
+`OPDIGITAL_CONFIG` environment variable chooses it when `create_app()` gets none. Every
+variable production reads is listed, with its default, in config/opdigital.env.example.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from opdigital.resources import PACKAGE_DIR, instance_dir
+
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_PEPPER = "dev-only-pepper-change-me"
-
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -54,9 +55,8 @@ class Base:
     # Which settings class this is, for code that must behave differently in production
     # (`opdigital demo` refuses to run there).
     CONFIG_NAME = "base"
-    PROJECT_ROOT = str(_PROJECT_ROOT)
     SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
-    # Keyed hash pepper for voter keys (DESIGN.md section 4); used from the voting issue on.
+    # Keyed hash pepper for voter keys (docs/security.md, "One vote per citizen").
     VOTER_KEY_PEPPER = _env("VOTER_KEY_PEPPER", DEFAULT_PEPPER)
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(_env("DATABASE_URL"))
     # hide_parameters: even with SQL logging switched on, values (voter keys, choices) never
@@ -75,7 +75,7 @@ class Base:
     TIMEZONE = "America/Sao_Paulo"
     BABEL_DEFAULT_LOCALE = "pt_BR"
     BABEL_DEFAULT_TIMEZONE = "America/Sao_Paulo"
-    BABEL_TRANSLATION_DIRECTORIES = str(_PROJECT_ROOT / "opdigital" / "translations")
+    BABEL_TRANSLATION_DIRECTORIES = str(PACKAGE_DIR / "translations")
     LANGUAGES = {"pt_BR": "Português", "en": "English"}
     # Outside a web request (the `opdigital` command, scripts): the operators' tool is English.
     CLI_LOCALE = "en"
@@ -149,9 +149,7 @@ class Base:
     # least this many (docs/security.md, "What sealing gives secrecy").
     BOARD_MIN_BATCH = int(_env("BOARD_MIN_BATCH", "32"))
     # The Ed25519 key that signs tally packages (`opdigital keys generate` creates it).
-    SIGNING_KEY_PATH = _env("SIGNING_KEY_PATH") or str(
-        _PROJECT_ROOT / "instance" / "signing-key.pem"
-    )
+    SIGNING_KEY_PATH = _env("SIGNING_KEY_PATH") or str(instance_dir() / "signing-key.pem")
 
     # Check at the first request of each process that PostgreSQL does not log statements with
     # their values for this app's role (opdigital/api/health.py); /healthz reports it too.
@@ -167,13 +165,13 @@ class Development(Base):
     CONFIG_NAME = "development"
     DEBUG = _env_bool("FLASK_DEBUG", True)
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(_env("DATABASE_URL")) or (
-        "sqlite:///" + str(_PROJECT_ROOT / "instance" / "opdigital.sqlite3")
+        "sqlite:///" + str(instance_dir() / "opdigital.sqlite3")
     )
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
 
 
 class Testing(Base):
-    """The test suite: real PostgreSQL and Redis (DESIGN.md section 6)."""
+    """Tests: real PostgreSQL and Redis (docs/rationale.md, "Tests against real services")."""
 
     CONFIG_NAME = "testing"
     TESTING = True

@@ -1,7 +1,8 @@
 """Settings: production refuses to start without its secrets; development runs with none.
 
-The settings classes read the environment when `config` is imported, so each test sets the
-environment and reloads the module; the fixture restores both the environment and the module.
+The settings classes read the environment when `opdigital.settings` is imported, so each test
+sets the environment and reloads the module; the fixture restores both the environment and the
+module.
 """
 
 from __future__ import annotations
@@ -11,25 +12,15 @@ from pathlib import Path
 
 import pytest
 
-import config
-from opdigital import create_app
+from opdigital import create_app, settings
+from tests.support.production import SECRET, SETTINGS_VARIABLES, full_production
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "s" * 48
-SETTINGS_VARIABLES = [
-    "OPDIGITAL_CONFIG",
-    "SECRET_KEY",
-    "VOTER_KEY_PEPPER",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "RATELIMIT_STORAGE_URI",
-    "SESSION_COOKIE_SECURE",
-]
 
 
 @pytest.fixture
 def environment(monkeypatch):
-    """Call with variables to set (None removes one); returns the reloaded `config` module."""
+    """Call with variables to set (None removes one); returns the reloaded settings module."""
 
     def configure(**variables: str | None):
         for name in SETTINGS_VARIABLES:
@@ -37,20 +28,11 @@ def environment(monkeypatch):
         for name, value in variables.items():
             if value is not None:
                 monkeypatch.setenv(name, value)
-        return importlib.reload(config)
+        return importlib.reload(settings)
 
     yield configure
     monkeypatch.undo()
-    importlib.reload(config)
-
-
-def full_production(**changes: str | None) -> dict[str, str | None]:
-    return {
-        "SECRET_KEY": SECRET,
-        "VOTER_KEY_PEPPER": "p" * 32,
-        "DATABASE_URL": "postgres://op:secret@db.internal:5432/opdigital",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-    } | changes
+    importlib.reload(settings)
 
 
 def test_production_accepts_a_full_configuration(environment, make_app):
@@ -71,10 +53,10 @@ def test_production_accepts_a_full_configuration(environment, make_app):
     ("changes", "complaint"),
     [
         ({"SECRET_KEY": None}, "SECRET_KEY"),
-        ({"SECRET_KEY": config.DEFAULT_SECRET_KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": settings.DEFAULT_SECRET_KEY}, "SECRET_KEY"),
         ({"SECRET_KEY": "too-short"}, "SECRET_KEY"),
         ({"VOTER_KEY_PEPPER": None}, "VOTER_KEY_PEPPER"),
-        ({"VOTER_KEY_PEPPER": config.DEFAULT_PEPPER}, "VOTER_KEY_PEPPER"),
+        ({"VOTER_KEY_PEPPER": settings.DEFAULT_PEPPER}, "VOTER_KEY_PEPPER"),
         ({"VOTER_KEY_PEPPER": "p" * 31}, "VOTER_KEY_PEPPER"),
         ({"DATABASE_URL": None}, "DATABASE_URL"),
         ({"DATABASE_URL": ""}, "DATABASE_URL"),
@@ -136,7 +118,7 @@ def test_development_uses_redis_for_rate_limits_when_given(environment):
     ],
 )
 def test_postgres_urls_use_psycopg_3(url, expected):
-    assert config._sqlalchemy_url(url) == expected
+    assert settings._sqlalchemy_url(url) == expected
 
 
 def test_database_url_from_the_environment_is_converted(environment):
@@ -146,4 +128,4 @@ def test_database_url_from_the_environment_is_converted(environment):
 
 def test_unknown_configuration_name_is_refused():
     with pytest.raises(RuntimeError, match="Unknown configuration 'staging'"):
-        config.load_config("staging")
+        settings.load_config("staging")

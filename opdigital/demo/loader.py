@@ -31,7 +31,7 @@ from opdigital.demo.voters import load_demo_voters
 from opdigital.extensions import db
 from opdigital.regions.models import Region, School
 
-# Only these settings may receive the demo data (config/__init__.py, CONFIG_NAME).
+# Only these settings may receive the demo data (opdigital/settings.py, CONFIG_NAME).
 DEMO_CONFIGS = frozenset({"development", "testing"})
 
 
