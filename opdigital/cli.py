@@ -8,9 +8,9 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from opdigital.counting.cli import pb_group
 from opdigital.registry.cli import registry_group
 from opdigital.tally.cli import COMMANDS as TALLY_COMMANDS
+from opdigital.tally.pabulib_cli import pb_group
 
 
 def _create_app():

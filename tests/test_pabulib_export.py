@@ -12,12 +12,12 @@ from fractions import Fraction
 import sqlalchemy as sa
 from pabutools.election.pabulib import parse_pabulib, parse_pabulib_from_string
 
-from opdigital.counting.export import closed_at, export_cycle
 from opdigital.counting.pabulib import parse_pb, read_pb
-from opdigital.cycles.services import transition
+from opdigital.cycles.lifecycle import advance
 from opdigital.extensions import db
+from opdigital.tally.pabulib_export import closed_at, export_cycle
 from opdigital.voting.models import Ballot
-from tests import factories
+from tests.support import factories
 
 VOTING = ("voting", datetime(2026, 9, 1, 11, tzinfo=UTC), datetime(2026, 9, 16, 3, tzinfo=UTC))
 
@@ -185,7 +185,7 @@ def _close(cycle, at: datetime, time_machine) -> None:
     cycle.state = "voting"
     db.session.commit()
     time_machine.move_to(at, tick=False)
-    transition(cycle, "closed", actor=None)
+    advance(cycle, "closed", actor=None)
 
 
 def _dates(cycle) -> tuple[str, str]:
@@ -199,15 +199,15 @@ def test_date_end_is_the_day_the_vote_was_closed(app_ctx, time_machine):
     cycle, _, _, _ = make_cycle(5)
     other = factories.cycle(state="voting")
     time_machine.move_to(datetime(2026, 9, 5, 15, tzinfo=UTC), tick=False)
-    transition(other, "closed", actor=None)  # another cycle's close says nothing of this one
+    advance(other, "closed", actor=None)  # another cycle's close says nothing of this one
     cycle.state = "ballot_frozen"
     db.session.commit()
-    transition(cycle, "voting", actor=None)  # nor does this cycle's opening
+    advance(cycle, "voting", actor=None)  # nor does this cycle's opening
     assert closed_at(cycle) is None
     # Closed on 10 Sep at 12:00 in Belo Horizonte, days before the planned end (16 Sep 00:00).
     moment = datetime(2026, 9, 10, 15, tzinfo=UTC)
     time_machine.move_to(moment, tick=False)
-    transition(cycle, "closed", actor=None)
+    advance(cycle, "closed", actor=None)
     assert closed_at(cycle) == moment
     assert _dates(cycle) == ("01.09.2026", "10.09.2026")
 

@@ -25,6 +25,15 @@ class ProposalStatus(StrEnum):
     NOT_SELECTED = "not_selected"
 
 
+# The proposals that were on the ballot: selected or not, a proposal stays a ballot project after
+# the tally (what the count, the tally and the Pabulib export read).
+BALLOT_STATUSES = (
+    ProposalStatus.ON_BALLOT.value,
+    ProposalStatus.SELECTED.value,
+    ProposalStatus.NOT_SELECTED.value,
+)
+
+
 class ProposalOrigin(StrEnum):
     CITIZEN = "citizen"  # submitted through the public form
     ASSEMBLY = "assembly"  # chosen at an assembly or school, entered by staff

@@ -29,8 +29,8 @@ def pb_group() -> None:
 @with_appcontext
 def export_command(cycle_slug: str, output: str | None) -> None:
     """Write CYCLE_SLUG's anonymised ballots as a Pabulib .pb file."""
-    from opdigital.counting.export import export_cycle
     from opdigital.errors import DomainError
+    from opdigital.tally.pabulib_export import export_cycle
 
     try:
         if output is None:

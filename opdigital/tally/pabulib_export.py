@@ -1,4 +1,7 @@
-"""A cycle's anonymised ballots as a Pabulib `.pb` file (the only counting module using the DB).
+"""A cycle's anonymised ballots as a Pabulib `.pb` file.
+
+The app side of the format: this module reads the database, the pure `counting.pabulib.write_pb`
+writes the file.
 
 Anonymised: no receipt hash, no ballot id, no time. Voters are numbered 1..n in a random order
 (not the order the ballots were cast or stored), so a voter id says nothing about when or where
@@ -30,16 +33,9 @@ from opdigital.cycles.models import Cycle, Phase, PhaseKind
 from opdigital.cycles.states import CycleState
 from opdigital.errors import NotFound, ValidationFailed
 from opdigital.extensions import db
-from opdigital.proposals.models import Proposal, ProposalStatus
+from opdigital.proposals.models import BALLOT_STATUSES, Proposal
 from opdigital.regions.models import Region
 from opdigital.voting.models import Ballot
-
-# Proposals that were on the ballot, before or after the tally.
-BALLOT_STATUSES = (
-    ProposalStatus.ON_BALLOT.value,
-    ProposalStatus.SELECTED.value,
-    ProposalStatus.NOT_SELECTED.value,
-)
 
 
 def _reais(cents: int) -> Fraction:
