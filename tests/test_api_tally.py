@@ -11,17 +11,18 @@ import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from opdigital.counting.rules import RULES
+from opdigital.cycles.lifecycle import advance
+from opdigital.cycles.states import CycleState
 from opdigital.ledger import keys
-from opdigital.tally import services as tallies
 from opdigital.voting.receipts import receipt_hash
-from tests import factories
-from tests import voting_support as vs
-from tests.test_api_support import (
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.api import (
     SPEC,
-    _assert_documented_headers,
-    _response_pointer,
+    assert_documented_headers,
     assert_matches_spec,
     media_type,
+    response_pointer,
     validate_against,
 )
 
@@ -39,11 +40,11 @@ def assert_zip_matches_spec(response, path_template: str, status: int) -> None:
     """`assert_matches_spec` for a binary body, which it would decode as UTF-8 and fail on:
     status and media type documented, documented headers present and valid, and a real zip."""
     assert response.status_code == status, response.get_data()
-    pointer = _response_pointer(path_template, "get", status)
+    pointer = response_pointer(path_template, "get", status)
     resolved = SPEC["paths"][path_template]["get"]["responses"][str(status)]
     assert media_type(response) == "application/zip"
     assert "application/zip" in resolved["content"]
-    _assert_documented_headers(response, resolved, pointer)
+    assert_documented_headers(response, resolved, pointer)
     assert response.data.startswith(b"PK\x03\x04")
 
 
@@ -58,8 +59,8 @@ def _cast(client, world, ballots, first: int = 700) -> list[str]:
 def _tallied(client, world):
     a, b, c = world.ids[:3]
     _cast(client, world, [[a, b], [a, c], [b, c]])
-    cycle = tallies.close_vote(vs.reload(world.cycle), None)
-    return tallies.tally(cycle, None)
+    cycle = advance(vs.reload(world.cycle), CycleState.CLOSED, None).cycle
+    return advance(cycle, CycleState.TALLIED, None).tally
 
 
 # --- the document itself --------------------------------------------------------------------
@@ -261,7 +262,7 @@ def test_package_and_results_are_404_until_published(app_ctx, client, signing_ke
 def test_published_package_and_results_match_the_document(app_ctx, client, signing_key):
     world = vs.voting_cycle()
     record = _tallied(client, world)
-    tallies.publish(vs.reload(world.cycle), None)
+    advance(vs.reload(world.cycle), CycleState.PUBLISHED, None)
     package = client.get(_url(PACKAGE, slug=world.slug))
     assert_zip_matches_spec(package, PACKAGE, 200)
     digest = hashlib.sha256(package.data).hexdigest()
@@ -281,7 +282,7 @@ def test_published_package_and_results_match_the_document(app_ctx, client, signi
 def test_package_conditional_and_range_requests(app_ctx, client, signing_key):
     world = vs.voting_cycle()
     record = _tallied(client, world)
-    tallies.publish(vs.reload(world.cycle), None)
+    advance(vs.reload(world.cycle), CycleState.PUBLISHED, None)
     url = _url(PACKAGE, slug=world.slug)
     unchanged = client.get(url, headers={"If-None-Match": f'"{record.sha256}"'})
     assert unchanged.status_code == 304

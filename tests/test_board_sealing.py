@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from opdigital.board import services as board
 from opdigital.board.models import BoardHead
 from opdigital.clock import now
+from opdigital.cycles.lifecycle import advance
+from opdigital.cycles.states import CycleState
 from opdigital.errors import IllegalTransition
 from opdigital.extensions import db
-from opdigital.tally.services import close_vote, tally
-from tests import voting_support as vs
+from tests.support import voting as vs
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_the_seal_command_respects_the_minimum(client, quiet, runner):
 
 def test_the_close_seals_fewer_than_the_minimum(client, quiet):
     _vote(client, quiet, 1, first=100)
-    close_vote(vs.reload(quiet.cycle), actor=None)
+    advance(vs.reload(quiet.cycle), CycleState.CLOSED, actor=None)
     assert (_head(quiet.cycle.id).seq, _head(quiet.cycle.id).pending) == (1, 0)
 
 
@@ -115,7 +116,7 @@ def test_the_close_waits_for_a_sealing_under_way(client, quiet, database_url):
     holder.start()
     assert held.wait(10)
     started = time.monotonic()
-    close_vote(vs.reload(quiet.cycle), actor=None)
+    advance(vs.reload(quiet.cycle), CycleState.CLOSED, actor=None)
     waited = time.monotonic() - started
     holder.join()
     assert waited >= 1.0  # it waited for the lock instead of skipping the board
@@ -126,11 +127,11 @@ def test_close_and_tally_stop_loudly_when_ballots_are_left(client, quiet, monkey
     _vote(client, quiet, 2, first=100)
     monkeypatch.setattr(board, "seal", lambda cycle, **kwargs: 0)  # a sealing that did nothing
     with pytest.raises(board.BoardNotSealed, match="2 accepted ballot"):
-        close_vote(vs.reload(quiet.cycle), actor=None)
+        advance(vs.reload(quiet.cycle), CycleState.CLOSED, actor=None)
     with pytest.raises(IllegalTransition, match="still waiting"):
-        tally(vs.reload(quiet.cycle), actor=None)
+        advance(vs.reload(quiet.cycle), CycleState.TALLIED, actor=None)
     monkeypatch.undo()
-    record = tally(vs.reload(quiet.cycle), actor=None)
+    record = advance(vs.reload(quiet.cycle), CycleState.TALLIED, actor=None).tally
     assert record.result["ballots"] == 2
 
 
@@ -218,8 +219,8 @@ def test_a_cycle_beyond_the_package_limits_is_refused_not_a_crash(
     from opdigital.ledger import result
 
     _vote(client, quiet, 1, first=100)
-    close_vote(vs.reload(quiet.cycle), actor=None)
+    advance(vs.reload(quiet.cycle), CycleState.CLOSED, actor=None)
     monkeypatch.setattr(result, "MAX_PROPOSALS", 1)  # the cycle has three on its ballot
     with pytest.raises(IllegalTransition, match="cannot be counted"):
-        tally(vs.reload(quiet.cycle), actor=None)
+        advance(vs.reload(quiet.cycle), CycleState.TALLIED, actor=None)
     assert vs.reload(quiet.cycle).state == "closed"

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 
 from opdigital.audit.models import AuditEntry
 from opdigital.clock import CITY_TZ
-from opdigital.cycles import services
+from opdigital.cycles import schedule_items, services
 from opdigital.cycles.models import Cycle
 from opdigital.cycles.phase_templates import TEMPLATES
 from opdigital.errors import BallotLocked, Conflict, ValidationFailed
 from opdigital.extensions import db
-from tests import factories
+from tests.support import factories
 
 
 def _data(**overrides) -> services.CycleData:
@@ -90,14 +90,14 @@ def test_phase_must_end_after_it_starts(app_ctx):
     cycle = factories.cycle()
     moment = datetime(2027, 1, 1, tzinfo=UTC)
     with pytest.raises(ValidationFailed):
-        services.add_phase(
-            cycle, services.PhaseData("voting", "Votação", moment, moment), factories.user()
+        schedule_items.add_item(
+            cycle, schedule_items.PhaseData("voting", "Votação", moment, moment), factories.user()
         )
     with pytest.raises(ValidationFailed):
         naive = datetime(2027, 1, 1)
-        services.add_phase(
+        schedule_items.add_item(
             cycle,
-            services.PhaseData("voting", "Votação", naive, naive + timedelta(days=1)),
+            schedule_items.PhaseData("voting", "Votação", naive, naive + timedelta(days=1)),
             factories.user(),
         )
 
@@ -105,11 +105,44 @@ def test_phase_must_end_after_it_starts(app_ctx):
 def test_event_with_unknown_region_is_refused(app_ctx):
     cycle = factories.cycle()
     moment = datetime(2027, 1, 1, tzinfo=UTC)
-    data = services.EventData(
+    data = schedule_items.EventData(
         "assembly", "Assembleia", moment, moment + timedelta(hours=2), region_id=999
     )
     with pytest.raises(ValidationFailed):
-        services.add_event(cycle, data, factories.user())
+        schedule_items.add_item(cycle, data, factories.user())
+
+
+def test_a_blank_position_puts_a_new_phase_last_and_leaves_an_edited_one_in_place(app_ctx):
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    cycle = factories.cycle(
+        phases=[
+            ("proposals", start, start + timedelta(days=30)),
+            ("review", start + timedelta(days=30), start + timedelta(days=60)),
+        ]
+    )
+    actor = factories.user()
+    window = (start + timedelta(days=60), start + timedelta(days=70))
+    added = schedule_items.add_item(
+        cycle, schedule_items.PhaseData("voting", "Votação", *window), actor
+    )
+    assert added.position == 2
+    first = cycle.phases[0]
+    schedule_items.update_item(first, _phase_data(first, name="Propostas", position=None), actor)
+    assert (first.name, first.position) == ("Propostas", 0)
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.before["position"], entry.after["position"]) == (
+        "phase.update",
+        0,
+        0,
+    )
+
+
+def test_a_phase_is_not_changed_with_an_event_s_data(app_ctx):
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    cycle = factories.cycle(phases=[("proposals", start, start + timedelta(days=30))])
+    data = schedule_items.EventData("assembly", "Assembleia", start, start + timedelta(hours=2))
+    with pytest.raises(TypeError):
+        schedule_items.update_item(cycle.phases[0], data, factories.user())
 
 
 def test_formula_budgets_add_up_and_are_audited(app_ctx):
@@ -185,7 +218,7 @@ def _schedule(state: str):
     return cycle, past_event, future_event
 
 
-def _phase_data(phase, **changes) -> services.PhaseData:
+def _phase_data(phase, **changes) -> schedule_items.PhaseData:
     values = {
         "kind": phase.kind,
         "name": phase.name,
@@ -193,10 +226,10 @@ def _phase_data(phase, **changes) -> services.PhaseData:
         "ends_at": phase.ends_at,
         "position": phase.position,
     }
-    return services.PhaseData(**(values | changes))
+    return schedule_items.PhaseData(**(values | changes))
 
 
-def _event_data(event, **changes) -> services.EventData:
+def _event_data(event, **changes) -> schedule_items.EventData:
     values = {
         "kind": event.kind,
         "title": event.title,
@@ -204,7 +237,7 @@ def _event_data(event, **changes) -> services.EventData:
         "ends_at": event.ends_at,
         "place": event.place,
     }
-    return services.EventData(**(values | changes))
+    return schedule_items.EventData(**(values | changes))
 
 
 def _refused(call) -> None:
@@ -222,18 +255,20 @@ def test_once_the_vote_opened_what_has_begun_cannot_change(app_ctx, state):
     cycle, past_event, _future = _schedule(state)
     proposals_phase, voting, _monitoring = cycle.phases
     actor = factories.user()
-    _refused(lambda: services.delete_phase(proposals_phase, actor))
+    _refused(lambda: schedule_items.delete_item(proposals_phase, actor))
     _refused(
-        lambda: services.update_phase(
+        lambda: schedule_items.update_item(
             proposals_phase, _phase_data(proposals_phase, name="X"), actor
         )
     )
-    _refused(lambda: services.delete_event(past_event, actor))
-    _refused(lambda: services.update_event(past_event, _event_data(past_event, title="X"), actor))
+    _refused(lambda: schedule_items.delete_item(past_event, actor))
+    _refused(
+        lambda: schedule_items.update_item(past_event, _event_data(past_event, title="X"), actor)
+    )
     # The vote's own window: voters were told it, casts are checked against it.
     later = voting.ends_at + timedelta(days=5)
-    _refused(lambda: services.update_phase(voting, _phase_data(voting, ends_at=later), actor))
-    _refused(lambda: services.delete_phase(voting, actor))
+    _refused(lambda: schedule_items.update_item(voting, _phase_data(voting, ends_at=later), actor))
+    _refused(lambda: schedule_items.delete_item(voting, actor))
     db.session.expire_all()
     assert len(cycle.phases) == 3 and len(cycle.events) == 2
     assert cycle.phases[0].name == "Proposals"
@@ -246,67 +281,69 @@ def test_once_the_vote_opened_only_what_is_ahead_may_change(app_ctx, state):
     actor = factories.user()
     yesterday = datetime.now(UTC) - timedelta(days=1)
     _refused(
-        lambda: services.add_event(
+        lambda: schedule_items.add_item(
             cycle,
             _event_data(future_event, starts_at=yesterday, ends_at=yesterday + timedelta(hours=2)),
             actor,
         )
     )
     _refused(
-        lambda: services.update_event(
+        lambda: schedule_items.update_item(
             future_event, _event_data(future_event, starts_at=yesterday), actor
         )
     )
     _refused(
-        lambda: services.update_phase(
+        lambda: schedule_items.update_item(
             monitoring, _phase_data(monitoring, starts_at=yesterday), actor
         )
     )
     ahead = datetime.now(UTC) + timedelta(days=100)
     _refused(
-        lambda: services.add_phase(
+        lambda: schedule_items.add_item(
             cycle,
-            services.PhaseData("voting", "Segundo turno", ahead, ahead + timedelta(days=1)),
+            schedule_items.PhaseData("voting", "Segundo turno", ahead, ahead + timedelta(days=1)),
             actor,
         )
     )
     _refused(
-        lambda: services.update_phase(monitoring, _phase_data(monitoring, kind="voting"), actor)
+        lambda: schedule_items.update_item(
+            monitoring, _phase_data(monitoring, kind="voting"), actor
+        )
     )
 
     # What is still ahead may change: a Comforça meeting added and moved, monitoring extended.
     meets = datetime.now(UTC) + timedelta(days=50)
-    meeting = services.add_event(
+    meeting = schedule_items.add_item(
         cycle,
-        services.EventData("other", "Reunião da Comforça", meets, meets + timedelta(hours=2)),
+        schedule_items.EventData("other", "Reunião da Comforça", meets, meets + timedelta(hours=2)),
         actor,
     )
     week_later = _event_data(
         meeting, starts_at=meets + timedelta(days=7), ends_at=meets + timedelta(days=7, hours=2)
     )
-    services.update_event(meeting, week_later, actor)
-    services.delete_event(future_event, actor)
+    schedule_items.update_item(meeting, week_later, actor)
+    schedule_items.delete_item(future_event, actor)
     new_end = monitoring.ends_at + timedelta(days=365)
-    services.update_phase(monitoring, _phase_data(monitoring, ends_at=new_end), actor)
+    schedule_items.update_item(monitoring, _phase_data(monitoring, ends_at=new_end), actor)
     db.session.expire_all()
     assert [e.title for e in cycle.events] == ["Assembleia", "Reunião da Comforça"]
     assert cycle.phases[2].ends_at == new_end
-    services.delete_phase(monitoring, actor)
+    schedule_items.delete_item(monitoring, actor)
     db.session.expire_all()
     assert [p.kind for p in cycle.phases] == ["proposals", "voting"]
 
 
 def test_a_draft_calendar_is_a_plan(app_ctx):
     cycle, past_event, _future = _schedule("draft")
-    assert not services.schedule_is_history(cycle)
+    assert not schedule_items.schedule_is_history(cycle)
     proposals_phase, voting, _monitoring = cycle.phases
     actor = factories.user()
     later = voting.ends_at + timedelta(days=5)
-    services.update_phase(voting, _phase_data(voting, ends_at=later), actor)
-    services.update_event(
+    schedule_items.update_item(voting, _phase_data(voting, ends_at=later), actor)
+    schedule_items.update_item(
         past_event, _event_data(past_event, title="Assembleia (corrigida)"), actor
     )
-    services.delete_phase(proposals_phase, actor)
+    schedule_items.delete_item(proposals_phase, actor)
     db.session.expire_all()
     assert [p.kind for p in cycle.phases] == ["voting", "monitoring"]
     assert cycle.phases[0].ends_at == later
@@ -315,18 +352,18 @@ def test_a_draft_calendar_is_a_plan(app_ctx):
 @pytest.mark.parametrize("state", ["open_for_proposals", "under_review", "ballot_frozen"])
 def test_a_public_cycle_keeps_its_past_but_may_still_postpone_its_vote(app_ctx, state):
     cycle, past_event, _future = _schedule(state)
-    assert services.schedule_is_history(cycle)
+    assert schedule_items.schedule_is_history(cycle)
     proposals_phase, voting, _monitoring = cycle.phases
     actor = factories.user()
-    _refused(lambda: services.delete_phase(proposals_phase, actor))
+    _refused(lambda: schedule_items.delete_item(proposals_phase, actor))
     _refused(
-        lambda: services.update_event(
+        lambda: schedule_items.update_item(
             past_event, _event_data(past_event, title="Assembleia (corrigida)"), actor
         )
     )
     # The vote has not opened: its window may still move.
     later = voting.ends_at + timedelta(days=5)
-    services.update_phase(voting, _phase_data(voting, ends_at=later), actor)
+    schedule_items.update_item(voting, _phase_data(voting, ends_at=later), actor)
     db.session.expire_all()
     assert [p.kind for p in cycle.phases] == ["proposals", "voting", "monitoring"]
     assert cycle.phases[1].ends_at == later
@@ -335,17 +372,16 @@ def test_a_public_cycle_keeps_its_past_but_may_still_postpone_its_vote(app_ctx, 
 
 def test_schedule_item_fixed_tells_the_page_what_it_may_offer(app_ctx):
     cycle, past_event, future_event = _schedule("published")
-    assert [services.schedule_item_fixed(p) for p in cycle.phases] == [True, True, False]
-    assert services.schedule_item_fixed(past_event) and not services.schedule_item_fixed(
-        future_event
-    )
+    assert [schedule_items.schedule_item_fixed(p) for p in cycle.phases] == [True, True, False]
+    assert schedule_items.schedule_item_fixed(past_event)
+    assert not schedule_items.schedule_item_fixed(future_event)
     draft, past_draft_event, _ = _schedule("draft")
-    assert not any(services.schedule_item_fixed(p) for p in draft.phases)
-    assert not services.schedule_item_fixed(past_draft_event)
+    assert not any(schedule_items.schedule_item_fixed(p) for p in draft.phases)
+    assert not schedule_items.schedule_item_fixed(past_draft_event)
     before_the_vote, past, _ = _schedule("ballot_frozen")
-    assert [services.schedule_item_fixed(p) for p in before_the_vote.phases] == [
+    assert [schedule_items.schedule_item_fixed(p) for p in before_the_vote.phases] == [
         True,
         False,
         False,
     ]
-    assert services.schedule_item_fixed(past)
+    assert schedule_items.schedule_item_fixed(past)

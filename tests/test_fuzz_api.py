@@ -21,10 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
+from opdigital.cycles.lifecycle import advance
+from opdigital.cycles.states import CycleState
 from opdigital.extensions import db
-from opdigital.tally import services as tallies
-from tests import factories
-from tests import voting_support as vs
+from tests.support import factories
+from tests.support import voting as vs
 
 pytestmark = pytest.mark.fuzz
 
@@ -51,9 +52,8 @@ def published_cycle(client) -> SimpleNamespace:
     """
     world = vs.voting_cycle()
     receipts = vs.cast_all(client, world, [world.ids[:2], world.ids[1:3], world.ids[2:4]], 900)
-    tallies.close_vote(world.cycle, actor=None)
-    tallies.tally(world.cycle, actor=None)
-    tallies.publish(world.cycle, actor=None)
+    for target in (CycleState.CLOSED, CycleState.TALLIED, CycleState.PUBLISHED):
+        advance(world.cycle, target, actor=None)
     world.receipts = receipts
     return world
 

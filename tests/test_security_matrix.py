@@ -22,14 +22,15 @@ from types import SimpleNamespace
 
 import pytest
 
-import config
+from opdigital import settings as settings_module
+from opdigital.cycles.lifecycle import advance
+from opdigital.cycles.states import CycleState
 from opdigital.extensions import db
-from opdigital.tally import services as tallies
-from tests import factories
-from tests import voting_support as vs
-from tests.helpers import login_as
-from tests.test_coordination_support import token
-from tests.test_coordination_support import world as coordination_world
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.client import login_as
+from tests.support.coordination import token
+from tests.support.coordination import world as coordination_world
 
 ROLES = ("anonymous", "citizen", "auditor", "coordinator", "admin")
 LOGIN = "login"  # expected outcome: a redirect to the sign-in page
@@ -197,8 +198,8 @@ def world(app, client, signing_key):
         w.open_slug = opened.slug
         published = vs.voting_cycle()
         w.receipt = vs.cast_all(client, published, [published.ids[:2]], first=500)[0]
-        for step in (tallies.close_vote, tallies.tally, tallies.publish):
-            step(published.cycle, actor=None)
+        for target in (CycleState.CLOSED, CycleState.TALLIED, CycleState.PUBLISHED):
+            advance(published.cycle, target, actor=None)
         w.published_slug = published.slug
         voting = vs.voting_cycle()
         w.voting_slug, w.voting_ids = voting.slug, voting.ids
@@ -331,21 +332,21 @@ def test_no_way_around_the_checks_with_another_method(app, world, role):
 def production_app(make_app, database_url, redis_url, monkeypatch):
     """The production settings with the secrets they demand, on the test database."""
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "")  # the production default, whatever is set
-    importlib.reload(config)
+    importlib.reload(settings_module)
     try:
         settings = {
             "SECRET_KEY": "s" * 48,
             "VOTER_KEY_PEPPER": "p" * 32,
-            "SQLALCHEMY_DATABASE_URI": config._sqlalchemy_url(database_url),
+            "SQLALCHEMY_DATABASE_URI": settings_module._sqlalchemy_url(database_url),
             "REDIS_URL": redis_url,
             "RATELIMIT_STORAGE_URI": redis_url,
         }
-        secured = type("SecuredProduction", (config.Production,), settings)
+        secured = type("SecuredProduction", (settings_module.Production,), settings)
         secured.validate()  # what `create_app("production")` checks first
         yield make_app(secured)
     finally:
         monkeypatch.delenv("SESSION_COOKIE_SECURE")
-        importlib.reload(config)
+        importlib.reload(settings_module)
 
 
 def test_production_sends_hsts_and_secure_session_cookies(production_app):

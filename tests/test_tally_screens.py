@@ -1,4 +1,4 @@
-"""Staff screens for close, tally and publish: the control page's button runs the tally services,
+"""Staff screens for close, tally and publish: the control page's button runs the lifecycle,
 coordinators and auditors see and download the package (before publication too), by role."""
 
 from __future__ import annotations
@@ -10,16 +10,17 @@ import pytest
 import sqlalchemy as sa
 
 from opdigital.audit.models import AuditEntry
+from opdigital.cycles.lifecycle import advance
 from opdigital.cycles.models import Cycle
+from opdigital.cycles.states import CycleState
 from opdigital.extensions import db
 from opdigital.ledger import keys
 from opdigital.ledger.verify import ExpectedKey, verify_package
-from opdigital.tally import services as tallies
 from opdigital.tally.models import Tally
-from tests import factories
-from tests import voting_support as vs
-from tests.helpers import login_as
-from tests.test_coordination_support import audit_count, post, sign_in
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.client import login_as
+from tests.support.coordination import audit_count, post, sign_in
 
 
 @pytest.fixture
@@ -47,10 +48,10 @@ def _voted(client, slug: str = "op-2026", first: int = 800):
 
 
 def _tallied(client, slug: str = "op-2026", first: int = 800) -> tuple:
-    """A cycle closed and tallied through the services (as the CLI does); (world, record)."""
+    """A cycle closed and tallied through the lifecycle (as the CLI does); (world, record)."""
     world = _voted(client, slug, first)
-    cycle = tallies.close_vote(vs.reload(world.cycle), None)
-    return world, tallies.tally(cycle, None)
+    cycle = advance(vs.reload(world.cycle), CycleState.CLOSED, None).cycle
+    return world, advance(cycle, CycleState.TALLIED, None).tally
 
 
 def _transition(app, client, slug: str, target: str):
@@ -145,7 +146,7 @@ def test_tally_without_a_signing_key_is_refused_with_the_command_to_run(
     app, app_ctx, client, no_signing_key
 ):
     world = _voted(client)
-    tallies.close_vote(vs.reload(world.cycle), None)
+    advance(vs.reload(world.cycle), CycleState.CLOSED, None)
     before = audit_count()
     sign_in(client, factories.user("coordinator"))
     response = _transition(app, client, world.slug, "tallied")
@@ -159,7 +160,7 @@ def test_tally_without_a_signing_key_is_refused_with_the_command_to_run(
 
 def test_tally_without_a_counting_rule_is_refused(app, app_ctx, client, signing_key):
     world = _voted(client)
-    tallies.close_vote(vs.reload(world.cycle), None)
+    advance(vs.reload(world.cycle), CycleState.CLOSED, None)
     cycle = vs.reload(world.cycle)
     cycle.counting_rule = ""
     db.session.commit()
@@ -259,7 +260,7 @@ def test_audit_routes_only_read(app):
 
 def test_auditor_sees_every_tally_published_or_not_with_the_key(app, app_ctx, client, signing_key):
     first, first_record = _tallied(client, "op-2025", first=810)
-    tallies.publish(vs.reload(first.cycle), None)
+    advance(vs.reload(first.cycle), CycleState.PUBLISHED, None)
     _second, second_record = _tallied(client, "op-2026", first=820)
     factories.cycle(slug="sem-apuracao", state="voting")
     auditor = _client_as(app, "auditor")

@@ -22,13 +22,14 @@ from opdigital.audit import export
 from opdigital.audit.models import AuditEntry
 from opdigital.auth import roles_required
 from opdigital.clock import now
-from opdigital.coordination.tally_steps import TallySummary, package_download, summary_of
 from opdigital.cycles.models import Cycle
 from opdigital.cycles.services import get_cycle
 from opdigital.errors import error_response
 from opdigital.extensions import db
+from opdigital.tally.downloads import private_package_download
 from opdigital.tally.models import Tally
 from opdigital.tally.services import tally_of
+from opdigital.tally.summary import TallySummary, summary_of
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -186,4 +187,4 @@ def tallies():
 def tally_package(slug: str):
     """A cycle's signed package, byte for byte as signed, before publication too."""
     cycle = get_cycle(slug)
-    return package_download(tally_of(cycle), cycle.slug)
+    return private_package_download(tally_of(cycle), cycle.slug)

@@ -24,6 +24,7 @@ from wtforms.validators import (
 
 from opdigital.cycles.budget import MAX_AMOUNT_CENTS
 from opdigital.cycles.models import CycleKind, EventKind, PhaseKind
+from opdigital.cycles.schedule_items import EventData, PhaseData
 from opdigital.fields import CityDateTimeField, GuardedForm, MoneyField, WholeNumberField
 from opdigital.formatting import labels
 from opdigital.proposals.models import ExecutionStatus, ProposalOrigin
@@ -136,7 +137,40 @@ class TransitionForm(StaffForm):
     target = HiddenField(validators=[DataRequired()])
 
 
-class PhaseForm(StaffForm):
+class ScheduleItemForm(StaffForm):
+    """What the forms of a phase and of an event share: the kind's choices, the window check and
+    the values both give the service.
+
+    Each kind declares all its fields itself, in the order its page shows them: WTForms orders
+    fields by declaration, a base class's first, and the error summary lists them in that order.
+    """
+
+    kind_group: str  # the group in `formatting.labels()` that names the kinds
+    kinds: type[PhaseKind] | type[EventKind]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = _choices(self.kind_group, self.kinds)
+
+    def validate_ends_at(self, field):
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The end must come after the start."))
+
+    def item_data(self) -> PhaseData | EventData:
+        raise NotImplementedError
+
+    def _shared_data(self) -> dict:
+        return {
+            "kind": self.kind.data,
+            "description": (self.description.data or "").strip(),
+            "starts_at": self.starts_at.data,
+            "ends_at": self.ends_at.data,
+        }
+
+
+class PhaseForm(ScheduleItemForm):
+    kind_group, kinds = "phase", PhaseKind
+
     kind = SelectField(_l("Kind of phase"), validators=[InputRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -146,16 +180,15 @@ class PhaseForm(StaffForm):
     starts_at = CityDateTimeField(_l("Starts at"), validators=[InputRequired()])
     ends_at = CityDateTimeField(_l("Ends at"), validators=[InputRequired()])
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.kind.choices = _choices("phase", PhaseKind)
-
-    def validate_ends_at(self, field):
-        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
-            raise ValidationError(_l("The end must come after the start."))
+    def item_data(self) -> PhaseData:
+        return PhaseData(
+            name=self.name.data.strip(), position=self.position.data, **self._shared_data()
+        )
 
 
-class EventForm(StaffForm):
+class EventForm(ScheduleItemForm):
+    kind_group, kinds = "event", EventKind
+
     kind = SelectField(_l("Kind of event"), validators=[InputRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=160)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -167,7 +200,6 @@ class EventForm(StaffForm):
 
     def __init__(self, *args, regions=(), schools=(), with_school=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = _choices("event", EventKind)
         self.region_id.choices = [choice("", _l("Whole city"))] + [
             choice(str(r.id), r.name) for r in regions
         ]
@@ -178,7 +210,14 @@ class EventForm(StaffForm):
         else:
             del self.school_id
 
-    validate_ends_at = PhaseForm.validate_ends_at
+    def item_data(self) -> EventData:
+        return EventData(
+            title=self.title.data.strip(),
+            place=(self.place.data or "").strip(),
+            region_id=self.region_id.data,
+            school_id=self.school_id.data if "school_id" in self else None,
+            **self._shared_data(),
+        )
 
 
 class RegionBudgetForm(StaffForm):

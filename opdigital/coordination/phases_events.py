@@ -1,113 +1,36 @@
 """Staff screens for a cycle's calendar: add, edit and delete phases and events.
 
+Phases and events go through the same three screens (`_new`, `_edit`, `_delete`); what
+differs is in `PHASES` and `EVENTS`, and each route is a thin endpoint naming its kind.
 Once a cycle is public, what has begun is its history, and the voting phase is fixed once the
-vote has opened (`cycles.services.schedule_item_fixed`): those screens answer 409 with the
-reason.
+vote has opened (`cycles.schedule_items.schedule_item_fixed`): those screens answer 409 with
+the reason.
 """
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from opdigital.coordination.blueprint import bp
+from flask import flash, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+
+from opdigital.coordination import bp
 from opdigital.coordination.common import actor, load_cycle, load_event, load_phase
-from opdigital.coordination.forms import EventForm, PhaseForm
+from opdigital.coordination.forms import EventForm, PhaseForm, ScheduleItemForm
+from opdigital.cycles import schedule_items
 from opdigital.cycles import services as cycles
-from opdigital.cycles.models import Cycle, CycleKind, Event, Phase
+from opdigital.cycles.models import Cycle, CycleKind
+from opdigital.cycles.schedule_items import ScheduleItem
 from opdigital.errors import DomainError
 from opdigital.web import is_read
 
 
-def _cycle_url(cycle: Cycle, anchor: str) -> str:
-    return url_for("coordination.cycle", slug=cycle.slug, _anchor=anchor)
+def _phase_form(cycle: Cycle, **kwargs) -> PhaseForm:
+    return PhaseForm(**kwargs)
 
 
-@bp.context_processor
-def _schedule_helpers() -> dict:
-    # The cycle page offers Edit and Delete only for what may still change.
-    return {
-        "schedule_is_history": cycles.schedule_is_history,
-        "schedule_item_fixed": cycles.schedule_item_fixed,
-    }
-
-
-def _refused(cycle: Cycle, error: DomainError):
-    """The page saying why a part of the calendar cannot change (409 once it is history)."""
-    page = render_template("coordination/refused.html", cycle=cycle, message=str(error))
-    return page, error.status
-
-
-# --- phases --------------------------------------------------------------------------------
-
-
-def _phase_data(form: PhaseForm) -> cycles.PhaseData:
-    return cycles.PhaseData(
-        kind=form.kind.data,
-        name=form.name.data.strip(),
-        description=(form.description.data or "").strip(),
-        position=form.position.data,
-        starts_at=form.starts_at.data,
-        ends_at=form.ends_at.data,
-    )
-
-
-def _phase_form(form, cycle: Cycle, phase: Phase | None, error: str | None, status: int):
-    page = render_template(
-        "coordination/phase_form.html", form=form, cycle=cycle, phase=phase, error=error
-    )
-    return page, status
-
-
-@bp.route("/cycles/<slug>/phases/new", methods=["GET", "POST"])
-def new_phase(slug: str):
-    cycle = load_cycle(slug)
-    form = PhaseForm()
-    if form.validate_on_submit():
-        try:
-            cycles.add_phase(cycle, _phase_data(form), actor())
-        except DomainError as e:
-            return _phase_form(form, load_cycle(slug), None, str(e), e.status)
-        flash(_("Phase added."), "success")
-        return redirect(_cycle_url(cycle, "phases"))
-    return _phase_form(form, cycle, None, None, 422 if form.is_submitted() else 200)
-
-
-@bp.route("/phases/<int:phase_id>/edit", methods=["GET", "POST"])
-def edit_phase(phase_id: int):
-    phase = load_phase(phase_id)
-    cycle = phase.cycle
-    try:
-        cycles.ensure_schedule_item_open(phase)
-    except DomainError as e:
-        return _refused(cycle, e)
-    form = PhaseForm(obj=phase) if is_read() else PhaseForm()
-    if form.validate_on_submit():
-        try:
-            cycles.update_phase(phase, _phase_data(form), actor())
-        except DomainError as e:
-            return _phase_form(form, cycle, load_phase(phase_id), str(e), e.status)
-        flash(_("Phase updated."), "success")
-        return redirect(_cycle_url(cycle, "phases"))
-    return _phase_form(form, cycle, phase, None, 422 if form.is_submitted() else 200)
-
-
-@bp.post("/phases/<int:phase_id>/delete")
-def delete_phase(phase_id: int):
-    phase = load_phase(phase_id)
-    cycle = phase.cycle
-    try:
-        cycles.delete_phase(phase, actor())
-    except DomainError as e:
-        return _refused(cycle, e)
-    flash(_("Phase deleted."), "success")
-    return redirect(_cycle_url(cycle, "phases"))
-
-
-# --- events --------------------------------------------------------------------------------
-
-
-def _event_form_for(cycle: Cycle, **kwargs) -> EventForm:
+def _event_form(cycle: Cycle, **kwargs) -> EventForm:
     return EventForm(
         regions=cycles.list_regions(),
         schools=cycles.list_schools(),
@@ -116,67 +39,142 @@ def _event_form_for(cycle: Cycle, **kwargs) -> EventForm:
     )
 
 
-def _event_data(form: EventForm) -> cycles.EventData:
-    return cycles.EventData(
-        kind=form.kind.data,
-        title=form.title.data.strip(),
-        description=(form.description.data or "").strip(),
-        starts_at=form.starts_at.data,
-        ends_at=form.ends_at.data,
-        place=(form.place.data or "").strip(),
-        region_id=form.region_id.data,
-        school_id=form.school_id.data if "school_id" in form else None,
-    )
+@dataclass(frozen=True)
+class Screens:
+    """What the calendar screens of one kind of item say and load."""
+
+    kind: str  # "phase" or "event", for the template
+    section: str  # anchor of the list on the cycle page
+    load: Callable[[int], ScheduleItem]  # by id, or 404
+    form: Callable[..., ScheduleItemForm]  # (cycle, **form arguments)
+    added: str
+    updated: str
+    deleted: str
 
 
-def _event_form(form, cycle: Cycle, event: Event | None, error: str | None, status: int):
-    page = render_template(
-        "coordination/event_form.html", form=form, cycle=cycle, event=event, error=error
-    )
-    return page, status
+PHASES = Screens(
+    "phase",
+    "phases",
+    load_phase,
+    _phase_form,
+    added=_l("Phase added."),
+    updated=_l("Phase updated."),
+    deleted=_l("Phase deleted."),
+)
+EVENTS = Screens(
+    "event",
+    "events",
+    load_event,
+    _event_form,
+    added=_l("Event added."),
+    updated=_l("Event updated."),
+    deleted=_l("Event deleted."),
+)
+
+
+@bp.context_processor
+def _schedule_helpers() -> dict:
+    # The cycle page offers Edit and Delete only for what may still change.
+    return {
+        "schedule_is_history": schedule_items.schedule_is_history,
+        "schedule_item_fixed": schedule_items.schedule_item_fixed,
+    }
+
+
+# --- routes: one thin endpoint per URL, named as before ------------------------------------
+
+
+@bp.route("/cycles/<slug>/phases/new", methods=["GET", "POST"])
+def new_phase(slug: str):
+    return _new(PHASES, slug)
+
+
+@bp.route("/phases/<int:phase_id>/edit", methods=["GET", "POST"])
+def edit_phase(phase_id: int):
+    return _edit(PHASES, phase_id)
+
+
+@bp.post("/phases/<int:phase_id>/delete")
+def delete_phase(phase_id: int):
+    return _delete(PHASES, phase_id)
 
 
 @bp.route("/cycles/<slug>/events/new", methods=["GET", "POST"])
 def new_event(slug: str):
-    cycle = load_cycle(slug)
-    form = _event_form_for(cycle)
-    if form.validate_on_submit():
-        try:
-            cycles.add_event(cycle, _event_data(form), actor())
-        except DomainError as e:
-            return _event_form(form, load_cycle(slug), None, str(e), e.status)
-        flash(_("Event added."), "success")
-        return redirect(_cycle_url(cycle, "events"))
-    return _event_form(form, cycle, None, None, 422 if form.is_submitted() else 200)
+    return _new(EVENTS, slug)
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 def edit_event(event_id: int):
-    event = load_event(event_id)
-    cycle = event.cycle
-    try:
-        cycles.ensure_schedule_item_open(event)
-    except DomainError as e:
-        return _refused(cycle, e)
-    # Pre-fill from the event only on GET, so a field left out of a POST is not silently kept.
-    form = _event_form_for(cycle, **({"obj": event} if is_read() else {}))
-    if form.validate_on_submit():
-        try:
-            cycles.update_event(event, _event_data(form), actor())
-        except DomainError as e:
-            return _event_form(form, cycle, load_event(event_id), str(e), e.status)
-        flash(_("Event updated."), "success")
-        return redirect(_cycle_url(cycle, "events"))
-    return _event_form(form, cycle, event, None, 422 if form.is_submitted() else 200)
+    return _edit(EVENTS, event_id)
 
 
 @bp.post("/events/<int:event_id>/delete")
 def delete_event(event_id: int):
-    event = load_event(event_id)
-    cycle = event.cycle
+    return _delete(EVENTS, event_id)
+
+
+# --- the screens ---------------------------------------------------------------------------
+
+
+def _new(screens: Screens, slug: str):
+    cycle = load_cycle(slug)
+    form = screens.form(cycle)
+    if form.validate_on_submit():
+        try:
+            schedule_items.add_item(cycle, form.item_data(), actor())
+        except DomainError as e:
+            return _form_page(screens, form, load_cycle(slug), None, str(e), e.status)
+        return _done(screens, cycle, screens.added)
+    return _form_page(screens, form, cycle, None, None, 422 if form.is_submitted() else 200)
+
+
+def _edit(screens: Screens, item_id: int):
+    item = screens.load(item_id)
+    cycle = item.cycle
     try:
-        cycles.delete_event(event, actor())
+        schedule_items.ensure_schedule_item_open(item)
     except DomainError as e:
         return _refused(cycle, e)
-    flash(_("Event deleted."), "success")
-    return redirect(_cycle_url(cycle, "events"))
+    # Pre-fill from the item only on GET, so a field left out of a POST is not silently kept.
+    form = screens.form(cycle, **({"obj": item} if is_read() else {}))
+    if form.validate_on_submit():
+        try:
+            schedule_items.update_item(item, form.item_data(), actor())
+        except DomainError as e:
+            return _form_page(screens, form, cycle, screens.load(item_id), str(e), e.status)
+        return _done(screens, cycle, screens.updated)
+    return _form_page(screens, form, cycle, item, None, 422 if form.is_submitted() else 200)
+
+
+def _delete(screens: Screens, item_id: int):
+    item = screens.load(item_id)
+    cycle = item.cycle
+    try:
+        schedule_items.delete_item(item, actor())
+    except DomainError as e:
+        return _refused(cycle, e)
+    return _done(screens, cycle, screens.deleted)
+
+
+def _form_page(screens: Screens, form, cycle: Cycle, item, error: str | None, status: int):
+    page = render_template(
+        "coordination/schedule_item_form.html",
+        kind=screens.kind,
+        form=form,
+        cycle=cycle,
+        item=item,
+        error=error,
+    )
+    return page, status
+
+
+def _done(screens: Screens, cycle: Cycle, message: str):
+    flash(str(message), "success")
+    return redirect(url_for("coordination.cycle", slug=cycle.slug, _anchor=screens.section))
+
+
+def _refused(cycle: Cycle, error: DomainError):
+    """The page saying why a part of the calendar cannot change (409 once it is history)."""
+    page = render_template("coordination/refused.html", cycle=cycle, message=str(error))
+    return page, error.status

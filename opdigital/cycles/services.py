@@ -1,4 +1,4 @@
-"""Everything that changes a cycle: creation from a template, calendar, budgets, state.
+"""What changes a cycle: creation and budgets (calendar: `schedule_items`, state: `lifecycle`).
 
 Each function is one unit of work: it validates, changes, writes an audit entry and commits
 once; on a refusal it raises a `DomainError` and leaves the database untouched.
@@ -8,30 +8,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from opdigital.audit import services as audit
-from opdigital.clock import now
 from opdigital.cycles import budget as budget_formula
 from opdigital.cycles.models import (
     BudgetSplit,
     Cycle,
     CycleKind,
-    Event,
-    EventKind,
     Phase,
-    PhaseKind,
     RegionBudget,
 )
 from opdigital.cycles.phase_templates import phases_for
-from opdigital.cycles.states import CycleState, can_transition
-from opdigital.errors import BallotLocked, Conflict, IllegalTransition, NotFound, ValidationFailed
+from opdigital.cycles.states import CycleState
+from opdigital.errors import BallotLocked, Conflict, NotFound, ValidationFailed
 from opdigital.extensions import db
-from opdigital.regions.models import Region, School
+
+# Re-exported: the coordinator's screens list regions and schools through this module.
+from opdigital.regions.queries import all_regions as list_regions
+from opdigital.regions.queries import all_schools as list_schools  # noqa: F401
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -46,28 +45,6 @@ class CycleData:
     description: str = ""
     min_voter_age: int | None = None
     max_voter_age: int | None = None
-
-
-@dataclass(frozen=True)
-class PhaseData:
-    kind: str
-    name: str
-    starts_at: datetime
-    ends_at: datetime
-    description: str = ""
-    position: int | None = None
-
-
-@dataclass(frozen=True)
-class EventData:
-    kind: str
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str = ""
-    description: str = ""
-    region_id: int | None = None
-    school_id: int | None = None
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -85,14 +62,6 @@ def list_cycles(*, include_drafts: bool = False) -> list[Cycle]:
     if not include_drafts:
         query = query.where(Cycle.state != CycleState.DRAFT.value)
     return list(db.session.scalars(query))
-
-
-def list_regions() -> list[Region]:
-    return list(db.session.scalars(sa.select(Region).order_by(Region.name)))
-
-
-def list_schools() -> list[School]:
-    return list(db.session.scalars(sa.select(School).order_by(School.name)))
 
 
 # --- validation helpers --------------------------------------------------------------------
@@ -120,13 +89,6 @@ def _check_cycle_data(data: CycleData) -> None:
         len(ages) == 2 and data.min_voter_age > data.max_voter_age
     ):
         raise ValidationFailed(_l("The age limits are not valid."), code="invalid_ages")
-
-
-def _check_window(starts_at: datetime, ends_at: datetime) -> None:
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise ValidationFailed(_l("Dates must carry a time zone."), code="naive_datetime")
-    if ends_at <= starts_at:
-        raise ValidationFailed(_l("The end must come after the start."), code="ends_before_start")
 
 
 def ensure_ballot_open(cycle: Cycle) -> None:
@@ -200,235 +162,6 @@ def update_cycle(cycle: Cycle, data: CycleData, actor) -> Cycle:
     audit.record(actor, "cycle.update", cycle, before=before, after=_snapshot(cycle))
     _commit_or_conflict("A cycle with this slug already exists.", "duplicate_slug")
     return cycle
-
-
-def transition(cycle: Cycle, target: str, actor) -> Cycle:
-    """Move a cycle to its next state; the only way a cycle's state ever changes."""
-    # Lock the row: two coordinators pressing the same button must not both succeed.
-    locked = db.session.scalar(sa.select(Cycle).where(Cycle.id == cycle.id).with_for_update())
-    current = locked.state
-    if not can_transition(current, target):
-        db.session.rollback()
-        raise IllegalTransition(_l("This cycle cannot move to that state from its current state."))
-    if target == CycleState.BALLOT_FROZEN:
-        _freeze_ballot(locked, actor)
-    locked.state = target
-    audit.record(
-        actor, "cycle.transition", locked, before={"state": current}, after={"state": target}
-    )
-    db.session.commit()
-    return locked
-
-
-def _freeze_ballot(cycle: Cycle, actor) -> None:
-    """Accepted proposals go on the ballot; anything still unreviewed cannot be left pending."""
-    from opdigital.proposals.models import Proposal, ProposalStatus
-    from opdigital.proposals.services import change_status
-    from opdigital.voting.settings import ensure_voting_configured
-
-    proposals = list(db.session.scalars(sa.select(Proposal).where(Proposal.cycle_id == cycle.id)))
-    pending = [
-        p.code
-        for p in proposals
-        if p.status in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW)
-    ]
-    if pending:
-        db.session.rollback()
-        raise IllegalTransition(
-            _l(
-                "Review every proposal before freezing the ballot. Still pending: %(codes)s",
-                codes=", ".join(pending),
-            ),
-            code="proposals_pending",
-        )
-    accepted = [p for p in proposals if p.status == ProposalStatus.ACCEPTED]
-    if not accepted:
-        db.session.rollback()
-        raise IllegalTransition(
-            _l("The ballot needs at least one accepted proposal."), code="empty_ballot"
-        )
-    for proposal in accepted:
-        change_status(proposal, ProposalStatus.ON_BALLOT, note="", actor=actor)
-    try:
-        # With the proposals now final, the ballot rule must be set and satisfiable by them.
-        ensure_voting_configured(cycle)
-    except ValidationFailed as e:
-        db.session.rollback()
-        raise IllegalTransition(e.message, code=e.code) from e
-    cycle.ballot_frozen_at = now()
-
-
-# --- phases and events ---------------------------------------------------------------------
-
-# Once a cycle is public (past its draft), its calendar is part of the record: what has begun
-# stays as it was published, as the ballot does from its freeze, and from the moment the vote
-# opens its window, which voters were told and casts are checked against, no longer moves
-# (until then a vote may still be postponed). What is still ahead may change at any time: a
-# meeting of the monitoring commission can be added or moved. A draft is a plan, editable.
-_STATES = list(CycleState)
-
-
-def schedule_is_history(cycle: Cycle) -> bool:
-    """True once the cycle is public: what has begun can no longer change."""
-    return cycle.state != CycleState.DRAFT
-
-
-def _vote_has_opened(cycle: Cycle) -> bool:
-    return _STATES.index(CycleState(cycle.state)) >= _STATES.index(CycleState.VOTING)
-
-
-def _is_voting(item: Phase | PhaseData | Event | EventData | None) -> bool:
-    return isinstance(item, Phase | PhaseData) and item.kind == PhaseKind.VOTING.value
-
-
-def schedule_item_fixed(item: Phase | Event) -> bool:
-    """True when this phase or event can no longer be edited or deleted."""
-    if not schedule_is_history(item.cycle):
-        return False
-    if _is_voting(item):
-        return _vote_has_opened(item.cycle)
-    return item.starts_at <= now()
-
-
-def _ensure_schedule_open(
-    cycle: Cycle, item: Phase | Event | None, data: PhaseData | EventData | None
-) -> None:
-    """Refuse changing `item` (None: adding) into `data` (None: deleting) when it is history."""
-    if not schedule_is_history(cycle):
-        return
-    if _is_voting(item) or _is_voting(data):
-        if _vote_has_opened(cycle):
-            raise Conflict(
-                _l("The vote has opened with this voting phase: its dates can no longer change."),
-                code="schedule_frozen",
-            )
-        return  # before the vote opens, it may still be moved (postponed)
-    if item is not None and item.starts_at <= now():
-        raise Conflict(
-            _l(
-                "This has already begun and the cycle is public: it is part of the cycle's "
-                "history and can no longer be changed or deleted."
-            ),
-            code="schedule_frozen",
-        )
-    if data is not None and data.starts_at <= now():
-        raise Conflict(
-            _l(
-                "Once a cycle is public, only phases and events that start in the future can "
-                "be added or changed."
-            ),
-            code="schedule_frozen",
-        )
-
-
-def ensure_schedule_item_open(item: Phase | Event) -> None:
-    """Refuse (409, `schedule_frozen`) when this phase or event can no longer change."""
-    _ensure_schedule_open(item.cycle, item, None)
-
-
-def _check_phase(data: PhaseData) -> None:
-    if data.kind not in {k.value for k in PhaseKind}:
-        raise ValidationFailed(_l("Unknown phase kind."), code="unknown_phase_kind")
-    if not data.name.strip():
-        raise ValidationFailed(_l("The phase needs a name."), code="missing_name")
-    _check_window(data.starts_at, data.ends_at)
-
-
-def add_phase(cycle: Cycle, data: PhaseData, actor) -> Phase:
-    _check_phase(data)
-    _ensure_schedule_open(cycle, None, data)
-    position = data.position if data.position is not None else len(cycle.phases)
-    values = asdict(data) | {"position": position}
-    phase = Phase(cycle=cycle, **values)
-    db.session.add(phase)
-    db.session.flush()
-    audit.record(actor, "phase.create", phase, after=_phase_snapshot(phase))
-    db.session.commit()
-    return phase
-
-
-def update_phase(phase: Phase, data: PhaseData, actor) -> Phase:
-    _check_phase(data)
-    _ensure_schedule_open(phase.cycle, phase, data)
-    before = _phase_snapshot(phase)
-    for field, value in asdict(data).items():
-        if value is not None:
-            setattr(phase, field, value)
-    audit.record(actor, "phase.update", phase, before=before, after=_phase_snapshot(phase))
-    db.session.commit()
-    return phase
-
-
-def delete_phase(phase: Phase, actor) -> None:
-    _ensure_schedule_open(phase.cycle, phase, None)
-    audit.record(actor, "phase.delete", phase, before=_phase_snapshot(phase))
-    db.session.delete(phase)
-    db.session.commit()
-
-
-def _phase_snapshot(phase: Phase) -> dict:
-    return {
-        "cycle": phase.cycle.slug if phase.cycle else None,
-        "kind": phase.kind,
-        "name": phase.name,
-        "position": phase.position,
-        "starts_at": phase.starts_at.isoformat(),
-        "ends_at": phase.ends_at.isoformat(),
-    }
-
-
-def _check_event(data: EventData) -> None:
-    if data.kind not in {k.value for k in EventKind}:
-        raise ValidationFailed(_l("Unknown event kind."), code="unknown_event_kind")
-    if not data.title.strip():
-        raise ValidationFailed(_l("The event needs a title."), code="missing_title")
-    _check_window(data.starts_at, data.ends_at)
-    if data.region_id is not None and db.session.get(Region, data.region_id) is None:
-        raise ValidationFailed(_l("Unknown region."), code="unknown_region")
-    if data.school_id is not None and db.session.get(School, data.school_id) is None:
-        raise ValidationFailed(_l("Unknown school."), code="unknown_school")
-
-
-def add_event(cycle: Cycle, data: EventData, actor) -> Event:
-    _check_event(data)
-    _ensure_schedule_open(cycle, None, data)
-    event = Event(cycle=cycle, **asdict(data))
-    db.session.add(event)
-    db.session.flush()
-    audit.record(actor, "event.create", event, after=_event_snapshot(event))
-    db.session.commit()
-    return event
-
-
-def update_event(event: Event, data: EventData, actor) -> Event:
-    _check_event(data)
-    _ensure_schedule_open(event.cycle, event, data)
-    before = _event_snapshot(event)
-    for field, value in asdict(data).items():
-        setattr(event, field, value)
-    audit.record(actor, "event.update", event, before=before, after=_event_snapshot(event))
-    db.session.commit()
-    return event
-
-
-def delete_event(event: Event, actor) -> None:
-    _ensure_schedule_open(event.cycle, event, None)
-    audit.record(actor, "event.delete", event, before=_event_snapshot(event))
-    db.session.delete(event)
-    db.session.commit()
-
-
-def _event_snapshot(event: Event) -> dict:
-    return {
-        "cycle": event.cycle.slug if event.cycle else None,
-        "kind": event.kind,
-        "title": event.title,
-        "starts_at": event.starts_at.isoformat(),
-        "ends_at": event.ends_at.isoformat(),
-        "place": event.place,
-        "region_id": event.region_id,
-        "school_id": event.school_id,
-    }
 
 
 # --- budgets -------------------------------------------------------------------------------

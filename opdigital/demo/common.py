@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from opdigital.audit import services as audit
 from opdigital.clock import CITY_TZ
-from opdigital.cycles import services as cycles
+from opdigital.cycles import schedule_items
 from opdigital.cycles.models import Cycle
 from opdigital.extensions import db
 from opdigital.proposals import services as proposals
@@ -49,9 +49,9 @@ def cycle_exists(slug: str) -> bool:
 def move_phase(cycle: Cycle, kind: str, starts_at: datetime, ends_at: datetime, actor) -> None:
     """Adapt one phase of the template, as a coordinator would on the calendar screen."""
     phase = cycle.phase_of_kind(kind)
-    cycles.update_phase(
+    schedule_items.update_item(
         phase,
-        cycles.PhaseData(
+        schedule_items.PhaseData(
             kind=phase.kind,
             name=phase.name,
             starts_at=starts_at,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from opdigital.cycles import lifecycle
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
 from opdigital.cycles.states import CycleState
@@ -19,13 +20,12 @@ from opdigital.demo.past_data import DIGITAL_2024, REJECTED_2024, REJECTION_REAS
 from opdigital.demo.past_votes import demo_ballots, record_past_ballots
 from opdigital.proposals import services as proposals
 from opdigital.proposals.models import Proposal, ProposalOrigin
-from opdigital.tally import services as tallies
 
 DIGITAL_SLUG = "op-digital-2026"
 PAST_DIGITAL_SLUG = "op-digital-2024"
 AUTHOR = "Prefeitura de Belo Horizonte"
 # 2006 and 2011 style: each voter picks at most one work in each region; the most voted work of
-# each region is built. Stored as data now; the voting and tally issues give them meaning.
+# each region is built (docs/domain.md, "What the city did online").
 BALLOT_RULE = "one-per-region"
 COUNTING_RULE = "plurality-per-region"
 RULE_PARAMS = {"max_choices_per_region": 1}
@@ -34,7 +34,7 @@ VOTING_DAYS = 30
 
 def _advance(cycle: Cycle, *targets: CycleState, actor) -> Cycle:
     for target in targets:
-        cycle = cycles.transition(cycle, target.value, actor)
+        cycle = lifecycle.advance(cycle, target, actor).cycle
     return cycle
 
 
@@ -148,10 +148,14 @@ def build_digital_2024(actor, today: date) -> str:
     works = [(p.id, p.region_id, past.selected) for past, p in entered]
     voted_on = cycle.phase_of_kind("voting").starts_at.date()
     record_past_ballots(cycle.id, demo_ballots(works), voted_on)
-    cycle = tallies.close_vote(cycle, actor)
-    tallies.tally(cycle, actor)
-    tallies.publish(cycle, actor)
-    cycle = _advance(cycle, CycleState.MONITORING, actor=actor)
+    cycle = _advance(
+        cycle,
+        CycleState.CLOSED,
+        CycleState.TALLIED,
+        CycleState.PUBLISHED,
+        CycleState.MONITORING,
+        actor=actor,
+    )
     for past, proposal in entered:
         for status, note in past.execution:
             proposals.update_execution(proposal, status, note, actor)

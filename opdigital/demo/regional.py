@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from opdigital.cycles import lifecycle, schedule_items
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import EventKind
 from opdigital.cycles.states import CycleState
@@ -28,9 +29,9 @@ OPCA_STARTED_DAYS_AGO = 21
 
 
 def _event(cycle, kind: EventKind, title: str, starts, ends, place: str, actor, **where) -> None:
-    cycles.add_event(
+    schedule_items.add_item(
         cycle,
-        cycles.EventData(
+        schedule_items.EventData(
             kind=kind.value, title=title, starts_at=starts, ends_at=ends, place=place, **where
         ),
         actor,
@@ -117,7 +118,7 @@ def build_regional(actor, today: date) -> str:
     )
     cycles.apply_budget_formula(cycle, 50, actor)
     events = _regional_calendar(cycle, start, regions, actor)
-    cycle = cycles.transition(cycle, CycleState.OPEN_FOR_PROPOSALS.value, actor)
+    cycle = lifecycle.advance(cycle, CycleState.OPEN_FOR_PROPOSALS, actor).cycle
     for index, demand in enumerate(REGIONAL_DEMANDS):
         proposal = proposals.enter_proposal(
             cycle,
@@ -205,7 +206,7 @@ def build_opca(actor, today: date) -> str:
         actor,
     )
     events += 1
-    cycle = cycles.transition(cycle, CycleState.OPEN_FOR_PROPOSALS.value, actor)
+    cycle = lifecycle.advance(cycle, CycleState.OPEN_FOR_PROPOSALS, actor).cycle
     count = 0
     for demo in SCHOOLS:
         school = schools[demo.slug]

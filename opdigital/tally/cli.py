@@ -7,7 +7,8 @@
     opdigital cycle publish CYCLE            make results and package public
     opdigital verify FILE.zip [--public-key KEY] [--head SEQ:HASH]
 
-Commands act as "system" in the audit log (the operator's shell is the actor).
+Commands act as "system" in the audit log (the operator's shell is the actor). Closing, tallying
+and publishing go through `cycles.lifecycle.advance`, as the coordinator's control page does.
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import lazy_gettext as _l
 
-from opdigital.errors import DomainError
+from opdigital.cycles.states import CycleState
+from opdigital.errors import DomainError, IllegalTransition
+
+# States in which the cycle has its package: `tally` writes the stored one again.
+_TALLIED_STATES = (CycleState.TALLIED, CycleState.PUBLISHED, CycleState.MONITORING)
 
 
 def _fail(error: DomainError) -> None:
@@ -116,10 +122,10 @@ def cycle_group() -> None:
 def close_command(cycle_slug: str) -> None:
     """End the vote of CYCLE and seal every accepted ballot onto the board."""
     from opdigital.board.services import stored_head
-    from opdigital.tally.services import close_vote
+    from opdigital.cycles.lifecycle import advance
 
     try:
-        cycle = close_vote(_cycle(cycle_slug), actor=None)
+        cycle = advance(_cycle(cycle_slug), CycleState.CLOSED, actor=None).cycle
     except DomainError as e:
         _fail(e)
     head = stored_head(cycle.id)
@@ -131,10 +137,13 @@ def close_command(cycle_slug: str) -> None:
 @with_appcontext
 def publish_command(cycle_slug: str) -> None:
     """Publish the tallied results and package of CYCLE."""
-    from opdigital.tally.services import publish
+    from opdigital.cycles.lifecycle import advance
+    from opdigital.tally.services import tally_of
 
+    cycle = _cycle(cycle_slug)
     try:
-        record = publish(_cycle(cycle_slug), actor=None)
+        tally_of(cycle)  # a cycle never tallied is told so, whatever its state
+        record = advance(cycle, CycleState.PUBLISHED, actor=None).tally
     except DomainError as e:
         _fail(e)
     click.echo(f"Published {cycle_slug}: package SHA-256 {record.sha256}.")
@@ -148,12 +157,17 @@ def publish_command(cycle_slug: str) -> None:
 @with_appcontext
 def tally_command(cycle_slug: str, out: Path) -> None:
     """Count CYCLE (closed) into its signed tally package and write it to --out."""
-    from opdigital.tally.services import tally, tally_of
+    from opdigital.cycles.lifecycle import advance
+    from opdigital.tally.services import tally_of
 
     cycle = _cycle(cycle_slug)
     try:
-        already = cycle.state in ("tallied", "published", "monitoring")
-        record = tally_of(cycle) if already else tally(cycle, actor=None)
+        if cycle.state in _TALLIED_STATES:  # written again, byte for byte as stored
+            record = tally_of(cycle)
+        elif cycle.state != CycleState.CLOSED:
+            raise IllegalTransition(_l("Only a closed cycle can be tallied."))
+        else:
+            record = advance(cycle, CycleState.TALLIED, actor=None).tally
     except DomainError as e:
         _fail(e)
     out.write_bytes(record.package)

@@ -8,6 +8,9 @@ from flask import send_file
 
 from opdigital.tally.models import Tally
 
+# Before publication the package is the cycle's signed record, not meant for a shared cache.
+PRIVATE_DOWNLOAD = "private, no-store"
+
 
 def package_download(record: Tally, slug: str, *, cache_control: str | None = None):
     """A zip attachment whose ETag is the package's SHA-256 (conditional and range requests)."""
@@ -22,3 +25,8 @@ def package_download(record: Tally, slug: str, *, cache_control: str | None = No
     if cache_control:
         response.headers["Cache-Control"] = cache_control
     return response
+
+
+def private_package_download(record: Tally, slug: str):
+    """The stored package for staff and auditors, published or not: never cached on the way."""
+    return package_download(record, slug, cache_control=PRIVATE_DOWNLOAD)

@@ -1,4 +1,6 @@
-"""Closing the vote, tallying it into a signed package, and publishing it (DESIGN.md section 4).
+"""The tally's work: counting a closed cycle into a signed package, dating it public
+(docs/tally-format.md). The state changes around it (close, tallied, published) are
+`cycles.lifecycle`'s.
 
 The tally reads the sealed board, counts it with the cycle's rule through the same pure function
 the verifier runs (`ledger.result.compute_result`), signs the package, checks it with the
@@ -18,18 +20,16 @@ from flask_babel import lazy_gettext as _l
 from opdigital.audit import services as audit
 from opdigital.board import services as board
 from opdigital.clock import now
-from opdigital.counting.export import BALLOT_STATUSES
 from opdigital.counting.rules import RULES
 from opdigital.cycles.models import Cycle, PhaseKind
-from opdigital.cycles.services import region_budgets, transition
-from opdigital.cycles.states import CycleState
+from opdigital.cycles.services import region_budgets
 from opdigital.errors import IllegalTransition, NotFound
 from opdigital.extensions import db
 from opdigital.ledger import keys as signing
 from opdigital.ledger.package import build_package
 from opdigital.ledger.result import FORMAT, TIE_BREAK, TallyError, compute_result
 from opdigital.ledger.verify import CheckFailed, ExpectedKey, verify_package
-from opdigital.proposals.models import Proposal
+from opdigital.proposals.models import BALLOT_STATUSES, Proposal
 from opdigital.proposals.services import mark_result
 from opdigital.regions.models import Region
 from opdigital.tally.models import Tally
@@ -42,17 +42,6 @@ MES_INCREMENT_CENTS = 100
 
 class SigningKeyMissing(IllegalTransition):
     code = "signing_key_missing"
-
-
-def close_vote(cycle: Cycle, actor) -> Cycle:
-    """End the vote (voting -> closed) and seal every ballot still waiting onto the board.
-
-    The cast statement holds a lock on the cycle row, so the state change waits for casts under
-    way, and no cast is accepted after it: sealing then takes every accepted ballot.
-    """
-    closed = transition(cycle, CycleState.CLOSED.value, actor)
-    board.seal_all(closed)  # waits for a sealing under way; fails loudly if a ballot is left
-    return closed
 
 
 def signing_key():
@@ -131,14 +120,21 @@ def definition_of(cycle: Cycle) -> dict:
     }
 
 
-def tally(cycle: Cycle, actor) -> Tally:
-    """Count a closed cycle into its signed package (closed -> tallied)."""
-    if cycle.state != CycleState.CLOSED:
-        raise IllegalTransition(
-            _l("Only a closed cycle can be tallied."), code="illegal_transition"
-        )
+def seal_for_count(cycle: Cycle) -> None:
+    """Before a count, in transactions of their own: refuse early when the package could not be
+    signed, and seal every ballot still waiting (none should after the close; this makes sure,
+    or stops)."""
+    signing_key()
+    board.seal_all(cycle)
+
+
+def count(cycle: Cycle, actor) -> Tally:
+    """Count a closed, sealed cycle into its signed package, in the caller's transaction.
+
+    Called by `cycles.lifecycle` on the way to "tallied", whose state change commits the package,
+    the proposals' results and the audit entry together.
+    """
     key = signing_key()
-    board.seal_all(cycle)  # nothing should wait after the close; this makes sure, or stops
     definition = definition_of(cycle)
     entries = board.board_entries(cycle.id)
     participation = db.session.scalar(
@@ -151,7 +147,7 @@ def tally(cycle: Cycle, actor) -> Tally:
         result = compute_result(
             definition, [e.choices for e in entries], participation=participation, head=head
         )
-    except TallyError as e:  # beyond what the format allows (docs/tally-format.md, "Limits")
+    except TallyError as e:  # beyond what the format allows (docs/tally-format.md, section 3)
         db.session.rollback()
         raise IllegalTransition(
             _l("This cycle cannot be counted into a package: %(why)s", why=str(e)),
@@ -178,15 +174,22 @@ def tally(cycle: Cycle, actor) -> Tally:
     audit.record(
         actor, "cycle.tally", cycle, before=None, after={"sha256": digest, "key": fingerprint}
     )
-    transition(cycle, CycleState.TALLIED.value, actor)  # commits the whole tally
     return record
 
 
-def publish(cycle: Cycle, actor) -> Tally:
-    """Make the tally public (tallied -> published): results page and package download."""
-    record = tally_of(cycle)
+def mark_published(cycle: Cycle) -> Tally:
+    """Date the tally public, in the caller's transaction (`cycles.lifecycle`, to "published").
+
+    A cycle marked tallied before packages existed has nothing to publish: say so plainly rather
+    than answer "not found" for a page that is there.
+    """
+    record = db.session.get(Tally, cycle.id)
+    if record is None:
+        raise IllegalTransition(
+            _l("This cycle has no tally package, so there is nothing to publish."),
+            code="no_tally",
+        )
     record.published_at = now()
-    transition(cycle, CycleState.PUBLISHED.value, actor)
     return record
 
 

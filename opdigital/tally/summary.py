@@ -1,0 +1,66 @@
+"""What staff check about a cycle's board and tally: read by the coordinator and audit screens.
+
+Reading only: nothing here seals, counts or changes a cycle (that is `cycles.lifecycle`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from opdigital.board import services as board
+from opdigital.cycles.models import Cycle
+from opdigital.cycles.states import CycleState
+from opdigital.extensions import db
+from opdigital.tally.models import Tally
+
+# From voting on, the board exists and its head means something to observers.
+BOARD_STATES = frozenset(
+    {
+        CycleState.VOTING,
+        CycleState.CLOSED,
+        CycleState.TALLIED,
+        CycleState.PUBLISHED,
+        CycleState.MONITORING,
+    }
+)
+
+
+@dataclass(frozen=True)
+class TallySummary:
+    """What staff check about a tally: the package's identity and the counts it states."""
+
+    sha256: str
+    key_fingerprint: str
+    ballots: int
+    participation: int
+    head_seq: int
+    head_hash: str
+    created_at: datetime
+    published_at: datetime | None
+
+
+def board_state(cycle: Cycle) -> board.Head | None:
+    """The board's head as stored, or None before voting (there is no board to speak of yet)."""
+    if cycle.state not in BOARD_STATES:
+        return None
+    return board.stored_head(cycle.id)
+
+
+def summary_of(record: Tally) -> TallySummary:
+    result = record.result
+    return TallySummary(
+        sha256=record.sha256,
+        key_fingerprint=record.key_fingerprint,
+        ballots=result["ballots"],
+        participation=result["participation"],
+        head_seq=result["board_head"]["seq"],
+        head_hash=result["board_head"]["hash"],
+        created_at=record.created_at,
+        published_at=record.published_at,
+    )
+
+
+def tally_summary(cycle: Cycle) -> TallySummary | None:
+    record = db.session.get(Tally, cycle.id)
+    return summary_of(record) if record is not None else None
