@@ -1,4 +1,5 @@
-"""How values are shown to people: money in reais, and translated names of every enum value."""
+"""How values are shown to people: money in reais, translated names of every enum value, and
+the counting rules with their explanations."""
 
 from __future__ import annotations
 
@@ -13,6 +14,35 @@ def money(cents: int | None) -> str:
     if cents is None:
         return ""
     return format_currency(Decimal(cents) / 100, "BRL")
+
+
+# Each counting rule of the registry (`counting/rules.py`, which holds the names) with a plain
+# explanation: beside its radio button on the coordinator's settings form, on the settings page
+# and on the public results page.
+COUNTING_RULE_LABELS = {
+    "plurality-per-region": (
+        _l("Most voted in each region"),
+        _l("The work with the most votes in each region is chosen (2006 and 2011)."),
+    ),
+    "greedy": (
+        _l("Greedy by votes within the budget"),
+        _l(
+            "Projects are funded from the most voted down, skipping any that no longer fits "
+            "the money left (the usual rule of Decidim and CONSUL)."
+        ),
+    ),
+    "mes": (
+        _l("Method of Equal Shares"),
+        _l(
+            "The budget is divided equally among the voters, and each project is paid by "
+            "those who voted for it: proportional to the voters' choices."
+        ),
+    ),
+    "mes-completed": (
+        _l("Method of Equal Shares, completed"),
+        _l("Equal shares, then any money left is spent by a documented completion step."),
+    ),
+}
 
 
 def labels() -> dict[str, dict[str, str]]:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort, g, request
+
+from opdigital.errors import NotFound
 
 # HEAD is a GET without the body (RFC 9110): a view that shows a form on GET must treat HEAD
 # the same way, not as a submission.
@@ -18,6 +23,22 @@ CONTENT_SECURITY_POLICY = (
 def is_read() -> bool:
     """True when the request only reads (GET or HEAD), False for a submission."""
     return request.method in READ_METHODS
+
+
+Found = TypeVar("Found")
+
+
+def page_or_404(load: Callable[..., Found], *args) -> Found:
+    """`load(*args)` for a page: the domain's NotFound becomes the plain "page not found".
+
+    The shared queries (`cycles.queries`, `regions.queries`...) say what is missing, as the API
+    tells its clients; a page answers every missing part of its address alike.
+    """
+    try:
+        return load(*args)
+    except NotFound:
+        pass
+    abort(404)
 
 
 def security_headers(config) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from opdigital.registry.credentials import EligibleVoter
 from opdigital.voting import services
 from opdigital.voting.models import Ballot, Participation, TurnoutCount
 from opdigital.voting.receipts import receipt_hash
-from tests import voting_support as vs
+from tests.support import voting as vs
 
 
 def _counts() -> tuple[int, int, int]:
@@ -118,9 +118,9 @@ def test_a_cycle_closed_within_the_cached_second_still_refuses_the_cast(app, cli
     first = vs.post_ballot(client, slug, vs.body(vs.make_titulo(1), choices))
     assert first.status_code == 403  # not on the roll; the cycle is now cached
     with app.app_context():
-        from opdigital.api.views import _public_cycle
+        from opdigital.cycles.queries import public_cycle
 
-        assert voting_cycle(slug, _public_cycle).state == "voting"
+        assert voting_cycle(slug, public_cycle).state == "voting"
         db.session.execute(
             sa.text("UPDATE cycle SET state = 'closed' WHERE slug = :s"), {"s": slug}
         )

@@ -1,5 +1,6 @@
 """Counting rules on hand-made instances: plurality, greedy (city-wide and per region), Equal
-Shares and its completion, the documented tie-break, and refused input."""
+Shares and its completion, the documented tie-break, and refused input; and the one registry of
+rule names that settings, labels and the coordinator's form agree with."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ from fractions import Fraction
 
 import pytest
 
+from opdigital.coordination.voting_settings import VotingSettingsForm
 from opdigital.counting.equal_shares import mes_completed, method_of_equal_shares
 from opdigital.counting.greedy import greedy, plurality_per_region
 from opdigital.counting.instance import CountingError, Instance, Profile, Project, profile_of
-from opdigital.counting.rules import RULES, count
-from opdigital.voting.settings import COUNTING_RULES
+from opdigital.counting.rules import PABULIB_RULE_NAMES, REGISTRY, RULES, count
+from opdigital.errors import ValidationFailed
+from opdigital.formatting import COUNTING_RULE_LABELS
+from opdigital.voting import settings as voting
+from opdigital.voting.settings import VotingSettings
+from tests.support import factories
 
 
 def inst(costs: dict, budget, regions: dict | None = None, region_budgets=None) -> Instance:
@@ -28,8 +34,23 @@ def votes(*groups: tuple[int, tuple]) -> list[tuple]:
     return [ballot for n, ballot in groups for _ in range(n)]
 
 
-def test_rule_names_match_the_cycle_settings():
-    assert set(RULES) == set(COUNTING_RULES)
+def test_settings_labels_and_form_name_exactly_the_registered_rules(app):
+    # Every registered rule has a label, is a choice of the form and is accepted by the
+    # settings; nothing else is.
+    assert tuple(REGISTRY) == RULES and set(PABULIB_RULE_NAMES) == set(RULES)
+    assert set(COUNTING_RULE_LABELS) == set(RULES)
+    with app.test_request_context():
+        form = VotingSettingsForm(formdata=None, meta={"csrf": False})
+        assert [option.data for option in form.counting_rule] == list(RULES)
+        staff = factories.user("coordinator")
+        for name in RULES:
+            cycle = factories.cycle(ballot_rule=None)
+            voting.configure_voting(cycle, VotingSettings("one-per-region", name), staff)
+            assert cycle.counting_rule == name
+        with pytest.raises(ValidationFailed) as refused:
+            unknown = VotingSettings("one-per-region", "borda")
+            voting.configure_voting(factories.cycle(ballot_rule=None), unknown, staff)
+        assert refused.value.code == "unknown_counting_rule"
 
 
 # --- plurality per region ------------------------------------------------------------------

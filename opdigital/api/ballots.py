@@ -4,8 +4,8 @@ Checks run in a fixed order, each with its documented answer: the client's rate 
 the body (400), the cycle (404), the voting window (403 voting_closed), the ballot (422
 invalid_ballot), the failed-identification limits (429: this client's failures, with these
 credentials or any, and the credentials' city-wide ceiling), eligibility (403 not_eligible)
-and the cast (409 already_voted). Ballot secrecy (DESIGN.md 4): nothing here logs the body, and
-the answer carries the receipt only, never the choices.
+and the cast (409 already_voted). Ballot secrecy (docs/security.md, "Ballot secrecy"): nothing
+here logs the body, and the answer carries the receipt only, never the choices.
 
 Most casts never reach the view below: `api.direct_cast` serves the ones that go well with the
 same functions, without Flask's per-request machinery, and hands everything else to this view or
@@ -24,22 +24,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from opdigital.api.json_body import decode_json, no_store, read_body
-from opdigital.api.views import _public_cycle, bp
-from opdigital.attempt_limits import Attempt, Lock
+from opdigital.api.views import bp
 from opdigital.cycles.models import Cycle, CycleKind
-from opdigital.errors import DomainError, RateLimited
+from opdigital.cycles.queries import public_cycle
+from opdigital.errors import DomainError
 from opdigital.registry.credentials import Credentials
 from opdigital.registry.keys import normalise_enrolment
 from opdigital.voting.cycle_cache import voting_cycle
-from opdigital.voting.limits import (
-    Client,
-    begin_identification,
-    count_client_attempt,
-    credential_identity,
-    current_client,
-    identify_counted,
-    lock_message,
-)
+from opdigital.voting.identification import count_client_request, identify_with_limits
+from opdigital.voting.limits import Client, current_client
 from opdigital.voting.services import (
     BallotRefused,
     check_ballot,
@@ -174,8 +167,6 @@ class CheckedBallot:
     cycle: Cycle
     credentials: Credentials
     chosen: list[int]
-    # What the failed-identification counter of these credentials is kept under.
-    identity: str
 
 
 def check_ballot_request(slug: str, raw: bytes) -> CheckedBallot:
@@ -184,34 +175,26 @@ def check_ballot_request(slug: str, raw: bytes) -> CheckedBallot:
     The ballot comes before the credentials are counted: a wrong ballot is no guess at them.
     """
     credentials, choices = parse_ballot_request(decode_json(raw, _refuse))
-    cycle = voting_cycle(slug, _public_cycle)
+    cycle = voting_cycle(slug, public_cycle)
     _check_kind(cycle, credentials)
     ensure_voting_open(cycle)
     chosen = check_ballot(cycle, choices)
-    return CheckedBallot(cycle, credentials, chosen, credential_identity(credentials))
+    return CheckedBallot(cycle, credentials, chosen)
 
 
-def refuse_locked(lock: Lock | None) -> None:
-    """429 when a limit refuses the attempt: too many requests from this client, too many
-    failures from it, or the credentials' city-wide ceiling (the message says which)."""
-    if lock is not None:
-        raise RateLimited(lock_message(lock), lock.retry_after)
-
-
-def cast_checked(checked: CheckedBallot, client: Client, attempt: Attempt) -> str:
-    """Identify the voter and cast (403 not_eligible, 409 already_voted); the receipt code.
-
-    The identification was counted before (`attempt`): wrong credentials are counted as a
-    failure, anything else as nothing.
-    """
-    receipt = identify_counted(
-        attempt,
+def cast_checked(checked: CheckedBallot, client: Client, *, count_request: bool) -> str:
+    """Identify the voter under the limits and cast (429 rate_limited, 403 not_eligible, 409
+    already_voted); the receipt code. `count_request`: see `identify_with_limits`."""
+    receipt = identify_with_limits(
+        client,
+        checked.credentials,
         lambda: identify_and_cast(
             checked.cycle,
             checked.credentials,
             checked.chosen,
             voting_point_id=client.voting_point_id,
         ),
+        count_request=count_request,
     )
     return receipt.code
 
@@ -221,11 +204,9 @@ def post_ballot(slug: str):
     """Cast one ballot; 201 with the receipt code (shown once), or a documented error."""
     after_this_request(no_store)  # error answers included
     client = current_client()
-    refuse_locked(count_client_attempt(client))  # every request counts, malformed ones too
+    count_client_request(client)  # every request counts, malformed ones too
     checked = check_ballot_request(slug, _read_body())
-    attempt = begin_identification(client, checked.identity, count_request=False)
-    refuse_locked(attempt.lock)
-    return jsonify(receipt=cast_checked(checked, client, attempt)), 201
+    return jsonify(receipt=cast_checked(checked, client, count_request=False)), 201
 
 
 @bp.errorhandler(BallotRefused)

@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 
 from opdigital.api.json_body import decode_json, no_store, read_body
 from opdigital.api.serializers import iso
-from opdigital.api.views import _public_cycle, bp
+from opdigital.api.views import bp
 from opdigital.board import services as board
+from opdigital.cycles.queries import public_cycle
 from opdigital.errors import DomainError
 from opdigital.extensions import limiter
 from opdigital.voting.receipts import MAX_CODE_CHARS
@@ -41,7 +42,7 @@ def board_head(slug: str):
     A plain read: it seals nothing and locks no row, so polling it cannot hold up a sealing
     (the close and the tally wait for the head row's lock).
     """
-    cycle = _public_cycle(slug)
+    cycle = public_cycle(slug)
     body = {"cycle": slug} | head_json(board.head_of(cycle))
     body["batch_size"] = board.batch_size()
     body["min_batch"] = board.min_batch()
@@ -97,7 +98,7 @@ def lookup_receipt(slug: str):
     """A receipt's board entry and the choices recorded; 404 for a code not in this cycle."""
     after_this_request(no_store)  # error answers included
     code = _receipt_in_body()
-    cycle = _public_cycle(slug)
+    cycle = public_cycle(slug)
     found = board.find_receipt(cycle, code)
     body = {
         "cycle": slug,
@@ -121,7 +122,7 @@ def lookup_receipt(slug: str):
 def receipt_code_in_path(slug: str, code: str):
     """Gone: a code in the URL lands in access logs. No lookup; the answer says what to do."""
     after_this_request(no_store)
-    _public_cycle(slug)
+    public_cycle(slug)
     raise ReceiptCodeInPath(
         _(
             "Receipt codes are no longer accepted in the URL, where logs would keep them. "

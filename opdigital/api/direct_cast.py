@@ -10,8 +10,9 @@ the common case, with the same functions as the view (`api.ballots`) in the same
 2. It checks the body, the cycle, the voting window and the ballot. These change nothing, so on
    any refusal (or any surprise) the request goes to Flask with its body, to be answered there
    from the start: one code path renders every refusal.
-3. It counts the request against the client's allowance and reserves the identification under
-   the failed-identification limits, in one round trip to the store, then casts. From here on
+3. It identifies and casts through `voting.identification.identify_with_limits`, as the view
+   does, counting the request against the client's allowance together with the
+   identification (one round trip to the store: the view counted it on arrival). From here on
    a refusal (429, 403, 409) or a failure (503) cannot be handed over (the attempt is counted),
    so it is answered by Flask's own error handlers, in a request context made for it.
 4. A 201 is written here, with the headers Flask would send.
@@ -25,14 +26,9 @@ import re
 
 from flask import Flask, current_app, has_app_context
 
-from opdigital.api.ballots import (
-    MAX_BODY_BYTES,
-    cast_checked,
-    check_ballot_request,
-    refuse_locked,
-)
+from opdigital.api.ballots import MAX_BODY_BYTES, cast_checked, check_ballot_request
 from opdigital.api.json_body import NO_STORE, is_json
-from opdigital.voting.limits import VOTING_POINT_TOKEN_HEADER, begin_identification, client_of
+from opdigital.voting.limits import VOTING_POINT_TOKEN_HEADER, client_of
 from opdigital.web import forget_previous_request, security_headers
 
 # A slug as cycles have them; other paths (odd characters, encodings) are Flask's to judge.
@@ -87,9 +83,8 @@ class DirectCast:
             return None
         try:
             client = client_of(environ.get(_TOKEN_ENVIRON_KEY, ""), environ.get("REMOTE_ADDR", ""))
-            attempt = begin_identification(client, checked.identity, count_request=True)
-            refuse_locked(attempt.lock)
-            receipt = cast_checked(checked, client, attempt)
+            # The request was not counted yet: with the identification, in one round trip.
+            receipt = cast_checked(checked, client, count_request=True)
         except Exception as error:  # counted: no handing over now, Flask's handlers answer
             return self._error_response(environ, error)
         return _created(receipt)

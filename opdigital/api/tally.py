@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from opdigital.api.views import _public_cycle, bp
+from opdigital.api.views import bp
+from opdigital.cycles.queries import public_cycle
 from opdigital.errors import DomainError
 from opdigital.ledger import keys
 from opdigital.tally import services as tallies
@@ -36,14 +37,14 @@ def signing_keys():
 @bp.get("/cycles/<slug>/tally.zip")
 def tally_package(slug: str):
     """The signed tally package, byte for byte as signed, once results are published."""
-    record = tallies.published_tally(_public_cycle(slug))
+    record = tallies.published_tally(public_cycle(slug))
     return package_download(record, slug)
 
 
 @bp.get("/cycles/<slug>/results")
 def results(slug: str):
     """The published result (the package's result.json) with the package's hash and key."""
-    record = tallies.published_tally(_public_cycle(slug))
+    record = tallies.published_tally(public_cycle(slug))
     return jsonify(
         cycle=slug,
         package_sha256=record.sha256,

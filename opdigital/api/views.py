@@ -1,4 +1,4 @@
-"""Read-only JSON API v1 (documented in `openapi.json`, served at /api/v1/openapi.json).
+"""JSON API v1: open data here; ballots.py takes ballots (all documented in `openapi.json`).
 
 Draft cycles are never public: every cycle endpoint answers 404 for them, as for unknown slugs.
 Errors are `{"error": {"code", "message"}}` through `opdigital.errors`.
@@ -12,18 +12,20 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from opdigital.api import serializers
 from opdigital.clock import now
 from opdigital.cycles.ical import build_calendar
 from opdigital.cycles.models import Cycle, Event, RegionBudget
+from opdigital.cycles.queries import public_cycle, public_cycles
 from opdigital.cycles.schedule import ScheduleFilter, build_schedule
-from opdigital.cycles.states import CycleState
-from opdigital.errors import DomainError, NotFound
+from opdigital.errors import DomainError
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal, ProposalStatus
+from opdigital.proposals.queries import public_proposals
 from opdigital.regions.models import Region, School
+from opdigital.regions.queries import all_regions, region_by_slug, school_by_slug
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -44,46 +46,15 @@ def openapi():
     return Response(openapi_text(), mimetype="application/json")
 
 
-# --- loading -------------------------------------------------------------------------------
-
-
-def _public_cycle(slug: str, *options) -> Cycle:
-    # Phases joined in the same query: the ballot endpoint calls this on every cast.
-    cycle = (
-        db.session.scalars(
-            sa.select(Cycle)
-            .where(Cycle.slug == slug, Cycle.state != CycleState.DRAFT.value)
-            .options(joinedload(Cycle.phases), *options)
-        )
-        .unique()
-        .first()
-    )
-    if cycle is None:
-        # Same answer for drafts and unknown slugs: drafts must not leak their existence.
-        raise NotFound(
-            _("There is no public cycle called %(slug)s.", slug=slug), code="cycle_not_found"
-        )
-    return cycle
+# --- query arguments -----------------------------------------------------------------------
 
 
 def _region_arg() -> Region | None:
-    slug = request.args.get("region", "").strip()
-    if not slug:
-        return None
-    region = db.session.scalar(sa.select(Region).where(Region.slug == slug))
-    if region is None:
-        raise NotFound(_("There is no region called %(slug)s.", slug=slug), code="region_not_found")
-    return region
+    return region_by_slug(request.args.get("region", "").strip())
 
 
 def _school_arg() -> School | None:
-    slug = request.args.get("school", "").strip()
-    if not slug:
-        return None
-    school = db.session.scalar(sa.select(School).where(School.slug == slug))
-    if school is None:
-        raise NotFound(_("There is no school called %(slug)s.", slug=slug), code="school_not_found")
-    return school
+    return school_by_slug(request.args.get("school", "").strip())
 
 
 def _status_arg() -> str | None:
@@ -107,20 +78,13 @@ def _cycle_page_url(cycle: Cycle) -> str:
 @bp.get("/cycles")
 def cycles():
     at = now()
-    rows = db.session.scalars(
-        sa.select(Cycle)
-        .where(Cycle.state != CycleState.DRAFT.value)
-        .options(selectinload(Cycle.phases))
-        .order_by(Cycle.edition.desc(), Cycle.title, Cycle.id)
-    )
+    rows = public_cycles(selectinload(Cycle.phases))
     return jsonify(cycles=[serializers.cycle_summary(c, c.phases, at) for c in rows])
 
 
 @bp.get("/cycles/<slug>")
 def cycle_detail(slug: str):
-    cycle = _public_cycle(
-        slug, selectinload(Cycle.region_budgets).selectinload(RegionBudget.region)
-    )
+    cycle = public_cycle(slug, selectinload(Cycle.region_budgets).selectinload(RegionBudget.region))
     counts = dict(
         db.session.execute(
             sa.select(Proposal.status, sa.func.count())
@@ -133,28 +97,8 @@ def cycle_detail(slug: str):
 
 @bp.get("/cycles/<slug>/proposals")
 def cycle_proposals(slug: str):
-    cycle = _public_cycle(slug)
-    region = _region_arg()
-    status = _status_arg()
-    query = (
-        sa.select(Proposal)
-        .where(Proposal.cycle_id == cycle.id)
-        .options(
-            selectinload(Proposal.region),
-            selectinload(Proposal.school),
-            selectinload(Proposal.history),
-        )
-        .order_by(Proposal.code, Proposal.id)
-    )
-    if region is not None:
-        # A school's proposal belongs to the school's region even if no region was entered.
-        in_region_schools = sa.select(School.id).where(School.region_id == region.id)
-        query = query.where(
-            sa.or_(Proposal.region_id == region.id, Proposal.school_id.in_(in_region_schools))
-        )
-    if status is not None:
-        query = query.where(Proposal.status == status)
-    proposals = db.session.scalars(query)
+    cycle = public_cycle(slug)
+    proposals = public_proposals(cycle, region=_region_arg(), status=_status_arg())
     return jsonify(proposals=[serializers.proposal_dict(p) for p in proposals])
 
 
@@ -162,7 +106,7 @@ def cycle_proposals(slug: str):
 
 
 def _schedule(slug: str):
-    cycle = _public_cycle(
+    cycle = public_cycle(
         slug,
         selectinload(Cycle.events).selectinload(Event.region),
         selectinload(Cycle.events).selectinload(Event.school).selectinload(School.region),
@@ -205,9 +149,7 @@ def cycle_schedule_ics(slug: str):
 
 @bp.get("/regions")
 def regions():
-    rows = db.session.scalars(
-        sa.select(Region).options(selectinload(Region.schools)).order_by(Region.name)
-    )
+    rows = all_regions(selectinload(Region.schools))
     return jsonify(regions=[serializers.region_dict(r) for r in rows])
 
 

@@ -1,4 +1,4 @@
-"""Public pages of the ballot board: its head, and looking a receipt up (DESIGN.md section 4).
+"""Public pages of the board: its head and receipt lookups (docs/security.md, "Ballot board").
 
 The board page shows what observers should record during the vote (the head), and a form to
 look a receipt up. The code is a secret of the voter's that shows their choices, so it never
@@ -24,12 +24,13 @@ from sqlalchemy.orm import selectinload
 
 from opdigital.board import services as board
 from opdigital.cycles.models import Cycle
+from opdigital.cycles.queries import public_cycle
 from opdigital.errors import NotFound
 from opdigital.extensions import db, limiter
 from opdigital.proposals.models import Proposal
 from opdigital.public import display
-from opdigital.public.loaders import public_cycle_or_404
 from opdigital.voting.receipts import MAX_CODE_CHARS, normalise_receipt
+from opdigital.web import page_or_404
 
 bp = Blueprint("board", __name__)
 
@@ -97,7 +98,7 @@ def _board_settings() -> dict:
 @bp.get("/ciclos/<slug>/quadro")
 def board_page(slug: str):
     """The board's head, what it is for, how sealing works, and the receipt lookup form."""
-    cycle = public_cycle_or_404(slug)
+    cycle = page_or_404(public_cycle, slug)
     return render_template(
         "board/board.html",
         cycle=cycle,
@@ -115,7 +116,7 @@ def _lookup_page(cycle: Cycle, *, error: str | None = None, status: int = 200):
 @bp.get("/ciclos/<slug>/comprovante")
 def receipt_lookup(slug: str):
     """The lookup form, where the receipt's QR code leads (with the code after "#")."""
-    cycle = public_cycle_or_404(slug)
+    cycle = page_or_404(public_cycle, slug)
     if CODE_FIELD in request.args:  # the old GET form, from a page cached before the change
         return _code_left_out(cycle)
     return _lookup_page(cycle)
@@ -125,7 +126,7 @@ def receipt_lookup(slug: str):
 @limiter.limit(_lookup_limit)
 def receipt(slug: str):
     """A receipt's board entry and choices; waiting to be sealed; or a friendly 404."""
-    cycle = public_cycle_or_404(slug)
+    cycle = page_or_404(public_cycle, slug)
     typed = request.form.get(CODE_FIELD, "")
     if not normalise_receipt(typed):
         return _lookup_page(cycle, error=_("Type the receipt code to look it up."), status=422)
@@ -160,7 +161,7 @@ def old_receipt_link(slug: str, code: str):
     lookup form with a note, so the code leaves the address bar, and no link on the page (the
     language switch's `next`, a Referer) repeats it.
     """
-    return _code_left_out(public_cycle_or_404(slug))
+    return _code_left_out(page_or_404(public_cycle, slug))
 
 
 def _code_left_out(cycle: Cycle):

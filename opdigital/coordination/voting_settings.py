@@ -11,18 +11,21 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from opdigital.coordination.blueprint import bp
+from opdigital.coordination import bp
 from opdigital.coordination.common import actor, load_cycle
 from opdigital.coordination.forms import CalendarDateField, StaffForm, choice, optional_int
+from opdigital.counting.rules import RULES as COUNTING_RULES
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
 from opdigital.errors import DomainError
 from opdigital.fields import WholeNumberField
+from opdigital.formatting import COUNTING_RULE_LABELS
 from opdigital.voting import settings as voting
 from opdigital.voting.settings import MAX_LIMIT, VotingSettings
 from opdigital.web import is_read
 
-# Each rule with a plain explanation, shown beside its radio button and on the read-only page.
+# Each ballot rule with a plain explanation, shown beside its radio button and on the read-only
+# page (the counting rules' are `formatting.COUNTING_RULE_LABELS`).
 BALLOT_RULES = {
     "one-per-region": (
         _l("One choice per region"),
@@ -55,31 +58,6 @@ BALLOT_RULES = {
     ),
 }
 
-COUNTING_RULES = {
-    "plurality-per-region": (
-        _l("Most voted in each region"),
-        _l("The work with the most votes in each region is chosen (2006 and 2011)."),
-    ),
-    "greedy": (
-        _l("Greedy by votes within the budget"),
-        _l(
-            "Projects are funded from the most voted down, skipping any that no longer fits "
-            "the money left (the usual rule of Decidim and CONSUL)."
-        ),
-    ),
-    "mes": (
-        _l("Method of Equal Shares"),
-        _l(
-            "The budget is divided equally among the voters, and each project is paid by "
-            "those who voted for it: proportional to the voters' choices."
-        ),
-    ),
-    "mes-completed": (
-        _l("Method of Equal Shares, completed"),
-        _l("Equal shares, then any money left is spent by a documented completion step."),
-    ),
-}
-
 REGISTRY_SCOPES = {
     "city": _l("The city's voter registry (shared by every city-wide cycle)"),
     "cycle": _l("A registry imported for this cycle only"),
@@ -107,7 +85,7 @@ class VotingSettingsForm(StaffForm):
     per_region = BooleanField(_l("Apply the limits and budgets in each region separately"))
     counting_rule = RadioField(
         _l("Counting rule"),
-        choices=[choice(k, name) for k, (name, _help) in COUNTING_RULES.items()],
+        choices=[choice(k, COUNTING_RULE_LABELS[k][0]) for k in COUNTING_RULES],
         validators=[InputRequired(message=_l("Choose a counting rule."))],
     )
     min_voter_age = WholeNumberField(
@@ -198,7 +176,7 @@ def _page(cycle: Cycle, form: VotingSettingsForm, error: str | None, status: int
         error=error,
         current=current,
         ballot_rules=BALLOT_RULES,
-        counting_rules=COUNTING_RULES,
+        counting_rules=COUNTING_RULE_LABELS,
         registry_scopes=REGISTRY_SCOPES,
         region_names=region_names,
     )

@@ -6,10 +6,13 @@ from flask import render_template, request, url_for
 
 from opdigital.clock import now
 from opdigital.cycles.models import CycleKind
+from opdigital.cycles.queries import public_cycle
 from opdigital.cycles.schedule import ScheduleFilter, build_schedule
 from opdigital.proposals.services import accepts_citizen_proposals
 from opdigital.public import loaders
 from opdigital.public.blueprint import bp
+from opdigital.regions.queries import all_regions, all_schools, region_by_slug, school_by_slug
+from opdigital.web import page_or_404
 
 
 def feed_links(slug: str, region_slug: str | None, school_slug: str | None) -> dict[str, str]:
@@ -31,10 +34,10 @@ def feed_links(slug: str, region_slug: str | None, school_slug: str | None) -> d
 @bp.get("/ciclos/<slug>")
 def cycle(slug: str):
     """The cycle page; `?regiao=` and (OPCA) `?escola=` narrow the events shown."""
-    cycle = loaders.public_cycle_or_404(slug)
+    cycle = page_or_404(public_cycle, slug)
     is_opca = cycle.kind == CycleKind.OPCA
-    region = loaders.region_by_slug_or_404(request.args.get("regiao"))
-    school = loaders.school_by_slug_or_404(request.args.get("escola")) if is_opca else None
+    region = page_or_404(region_by_slug, request.args.get("regiao"))
+    school = page_or_404(school_by_slug, request.args.get("escola")) if is_opca else None
     schedule = build_schedule(cycle, ScheduleFilter(region=region, school=school))
     at = now()
     return render_template(
@@ -43,8 +46,8 @@ def cycle(slug: str):
         schedule=schedule,
         region=region,
         school=school,
-        regions=loaders.all_regions(),
-        schools=loaders.all_schools() if is_opca else [],
+        regions=all_regions(),
+        schools=all_schools() if is_opca else [],
         is_opca=is_opca,
         budgets=loaders.region_budgets(cycle),
         feeds=feed_links(cycle.slug, region and region.slug, school and school.slug),

@@ -1,4 +1,8 @@
-"""Read-only queries for the public pages; anything a citizen may not see is a 404 here."""
+"""Queries only the public pages make (home, proposals by region, selected works).
+
+Finding a public cycle, proposal, region or school is shared with the API: `cycles.queries`,
+`proposals.queries`, `regions.queries` (pages show their NotFound as a 404, `web.page_or_404`).
+"""
 
 from __future__ import annotations
 
@@ -6,68 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.orm import selectinload
 
 from opdigital.cycles.models import Cycle, Event, Phase, RegionBudget
-from opdigital.cycles.states import CycleState
+from opdigital.cycles.queries import IS_PUBLIC, public_cycles
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal, ProposalStatus
 from opdigital.proposals.services import RESULTS_KNOWN_STATES
-from opdigital.regions.models import Region, School
+from opdigital.regions.models import Region
 
 # Once a result exists, the selected works and their execution are shown on the cycle page.
 RESULT_STATES = RESULTS_KNOWN_STATES
-
-
-def public_cycle_or_404(slug: str) -> Cycle:
-    """The cycle called `slug`; drafts are never public, so they are 404 like unknown slugs."""
-    cycle = db.session.scalar(
-        sa.select(Cycle).where(Cycle.slug == slug, Cycle.state != CycleState.DRAFT.value)
-    )
-    if cycle is None:
-        abort(404)
-    return cycle
-
-
-def public_proposal_or_404(code: str) -> Proposal:
-    """The proposal with public code `code`, unless it is unknown or its cycle is a draft."""
-    proposal = db.session.scalar(
-        sa.select(Proposal)
-        .join(Cycle, Proposal.cycle_id == Cycle.id)
-        .where(Proposal.code == code, Cycle.state != CycleState.DRAFT.value)
-        .options(selectinload(Proposal.history))
-    )
-    if proposal is None:
-        abort(404)
-    return proposal
-
-
-def region_by_slug_or_404(slug: str | None) -> Region | None:
-    """None when no filter was asked for; 404 for a slug that names no region."""
-    if not slug:
-        return None
-    region = db.session.scalar(sa.select(Region).where(Region.slug == slug))
-    if region is None:
-        abort(404)
-    return region
-
-
-def school_by_slug_or_404(slug: str | None) -> School | None:
-    if not slug:
-        return None
-    school = db.session.scalar(sa.select(School).where(School.slug == slug))
-    if school is None:
-        abort(404)
-    return school
-
-
-def all_regions() -> list[Region]:
-    return list(db.session.scalars(sa.select(Region).order_by(Region.name)))
-
-
-def all_schools() -> list[School]:
-    return list(db.session.scalars(sa.select(School).order_by(School.name)))
 
 
 def region_budgets(cycle: Cycle) -> list[RegionBudget]:
@@ -93,14 +46,8 @@ class CycleSummary:
 
 def home_summaries(at: datetime) -> list[CycleSummary]:
     """Every public cycle, with its phases under way at `at` or else its next phase."""
-    cycles = db.session.scalars(
-        sa.select(Cycle)
-        .where(Cycle.state != CycleState.DRAFT.value)
-        .options(selectinload(Cycle.phases))
-        .order_by(Cycle.edition.desc(), Cycle.title)
-    )
     summaries = []
-    for cycle in cycles:
+    for cycle in public_cycles(selectinload(Cycle.phases)):
         current = [p for p in cycle.phases if p.is_open(at)]
         upcoming = sorted((p for p in cycle.phases if p.starts_at > at), key=lambda p: p.starts_at)
         summaries.append(CycleSummary(cycle, current, upcoming[0] if upcoming else None))
@@ -113,7 +60,7 @@ def upcoming_events(at: datetime, limit: int = 6) -> list[Event]:
         db.session.scalars(
             sa.select(Event)
             .join(Cycle, Event.cycle_id == Cycle.id)
-            .where(Cycle.state != CycleState.DRAFT.value, Event.ends_at > at)
+            .where(IS_PUBLIC, Event.ends_at > at)
             .order_by(Event.starts_at, Event.id)
             .limit(limit)
         )

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from opdigital.cycles.queries import public_cycle
 from opdigital.proposals.models import HistoryTrack
+from opdigital.proposals.queries import public_proposal
 from opdigital.proposals.services import accepts_citizen_proposals
 from opdigital.public import loaders
 from opdigital.public.blueprint import bp
+from opdigital.regions.queries import all_regions, region_by_slug
+from opdigital.web import page_or_404
 
 
 @bp.get("/ciclos/<slug>/propostas")
 def proposals(slug: str):
     """Every proposal of the cycle, grouped by region; `?regiao=` shows one region only."""
-    cycle = loaders.public_cycle_or_404(slug)
-    region = loaders.region_by_slug_or_404(request.args.get("regiao"))
+    cycle = page_or_404(public_cycle, slug)
+    region = page_or_404(region_by_slug, request.args.get("regiao"))
     groups = loaders.proposals_by_region(cycle, region)
     return render_template(
         "public/proposals.html",
         cycle=cycle,
         region=region,
-        regions=loaders.all_regions(),
+        regions=all_regions(),
         groups=groups,
         total=sum(len(g.proposals) for g in groups),
         accepts_proposals=accepts_citizen_proposals(cycle),
@@ -30,7 +34,7 @@ def proposals(slug: str):
 @bp.get("/propostas/<code>")
 def proposal(code: str):
     """A proposal, its review and its execution, as anyone may follow them (never the contact)."""
-    proposal = loaders.public_proposal_or_404(code)
+    proposal = page_or_404(public_proposal, code)
     review = [h for h in proposal.history if h.track == HistoryTrack.REVIEW]
     execution = [h for h in proposal.history if h.track == HistoryTrack.EXECUTION]
     return render_template(

@@ -6,14 +6,15 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from opdigital.cycles.models import CycleKind, PhaseKind
+from opdigital.cycles.queries import public_cycle
 from opdigital.errors import DomainError, PhaseClosed
 from opdigital.extensions import db, limiter
 from opdigital.proposals.services import ProposalData, accepts_citizen_proposals, submit_proposal
-from opdigital.public import loaders
 from opdigital.public.blueprint import bp
 from opdigital.public.forms import build_proposal_form
 from opdigital.regions.models import School
-from opdigital.web import is_read
+from opdigital.regions.queries import all_regions, all_schools
+from opdigital.web import is_read, page_or_404
 
 
 def _closed(cycle, status: int):
@@ -50,11 +51,11 @@ def _data_from(form, cycle) -> ProposalData:
 @limiter.limit(lambda: current_app.config["PROPOSAL_SUBMIT_LIMIT_PER_IP"], methods=["POST"])
 def submit_proposal_form(slug: str):
     """Show the form, or take a proposal and send the citizen to its public page."""
-    cycle = loaders.public_cycle_or_404(slug)
+    cycle = page_or_404(public_cycle, slug)
     if not accepts_citizen_proposals(cycle):
         return _closed(cycle, 200 if is_read() else 403)
-    regions = loaders.all_regions()
-    schools = loaders.all_schools() if cycle.kind == CycleKind.OPCA else []
+    regions = all_regions()
+    schools = all_schools() if cycle.kind == CycleKind.OPCA else []
     form = build_proposal_form(cycle, regions, schools)
     error = None
     if form.validate_on_submit():

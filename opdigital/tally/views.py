@@ -9,15 +9,16 @@ import io
 
 from flask import Blueprint, Response, render_template, url_for
 
-from opdigital.coordination.voting_settings import COUNTING_RULES
-from opdigital.counting.export import export_cycle
 from opdigital.cycles.models import Cycle
+from opdigital.cycles.queries import public_cycle
 from opdigital.errors import NotFound
+from opdigital.formatting import COUNTING_RULE_LABELS
 from opdigital.public import display
-from opdigital.public.loaders import public_cycle_or_404
 from opdigital.tally import services as tallies
 from opdigital.tally.models import Tally
+from opdigital.tally.pabulib_export import export_cycle
 from opdigital.tally.results import build_results, money_chart, results_csv_text, votes_chart
+from opdigital.web import page_or_404
 
 bp = Blueprint("results", __name__)
 
@@ -32,14 +33,14 @@ def inject_display_helpers() -> dict:
 
 
 def _published(slug: str) -> tuple[Cycle, Tally]:
-    cycle = public_cycle_or_404(slug)
+    cycle = page_or_404(public_cycle, slug)
     return cycle, tallies.published_tally(cycle)
 
 
 @bp.get("/ciclos/<slug>/resultados")
 def results_page(slug: str):
     """The published result: winners, votes, money, turnout, charts, downloads, execution."""
-    cycle = public_cycle_or_404(slug)
+    cycle = page_or_404(public_cycle, slug)
     try:
         record = tallies.published_tally(cycle)
     except NotFound:
@@ -49,7 +50,7 @@ def results_page(slug: str):
         "results/results.html",
         cycle=cycle,
         results=results,
-        rule=COUNTING_RULES.get(record.result["counting_rule"]["name"]),
+        rule=COUNTING_RULE_LABELS.get(record.result["counting_rule"]["name"]),
         votes_chart=votes_chart(results),
         money_chart=money_chart(results),
         downloads={

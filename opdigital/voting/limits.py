@@ -125,7 +125,7 @@ def begin_identification(client: Client, credential: str, *, count_request: bool
 
     With `count_request`, the request also counts against the client's allowance, in the same
     round trip to the store. The caller checks the credentials only when `attempt.lock` is None,
-    through `identify_counted`.
+    through `identify_counted`: channels do both through `identification.identify_with_limits`.
     """
     failures = [
         (FAILURES_PER_CLIENT_AND_CREDENTIAL, f"{client.identity}\x00{credential}"),

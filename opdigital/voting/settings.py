@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from opdigital.audit import services as audit
 from opdigital.counting import ballot_rules as rules
 from opdigital.counting.ballot_rules import BallotProject, BallotRule, RuleKind
+from opdigital.counting.rules import REGISTRY as COUNTING_RULES
 from opdigital.cycles.models import Cycle, RegionBudget
 from opdigital.cycles.services import ensure_ballot_open
 from opdigital.errors import ValidationFailed
@@ -24,7 +25,6 @@ from opdigital.proposals.models import Proposal, ProposalStatus
 from opdigital.regions.models import Region
 from opdigital.registry.models import CITY_SCOPE, cycle_scope
 
-COUNTING_RULES = ("plurality-per-region", "greedy", "mes", "mes-completed")
 REGISTRY_SCOPES = ("city", "cycle")
 MAX_LIMIT = 1000  # more choices than any real ballot has projects
 
@@ -213,10 +213,9 @@ def _check(settings: VotingSettings, cycle: Cycle) -> None:
     problems = rules.rule_problems(_rule(settings, cycle), _candidate_projects(cycle))
     if problems:
         raise _refuse(_RULE_MESSAGES[problems[0].code], problems[0].code)
-    if settings.counting_rule != "plurality-per-region" and not (
+    if COUNTING_RULES[settings.counting_rule].needs_budget and not (
         cycle.total_budget_cents or any(_region_budgets(cycle).values())
     ):
-        # Greedy and equal shares fund projects until the money runs out: they need a budget.
         raise _refuse(
             _l("This counting rule needs a budget: set the cycle's total budget first."),
             "counting_needs_budget",
@@ -262,7 +261,7 @@ def ensure_voting_configured(cycle: Cycle) -> None:
     """Refuse to freeze a ballot whose rule is missing or cannot be satisfied by its proposals.
 
     Meant to be called when the ballot is frozen, once the proposals on it are final; the
-    caller rolls back on the error, as `_freeze_ballot` does for its own refusals.
+    caller (`cycles.lifecycle.advance`) rolls back on the error, as on its own refusals.
     """
     rule = ballot_rule_for(cycle)
     problems = rules.rule_problems(rule, ballot_projects(cycle), final=True)

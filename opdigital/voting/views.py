@@ -1,7 +1,8 @@
 """The citizen's voting flow: identify -> ballot -> review -> confirm -> receipt (no JS needed).
 
-Who is voting lives only in the signed session cookie (`flow`), never in a URL, a flash message
-or a log line; it is dropped the moment the vote is cast, and the receipt is shown once.
+Who is voting lives only in the visitor's session cookie, encrypted there by `flow` (Fernet; the
+cookie itself is only signed), never in a URL, a flash message or a log line; it is dropped the
+moment the vote is cast, and the receipt is shown once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from functools import wraps
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from opdigital.attempt_limits import Lock
 from opdigital.clock import now
 from opdigital.counting.ballot_rules import (
     as_id,
@@ -22,9 +22,10 @@ from opdigital.counting.ballot_rules import (
     validate_ballot,
 )
 from opdigital.cycles.models import Cycle, CycleKind
-from opdigital.errors import AlreadyVoted, NotEligible, VotingClosed
+from opdigital.cycles.queries import public_cycle
+from opdigital.errors import AlreadyVoted, NotEligible, RateLimited, VotingClosed
 from opdigital.public import display
-from opdigital.public.loaders import all_schools, public_cycle_or_404
+from opdigital.regions.queries import all_schools
 from opdigital.registry.credentials import Credentials
 from opdigital.registry.services import find_eligible_voter
 from opdigital.voting import flow
@@ -35,14 +36,8 @@ from opdigital.voting.forms import (
     SchoolIdentifyForm,
     choices_from_form,
 )
-from opdigital.voting.limits import (
-    begin_identification,
-    count_client_attempt,
-    credential_identity,
-    current_client,
-    identify_counted,
-    lock_message,
-)
+from opdigital.voting.identification import count_client_request, identify_with_limits
+from opdigital.voting.limits import current_client
 from opdigital.voting.presentation import (
     build_groups,
     explain_all,
@@ -59,7 +54,7 @@ from opdigital.voting.services import (
     voting_window,
 )
 from opdigital.voting.turnout import running_totals
-from opdigital.web import is_read
+from opdigital.web import is_read, page_or_404
 
 bp = Blueprint("voting", __name__)
 
@@ -89,9 +84,10 @@ def client_limit(view):
     @wraps(view)
     def limited(*args, **kwargs):
         if not is_read():
-            lock = count_client_attempt(current_client())
-            if lock is not None:
-                return _too_many(lock)
+            try:
+                count_client_request(current_client())
+            except RateLimited as refused:
+                return _too_many(refused)
         return view(*args, **kwargs)
 
     return limited
@@ -111,10 +107,10 @@ def _already_voted(cycle: Cycle):
     return render_template("voting/already_voted.html", cycle=cycle), 409
 
 
-def _too_many(lock: Lock):
-    retry_at = now() + timedelta(seconds=lock.retry_after)
-    page = render_template("voting/too_many.html", message=lock_message(lock), retry_at=retry_at)
-    return page, 429, {"Retry-After": str(lock.retry_after)}
+def _too_many(refused: RateLimited):
+    retry_at = now() + timedelta(seconds=refused.retry_after)
+    page = render_template("voting/too_many.html", message=refused.message, retry_at=retry_at)
+    return page, 429, {"Retry-After": str(refused.retry_after)}
 
 
 def _restart(cycle: Cycle):
@@ -130,7 +126,7 @@ def _restart(cycle: Cycle):
 
 def _open_cycle(slug: str) -> tuple[Cycle, object | None]:
     """The cycle, and the "voting is not open" page when votes are not accepted now."""
-    cycle = public_cycle_or_404(slug)
+    cycle = page_or_404(public_cycle, slug)
     return cycle, None if voting_window(cycle).is_open else _closed(cycle)
 
 
@@ -171,14 +167,15 @@ def identify(slug: str):
     if not form.validate_on_submit():
         return _identify_page(cycle, form, 422 if form.is_submitted() else 200)
     credentials = _credentials(cycle, form)
-    # Counted before checking, so parallel guesses cannot slip past the limits.
-    attempt = begin_identification(
-        current_client(), credential_identity(credentials), count_request=False
-    )
-    if attempt.lock is not None:
-        return _too_many(attempt.lock)
     try:
-        voter = identify_counted(attempt, lambda: find_eligible_voter(cycle, credentials))
+        voter = identify_with_limits(
+            current_client(),
+            credentials,
+            lambda: find_eligible_voter(cycle, credentials),
+            count_request=False,  # `client_limit` counted the request
+        )
+    except RateLimited as refused:
+        return _too_many(refused)
     except NotEligible as e:
         return _identify_page(cycle, form, 403, error=str(e))
     if has_voted(cycle, voter):
@@ -298,7 +295,7 @@ def _totals_by_region(cycle: Cycle) -> list[tuple[str | None, list[tuple[object,
 @bp.get("/ciclos/<slug>/votar/comprovante")
 def receipt(slug: str):
     """The receipt code and its QR code, shown once (works after voting closed, too)."""
-    cycle = public_cycle_or_404(slug)
+    cycle = page_or_404(public_cycle, slug)
     code = flow.take_receipt(cycle)
     if code is None:
         return render_template("voting/receipt_shown.html", cycle=cycle)
