@@ -4,8 +4,8 @@ Beware: while `app_ctx` is active, test-client requests reuse its application co
 does so when one is pushed), hence its `g` and database session. The app forgets the cached
 language and user at each request; re-read rows with `db.session.expire_all()` after a request.
 
-The suite needs PostgreSQL and Redis (DESIGN.md section 6). When either cannot be reached the
-run fails at once with a clear message: it never silently skips.
+The suite needs PostgreSQL and Redis (docs/rationale.md, "Tests against real services"). When
+either cannot be reached the run fails at once with a clear message: it never silently skips.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from opdigital.accounts.models import User
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
-from tests import factories
-from tests.helpers import csrf_token, login_as, post_form
+from tests.support import factories
+from tests.support.client import csrf_token, login_as, post_form
 
 NEW_PASSWORD = "another long passphrase"
 

@@ -15,8 +15,8 @@ from opdigital.accounts.models import User
 from opdigital.attempt_limits import INFLIGHT_SECONDS
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
-from tests import factories
-from tests.helpers import csrf_token, login_as, post_form
+from tests.support import factories
+from tests.support.client import csrf_token, login_as, post_form
 
 GENERIC_ERROR = "The e-mail or password is not correct, or the account is disabled."
 

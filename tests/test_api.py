@@ -8,8 +8,8 @@ import pytest
 
 from opdigital.clock import CITY_TZ
 from opdigital.extensions import db
-from tests import factories
-from tests.test_api_support import (
+from tests.support import factories
+from tests.support.api import (
     SECRET_CONTACT,
     T0,
     all_keys,

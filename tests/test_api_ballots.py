@@ -14,9 +14,9 @@ from opdigital.counting import ballot_rules
 from opdigital.extensions import db
 from opdigital.registry.models import cycle_scope
 from opdigital.voting.models import Ballot, Participation, TurnoutCount
-from tests import factories
-from tests import voting_support as vs
-from tests.test_api_support import SPEC, assert_matches_spec
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.api import SPEC, assert_matches_spec
 
 PATH = vs.ballot_path()
 

@@ -18,10 +18,10 @@ from flask import request_started
 from opdigital.clock import now
 from opdigital.extensions import db, limiter
 from opdigital.voting.models import Participation
-from tests import factories
-from tests import voting_support as vs
-from tests.live import free_port
-from tests.test_voting_web_helpers import identify
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.live import free_port
+from tests.support.voting_web import identify
 
 
 @pytest.fixture

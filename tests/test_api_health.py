@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_api_support import assert_error, assert_matches_spec
+from tests.support.api import assert_error, assert_matches_spec
 
 UNREACHABLE_DB = "postgresql+psycopg://root@127.0.0.1:1/nowhere"
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"

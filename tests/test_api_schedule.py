@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.test_api_support import assert_matches_spec, build_world
+from tests.support.api import assert_matches_spec, build_world
 
 PATH = "/api/v1/cycles/{slug}/schedule"
 

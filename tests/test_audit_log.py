@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from opdigital.audit.export import CSV_COLUMNS
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
-from tests import factories
-from tests.helpers import login_as, post_form
+from tests.support import factories
+from tests.support.client import login_as, post_form
 
 URLS = ["/audit/", "/audit/export.csv", "/audit/export.json"]
 

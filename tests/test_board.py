@@ -13,7 +13,7 @@ from opdigital.extensions import db
 from opdigital.ledger import chain
 from opdigital.voting.models import Ballot
 from opdigital.voting.receipts import receipt_hash
-from tests import voting_support as vs
+from tests.support import voting as vs
 
 
 def _vote(client, world, n: int, first: int = 900) -> list[str]:

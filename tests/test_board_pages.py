@@ -13,10 +13,10 @@ import pytest
 from opdigital.board.models import BoardEntry, BoardHead
 from opdigital.extensions import db
 from opdigital.voting.receipts import normalise_receipt, receipt_hash
-from tests import factories
-from tests import voting_support as vs
-from tests.helpers import csrf_token
-from tests.test_accessibility import PageAudit
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.client import csrf_token
+from tests.support.pages import page_problems
 
 
 def _vote(client, world, choices_list, first: int = 700) -> list[str]:
@@ -58,9 +58,7 @@ def _parse(response) -> ById:
 
 
 def _accessible(response) -> None:
-    audit = PageAudit()
-    audit.feed(response.get_data(as_text=True))
-    assert audit.problems() == []
+    assert page_problems(response.get_data(as_text=True)) == []
 
 
 def _board_url(slug: str) -> str:

@@ -13,7 +13,7 @@ from opdigital.accounts.models import User
 from opdigital.accounts.services import authenticate
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
-from tests import factories
+from tests.support import factories
 
 GOOD_PASSWORD = "uma senha comprida"
 

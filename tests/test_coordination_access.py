@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
-from tests import factories
-from tests.helpers import login_as
-from tests.test_coordination_support import (
+from tests.support import factories
+from tests.support.client import login_as
+from tests.support.coordination import (
     audit_count,
     cycle_form,
     event_form,

@@ -14,8 +14,8 @@ from opdigital.cycles.models import Cycle, Event
 from opdigital.cycles.phase_templates import TEMPLATES
 from opdigital.cycles.states import CycleState, next_state
 from opdigital.extensions import db
-from tests import factories
-from tests.test_coordination_support import (
+from tests.support import factories
+from tests.support.coordination import (
     audit_count,
     cycle_form,
     event_form,

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import pytest
 import sqlalchemy as sa
 
+from opdigital.accounts.models import User
 from opdigital.audit.models import AuditEntry
 from opdigital.cycles.models import Cycle, Event, Phase
 from opdigital.cycles.phase_templates import TEMPLATES
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal
-from tests import factories
-from tests.test_coordination_support import (
+from opdigital.regions.models import Region
+from tests.support import factories
+from tests.support.coordination import (
     audit_actions,
     cycle_form,
     event_form,
@@ -47,16 +52,65 @@ def _transition(app, client, slug: str, target: str):
     return post(app, client, f"/staff/cycles/{slug}/transition", {"target": target})
 
 
-def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
+class SimpleIds:
+    """The two region ids `event_form` and `proposal_form` read."""
+
+    def __init__(self, barreiro: int, leste: int):
+        self.region_id = barreiro
+        self.other_region_id = leste
+
+
+@dataclass
+class Flow:
+    """What the stages share: the three regions, the signed-in coordinator, the proposal codes."""
+
+    regions: tuple[Region, Region, Region]
+    coordinator: User
+    codes: list[str] = field(default_factory=list)
+
+    @property
+    def barreiro(self) -> Region:
+        return self.regions[0]
+
+    @property
+    def ids(self) -> SimpleIds:
+        barreiro, leste, _ = self.regions
+        return SimpleIds(barreiro=barreiro.id, leste=leste.id)
+
+
+@pytest.fixture
+def flow(app_ctx, client) -> Flow:
+    """Three regions and a coordinator, signed in on `client`."""
     barreiro = factories.region(name="Barreiro", population=280_000, need_index=1.4)
     leste = factories.region(name="Leste", population=240_000, need_index=1.1)
     pampulha = factories.region(name="Pampulha", population=230_000, need_index=0.7)
-    regions = [barreiro, leste, pampulha]
-    ids = SimpleIds(barreiro=barreiro.id, leste=leste.id)
     coordinator = factories.user("coordinator")
     sign_in(client, coordinator)
+    return Flow(regions=(barreiro, leste, pampulha), coordinator=coordinator)
 
-    # Create from the op-digital template: its phases come with it.
+
+def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, flow, signing_key):
+    """One cycle through every screen; each stage starts where the one before left it."""
+    created_from_the_template_with_its_phases(app, client)
+    details_edited(app, client)
+    a_phase_added_edited_and_deleted(app, client)
+    an_event_added_edited_and_deleted(app, client, flow)
+    budgets_set_by_hand_then_by_the_formula(app, client, flow)
+    flow.codes = opened_and_three_proposals_entered(app, client, flow)
+    one_accepted_one_rejected_only_with_a_public_reason(app, client, flow.codes)
+    a_pending_proposal_blocks_the_freeze(app, client, flow.codes)
+    no_freeze_without_a_ballot_rule(app, client)
+    the_frozen_ballot_refuses_every_change(app, client, flow.codes)
+    a_result_is_recorded_only_after_voting_closes(app, client, flow.codes)
+    the_works_are_followed_in_monitoring(app, client, flow.codes)
+    every_action_is_audited_by_the_coordinator(flow.coordinator)
+
+
+# --- the stages, in order ---------------------------------------------------------------------
+
+
+def created_from_the_template_with_its_phases(app, client) -> None:
+    """Create from the op-digital template: its phases come with it."""
     response = post(
         app,
         client,
@@ -83,7 +137,9 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     assert client.get("/staff/").status_code == 200
     assert "OP Digital 2027" in text(client.get("/staff/"))
 
-    # Edit the details.
+
+def details_edited(app, client) -> None:
+    """Edit the details."""
     response = post(
         app,
         client,
@@ -101,8 +157,10 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     assert response.status_code == 302
     assert _cycle("op-digital-2027").title == "OP Digital 2027: obras nas regionais"
 
-    # A phase: add, edit, delete.
-    before = len(cycle.phases)
+
+def a_phase_added_edited_and_deleted(app, client) -> None:
+    """A phase: add, edit, delete."""
+    before = len(_cycle("op-digital-2027").phases)
     response = post(
         app,
         client,
@@ -127,7 +185,10 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     assert post(app, client, f"/staff/phases/{phase.id}/delete").status_code == 302
     assert db.session.get(Phase, phase.id) is None
 
-    # An event: add, edit, delete.
+
+def an_event_added_edited_and_deleted(app, client, flow) -> None:
+    """An event: add, edit, delete."""
+    barreiro, ids = flow.barreiro, flow.ids
     response = post(app, client, "/staff/cycles/op-digital-2027/events/new", event_form(ids))
     assert response.status_code == 302
     event = db.session.scalar(sa.select(Event).where(Event.title == "Assembleia do Barreiro"))
@@ -146,7 +207,10 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     assert post(app, client, f"/staff/events/{event.id}/delete").status_code == 302
     assert db.session.get(Event, event.id) is None
 
-    # Budgets: by hand, then by the formula (which always adds up to the total).
+
+def budgets_set_by_hand_then_by_the_formula(app, client, flow) -> None:
+    """Budgets: by hand, then by the formula (which always adds up to the total)."""
+    barreiro, leste, pampulha = regions = flow.regions
     response = post(
         app,
         client,
@@ -177,7 +241,10 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     assert (cycle.budget_split, cycle.equal_share_percent) == ("formula", 40)
     assert len(amounts) == len(regions)
 
-    # Open for proposals, then staff enter three.
+
+def opened_and_three_proposals_entered(app, client, flow) -> list[str]:
+    """Open for proposals, then staff enter three."""
+    ids = flow.ids
     assert _transition(app, client, "op-digital-2027", "open_for_proposals").status_code == 302
     codes = []
     for title in ("Praça da Vila Pinho", "Academia a céu aberto", "Ciclovia da Avenida"):
@@ -193,8 +260,11 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     listing = text(client.get("/staff/cycles/op-digital-2027/proposals"))
     assert "barreiro@example.org" in listing  # staff see the contact
     assert _proposal(codes[0]).origin == "assembly"
+    return codes
 
-    # Review: accept one, reject one (a reason is required), leave one pending.
+
+def one_accepted_one_rejected_only_with_a_public_reason(app, client, codes) -> None:
+    """Review: accept one, reject one (a reason is required), leave one pending."""
     assert _transition(app, client, "op-digital-2027", "under_review").status_code == 302
     assert post(app, client, f"/staff/proposals/{codes[0]}/start-review").status_code == 302
     assert _proposal(codes[0]).status == "under_review"
@@ -237,7 +307,9 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     history = text(client.get(f"/staff/proposals/{codes[1]}"))
     assert "Not accepted" in history and "área de preservação ambiental" in history
 
-    # A pending proposal blocks the freeze, visibly.
+
+def a_pending_proposal_blocks_the_freeze(app, client, codes) -> None:
+    """A pending proposal blocks the freeze, visibly; then the last one is rejected too."""
     response = _transition(app, client, "op-digital-2027", "ballot_frozen")
     assert response.status_code == 409
     assert "Still pending: OPD2027-0003" in text(response)
@@ -254,7 +326,9 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     )
     assert response.status_code == 302
 
-    # Without a ballot rule the ballot cannot be frozen; the coordinator sets the rules.
+
+def no_freeze_without_a_ballot_rule(app, client) -> None:
+    """Without a ballot rule the ballot cannot be frozen; the coordinator sets the rules."""
     response = _transition(app, client, "op-digital-2027", "ballot_frozen")
     assert response.status_code == 409
     assert _cycle("op-digital-2027").state == "under_review"
@@ -268,7 +342,9 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     response = post(app, client, "/staff/cycles/op-digital-2027/voting-settings", settings)
     assert response.status_code == 302
 
-    # Freeze: the accepted proposal goes on the ballot; nothing on it can change any more.
+
+def the_frozen_ballot_refuses_every_change(app, client, codes) -> None:
+    """Freeze: the accepted proposal goes on the ballot; nothing on it can change any more."""
     assert _transition(app, client, "op-digital-2027", "ballot_frozen").status_code == 302
     assert _cycle("op-digital-2027").ballot_frozen_at is not None
     assert _proposal(codes[0]).status == "on_ballot"
@@ -295,7 +371,9 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     assert "frozen" in text(response)
     assert _cycle("op-digital-2027").equal_share_percent == 40
 
-    # Voting, closing; a result cannot be recorded while voting.
+
+def a_result_is_recorded_only_after_voting_closes(app, client, codes) -> None:
+    """Voting, closing; a result cannot be recorded while voting."""
     assert _transition(app, client, "op-digital-2027", "voting").status_code == 302
     response = post(app, client, f"/staff/proposals/{codes[0]}/result", {"selected": "yes"})
     assert response.status_code == 409
@@ -308,7 +386,9 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     selected = _proposal(codes[0])
     assert (selected.status, selected.execution_status) == ("selected", "not_started")
 
-    # Tallied, published, monitoring; then the works are followed.
+
+def the_works_are_followed_in_monitoring(app, client, codes) -> None:
+    """Tallied, published, monitoring; then the works are followed."""
     for target in ("tallied", "published", "monitoring"):
         assert _transition(app, client, "op-digital-2027", target).status_code == 302
     assert _cycle("op-digital-2027").state == "monitoring"
@@ -333,7 +413,9 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
         "Desapropriação não autorizada.",
     )
 
-    # Every action is in the audit log, by this coordinator.
+
+def every_action_is_audited_by_the_coordinator(coordinator) -> None:
+    """Every action is in the audit log, by this coordinator."""
     actions = audit_actions()
     for action in (
         "cycle.create",
@@ -362,11 +444,3 @@ def test_a_cycle_from_creation_to_monitoring(app, client, app_ctx, signing_key):
     assert [t["state"] for t in transitions] == STATES
     emails = set(db.session.scalars(sa.select(AuditEntry.actor_email)))
     assert emails == {coordinator.email}
-
-
-class SimpleIds:
-    """The two region ids `event_form` and `proposal_form` read."""
-
-    def __init__(self, barreiro: int, leste: int):
-        self.region_id = barreiro
-        self.other_region_id = leste

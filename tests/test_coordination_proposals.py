@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from opdigital.cycles.models import Cycle
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal
-from tests import factories
-from tests.test_coordination_support import audit_count, post, proposal_form, sign_in, text, world
+from tests.support import factories
+from tests.support.coordination import audit_count, post, proposal_form, sign_in, text, world
 
 
 @pytest.fixture

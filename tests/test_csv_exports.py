@@ -18,8 +18,8 @@ from opdigital.audit.export import CSV_COLUMNS
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
 from opdigital.text_safety import FORMULA_STARTS, FormulaSafeWriter, csv_cell
-from tests import factories
-from tests.helpers import login_as
+from tests.support import factories
+from tests.support.client import login_as
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example","x")',

@@ -1,4 +1,4 @@
-"""`opdigital demo`: idempotent, and the content the issue asks for (DESIGN.md section 1)."""
+"""`opdigital demo`: idempotent, and the city's content (docs/domain.md; docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-import config
+from opdigital import settings
 from opdigital.accounts.services import authenticate
 from opdigital.audit.models import AuditEntry
 from opdigital.clock import CITY_TZ, now
@@ -20,7 +20,7 @@ from opdigital.extensions import db
 from opdigital.proposals.models import Proposal, ProposalHistory
 from opdigital.regions.models import Region, School
 from opdigital.registry.models import RegistryEntry
-from tests.test_config import SETTINGS_VARIABLES, full_production
+from tests.support.production import SETTINGS_VARIABLES, full_production
 
 TABLES = [
     Region,
@@ -105,17 +105,18 @@ def test_demo_command_twice_changes_nothing(app, runner):
 def production(monkeypatch, make_app, database_url, redis_url, tmp_path):
     """An app built as `OPDIGITAL_CONFIG=production` would build it, on the test database.
 
-    Settings are read from the environment when `config` is imported (see test_config.py).
+    Settings are read from the environment when `opdigital.settings` is imported (see
+    test_config.py).
     """
     for name in SETTINGS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     variables = full_production(DATABASE_URL=database_url, REDIS_URL=redis_url)
     for name, value in (variables | {"OPDIGITAL_CONFIG": "production"}).items():
         monkeypatch.setenv(name, value)
-    importlib.reload(config)
+    importlib.reload(settings)
     yield make_app(None, SIGNING_KEY_PATH=str(tmp_path / "signing-key.pem"))
     monkeypatch.undo()
-    importlib.reload(config)
+    importlib.reload(settings)
 
 
 def test_demo_is_refused_with_the_production_settings(production, tmp_path):

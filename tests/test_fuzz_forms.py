@@ -28,18 +28,18 @@ from opdigital.audit.models import AuditEntry
 from opdigital.clock import now
 from opdigital.extensions import db
 from opdigital.fields import parse_reais
-from tests import factories
-from tests import voting_support as vs
-from tests.helpers import login_as
-from tests.test_coordination_support import (
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.client import login_as
+from tests.support.coordination import (
     cycle_form,
     event_form,
     phase_form,
     proposal_form,
     token,
+    voting_settings_form,
 )
-from tests.test_coordination_support import world as coordination_world
-from tests.test_voting_settings import form as voting_settings_form
+from tests.support.coordination import world as coordination_world
 
 pytestmark = pytest.mark.fuzz
 

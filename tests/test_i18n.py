@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from tests import factories
+from tests.support import factories
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "opdigital" / "translations"
 

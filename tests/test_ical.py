@@ -9,7 +9,7 @@ from icalendar import Calendar
 
 from opdigital.cycles.ical import build_calendar, phase_uid
 from opdigital.cycles.schedule import ScheduleFilter, build_schedule
-from tests.test_api_support import T0, assert_matches_spec, build_world
+from tests.support.api import T0, assert_matches_spec, build_world
 
 PATH = "/api/v1/cycles/{slug}/schedule.ics"
 URL = "/api/v1/cycles/op-2026/schedule.ics"

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from config import Base
 from opdigital.attempt_limits import INFLIGHT_SECONDS, REPEATED_FAILURES
 from opdigital.extensions import db
+from opdigital.settings import Base
 from opdigital.voting.limits import failures_under_watch, forget_voting_points
-from tests import factories
-from tests import voting_support as vs
-from tests.helpers import login_as
-from tests.test_voting_web_helpers import build_world, english_client, identify
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.client import login_as
+from tests.support.voting_web import build_world, english_client, identify
 
 WRONG_BIRTH = date(2000, 1, 1)
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "security.md"

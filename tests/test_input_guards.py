@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories
-from tests.helpers import login_as, post_form
+from tests.support import factories
+from tests.support.client import login_as, post_form
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """The tally package: result computation, deterministic signed zip, careful reader, keys (pure).
 
-The helpers at the top (a synthetic cycle, its board and package) are reused by
-tests/test_ledger_verify.py.
+The synthetic cycle, its board and package come from tests/support/ledger.py.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from opdigital.counting import instance as counting_instance
 from opdigital.counting.rules import count
 from opdigital.ledger import keys, package
-from opdigital.ledger.chain import GENESIS_HASH, BoardEntry, canonical_json, check_chain, extend
+from opdigital.ledger.chain import GENESIS_HASH, canonical_json, extend
 from opdigital.ledger.package import (
     MEMBERS,
     NotAZipError,
@@ -37,116 +36,20 @@ from opdigital.ledger.package import (
 from opdigital.ledger.result import (
     TIE_BREAK,
     TallyError,
-    compute_result,
     instance_of,
     validate_definition,
 )
+from tests.support.ledger import (
+    BALLOTS,
+    PROPOSALS,
+    make_board,
+    make_definition,
+    make_package,
+    make_result,
+    unzip,
+)
 
-SLUG = "op-regional-2025"
 ROOT = Path(__file__).resolve().parent.parent
-
-# Three regions with their own budgets and one city-wide proposal. Approvals: 10 has 5; 20, 21
-# and 30 have 3; 11, 12, 31 and 40 have 2 (hand-counted in the tests below).
-PROPOSALS = [
-    (10, 1, 30000),
-    (11, 1, 25000),
-    (12, 1, 20000),
-    (20, 2, 40000),
-    (21, 2, 15000),
-    (30, 3, 35000),
-    (31, 3, 10000),
-    (40, None, 20000),
-]
-BALLOTS = [
-    [10, 20, 31],
-    [10, 21],
-    [11, 12],
-    [10, 30],
-    [20],
-    [21, 31, 40],
-    [10, 11],
-    [30],
-    [40],
-    [12, 20],
-    [],
-    [10, 21, 30],
-]
-
-
-def make_definition(rule: str = "greedy", *, per_region: bool = False) -> dict:
-    """A cycle.json as the database side builds it."""
-    return {
-        "format": "opdigital-tally/1",
-        "cycle": {"slug": SLUG, "title": "OP Regional 2025", "kind": "op-regional", "edition": 7},
-        "regions": [
-            {"id": 1, "slug": "norte", "name": "Norte"},
-            {"id": 2, "slug": "sul", "name": "Sul"},
-            {"id": 3, "slug": "leste", "name": "Leste"},
-        ],
-        "budget_cents": 100000,
-        "region_budgets_cents": {"1": 50000, "2": 40000, "3": 30000},
-        "proposals": [
-            {
-                "id": pid,
-                "code": f"P-{pid}",
-                "title": f"Proposta {pid} — praça",
-                "region_id": region,
-                "cost_cents": cost,
-            }
-            for pid, region, cost in PROPOSALS
-        ],
-        "ballot_rule": {"name": "approval", "params": {"max_choices": 3}},
-        "counting_rule": {"name": rule, "per_region": per_region, "increment_cents": 100},
-        "tie_break": TIE_BREAK,
-        "voting": {"opens_at": "2025-05-01T12:00:00Z", "closes_at": "2025-05-15T03:00:00+00:00"},
-    }
-
-
-def receipt(n: int) -> str:
-    return hashlib.sha256(f"RECEIPT-{n}".encode()).hexdigest()
-
-
-def make_board(ballots=BALLOTS, slug: str = SLUG) -> list[BoardEntry]:
-    return extend(slug, 0, GENESIS_HASH, [(receipt(i), b) for i, b in enumerate(ballots, 1)])
-
-
-def make_result(definition: dict, entries: list[BoardEntry], participation: int | None = None):
-    head = check_chain(definition["cycle"]["slug"], entries).head
-    return compute_result(
-        definition,
-        [e.choices for e in entries],
-        participation=len(entries) if participation is None else participation,
-        head=head,
-    )
-
-
-def make_package(
-    rule: str = "greedy",
-    *,
-    per_region: bool = False,
-    ballots=BALLOTS,
-    key: Ed25519PrivateKey | None = None,
-) -> tuple[bytes, Ed25519PrivateKey]:
-    """A valid package for the synthetic cycle, and the key that signed it."""
-    key = key or Ed25519PrivateKey.generate()
-    definition = make_definition(rule, per_region=per_region)
-    entries = make_board(ballots)
-    return build_package(definition, entries, make_result(definition, entries), key), key
-
-
-def unzip(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {info.filename: archive.read(info) for info in archive.infolist()}
-
-
-def rezip(files: dict[str, bytes], key: Ed25519PrivateKey | None = None) -> bytes:
-    """Zip `files` again; with `key`, fix SHA256SUMS and sign it (a key holder's forgery)."""
-    files = dict(files)
-    if key is not None:
-        summed = {name: files[name] for name in package.SUMMED}
-        files[package.SUMS] = package.sha256sums(summed)
-        files[package.SIGNATURE] = package.signature_file(key, files[package.SUMS])
-    return zip_members(list(files.items()))
 
 
 # --- result ---------------------------------------------------------------------------------
@@ -314,7 +217,7 @@ def test_the_same_inputs_give_the_same_bytes():
 BUILD_SCRIPT = """
 import hashlib, sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from tests.test_ledger_package import make_package
+from tests.support.ledger import make_package
 key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 data, _ = make_package(sys.argv[1], key=key)
 print(hashlib.sha256(data).hexdigest())

@@ -19,14 +19,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from opdigital.ledger import keys, package
 from opdigital.ledger.chain import BoardEntry, canonical_json, entry_hash
 from opdigital.ledger.verify import main
-from tests.test_ledger_package import (
+from tests.support.ledger import (
     SLUG,
+    failure,
     make_board,
     make_definition,
     make_package,
     make_result,
     rezip,
     unzip,
+    with_result,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,14 +41,6 @@ RULES = [
 ]
 
 
-def failure(output: str) -> str:
-    """The FAILED line, which must be the last one printed."""
-    last = output.strip().splitlines()[-1]
-    assert last.startswith("FAILED: "), output
-    assert "Traceback" not in output
-    return last.removeprefix("FAILED: ")
-
-
 def board_lines(files: dict[str, bytes]) -> list[dict]:
     return [json.loads(line) for line in files["board.jsonl"].splitlines()]
 
@@ -54,12 +48,6 @@ def board_lines(files: dict[str, bytes]) -> list[dict]:
 def with_board(files: dict[str, bytes], entries: list[dict]) -> dict[str, bytes]:
     board = b"".join(canonical_json(e) + b"\n" for e in entries)
     return files | {"board.jsonl": board}
-
-
-def with_result(files: dict[str, bytes], change) -> dict[str, bytes]:
-    result = json.loads(files["result.json"])
-    change(result)
-    return files | {"result.json": package.human_json(result)}
 
 
 def rehash(entry: dict, slug: str = SLUG) -> None:

@@ -18,8 +18,8 @@ from opdigital.accounts.services import NewUser, create_user
 from opdigital.demo.loader import ACCOUNTS
 from opdigital.errors import ValidationFailed
 from opdigital.extensions import db
-from tests import factories
-from tests.helpers import login_as, post_form
+from tests.support import factories
+from tests.support.client import login_as, post_form
 
 STRONG = "gaveta azul de pedra morna"
 

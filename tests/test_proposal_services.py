@@ -12,7 +12,7 @@ from opdigital.errors import BallotLocked, IllegalTransition, PhaseClosed, Valid
 from opdigital.extensions import db
 from opdigital.proposals import services
 from opdigital.proposals.models import Proposal
-from tests import factories
+from tests.support import factories
 
 START = datetime(2026, 10, 1, 3, tzinfo=UTC)
 END = datetime(2026, 11, 1, 3, tzinfo=UTC)

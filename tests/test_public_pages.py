@@ -9,7 +9,7 @@ import pytest
 from opdigital.cycles.models import RegionBudget
 from opdigital.extensions import db
 from opdigital.proposals.models import ProposalHistory
-from tests import factories
+from tests.support import factories
 
 T0 = datetime(2026, 5, 10, 15, 0, tzinfo=UTC)  # 12:00 in Belo Horizonte
 DAY = timedelta(days=1)

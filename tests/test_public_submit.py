@@ -14,8 +14,8 @@ from opdigital.errors import ValidationFailed
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal, ProposalHistory
 from opdigital.proposals.services import ProposalData, submit_proposal
-from tests import factories
-from tests.helpers import csrf_token, post_form
+from tests.support import factories
+from tests.support.client import csrf_token, post_form
 
 ONE_LINE = "Write this on one line, without line breaks, tabs or control characters."
 NO_CONTROL = "Remove the invisible control characters from this text (line breaks are fine)."

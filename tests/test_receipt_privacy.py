@@ -19,8 +19,8 @@ from flask import request, request_finished, request_started
 
 from opdigital.voting.qr import qr_svg, receipt_lookup_url
 from opdigital.voting.receipts import normalise_receipt
-from tests.test_api_support import SPEC
-from tests.test_voting_web_helpers import (
+from tests.support.api import SPEC
+from tests.support.voting_web import (
     RECEIPT,
     build_world,
     english_client,

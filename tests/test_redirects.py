@@ -8,8 +8,8 @@ from urllib.parse import quote
 import pytest
 
 from opdigital.auth import is_safe_local_url
-from tests import factories
-from tests.helpers import post_form
+from tests.support import factories
+from tests.support.client import post_form
 
 # Each kind of control character in the decoded `next` value: sent percent-encoded (%0d%0a,
 # as a link carries it) or raw in the query string. NUL never reaches these views: the app-wide

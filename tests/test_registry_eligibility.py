@@ -19,8 +19,8 @@ from opdigital.registry.services import (
     reference_date,
     registry_counts,
 )
-from tests import factories
-from tests.voting_support import wrong_check_digit
+from tests.support import factories
+from tests.support.voting import wrong_check_digit
 
 PEPPER = "testing-pepper"
 GEN = TituloEleitoral()

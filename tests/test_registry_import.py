@@ -17,8 +17,8 @@ from opdigital.extensions import db
 from opdigital.registry.keys import titulo_key, voter_key
 from opdigital.registry.models import RegistryEntry
 from opdigital.registry.services import import_registry
-from tests import factories
-from tests.voting_support import wrong_check_digit
+from tests.support import factories
+from tests.support.voting import wrong_check_digit
 
 PEPPER = "testing-pepper"
 HEADER = "titulo,birth_date,region\n"

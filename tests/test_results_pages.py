@@ -19,9 +19,9 @@ from opdigital.proposals.models import Proposal
 from opdigital.proposals.services import update_execution
 from opdigital.tally.charts import Bar, bar_chart, bar_length, shorten
 from opdigital.tally.models import Tally
-from tests import factories
-from tests import voting_support as vs
-from tests.test_accessibility import PageAudit
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.pages import page_problems
 
 # Four voters over the default ballot (five proposals, R$ 1M x4 and R$ 2M, budget R$ 3.5M,
 # greedy): a, b 3 votes, c 2 votes -> a, b, c selected (R$ 3M); d (no vote) no longer fits.
@@ -100,9 +100,7 @@ def _html(response) -> str:
 
 
 def _accessible(response) -> None:
-    audit = PageAudit()
-    audit.feed(_html(response))
-    assert audit.problems() == []
+    assert page_problems(_html(response)) == []
 
 
 # --- before publication --------------------------------------------------------------------

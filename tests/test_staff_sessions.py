@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 from opdigital.accounts.models import User
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
-from tests import factories
-from tests.helpers import login_as, post_form
+from tests.support import factories
+from tests.support.client import login_as, post_form
 
 NEW_PASSWORD = "gaveta azul de pedra morna"
 SIGN_IN_REDIRECT = "/login?next=%2Fstaff%2F"

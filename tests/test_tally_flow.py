@@ -11,7 +11,7 @@ from opdigital.cycles.states import CycleState
 from opdigital.extensions import db
 from opdigital.ledger.verify import main as verify_main
 from opdigital.proposals.models import Proposal
-from tests import voting_support as vs
+from tests.support import voting as vs
 
 
 def _cast(client, world, ballots):

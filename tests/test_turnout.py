@@ -7,9 +7,10 @@ import pytest
 from opdigital.extensions import db
 from opdigital.voting.limits import token_hash
 from opdigital.voting.models import VotingPoint
-from tests import factories
-from tests.helpers import login_as
-from tests.test_voting_web_helpers import build_world, english_client, region_field, vote
+from tests.support import factories
+from tests.support.client import login_as
+from tests.support.pages import page_problems
+from tests.support.voting_web import build_world, english_client, region_field, vote
 
 
 def _staff(app, role="coordinator"):
@@ -99,10 +100,7 @@ def test_links_from_the_cycle_page_and_dashboard(app):
 
 
 def test_turnout_page_is_accessible(app):
-    from tests.test_accessibility import PageAudit
-
     world = build_world(app, show_totals=True)
     _cast_three(app, world)
-    page = PageAudit()
-    page.feed(_staff(app).get(f"/staff/cycles/{world.slug}/turnout").get_data(as_text=True))
-    assert page.problems() == []
+    page = _staff(app).get(f"/staff/cycles/{world.slug}/turnout").get_data(as_text=True)
+    assert page_problems(page) == []

@@ -27,15 +27,16 @@ from opdigital.counting.mes_engine import Run
 from opdigital.cycles.budget import MAX_AMOUNT_CENTS
 from opdigital.ledger import package, result
 from opdigital.ledger.chain import GENESIS_HASH, extend
-from tests.test_ledger_package import (
+from tests.support.ledger import (
+    failure,
     make_definition,
     make_package,
     make_result,
     receipt,
     rezip,
     unzip,
+    with_result,
 )
-from tests.test_ledger_verify import failure, with_result
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024**2

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from opdigital.extensions import db
 from opdigital.voting.models import Ballot, Participation
-from tests import voting_support as vs
-from tests.test_api_support import assert_matches_spec
+from tests.support import voting as vs
+from tests.support.api import assert_matches_spec
 
 PATH = vs.ballot_path()
 SECOND = timedelta(seconds=1)

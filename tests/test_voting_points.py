@@ -13,8 +13,10 @@ from opdigital.extensions import db
 from opdigital.voting import points
 from opdigital.voting.limits import token_hash
 from opdigital.voting.models import VotingPoint
-from tests import factories
-from tests.helpers import csrf_token, login_as, post_form
+from tests.support import factories
+from tests.support.client import csrf_token, login_as, post_form
+from tests.support.pages import page_problems
+from tests.support.voting_web import build_world, english_client, identify
 
 TOKEN = re.compile(r'<code class="token">([^<]+)</code>')
 
@@ -222,8 +224,6 @@ def test_csrf_on_every_voting_point_post(app):
 
 
 def test_deactivated_point_gets_the_ordinary_limit(app, monkeypatch):
-    from tests.test_voting_web_helpers import build_world, english_client, identify
-
     monkeypatch.setitem(app.config, "VOTE_LIMIT_PER_IP", "2 per minute")
     world = build_world(app)
     _point(app, name="Off", device_token_hash=token_hash("tok"), active=False)
@@ -236,8 +236,6 @@ def test_deactivated_point_gets_the_ordinary_limit(app, monkeypatch):
 
 
 def test_screens_are_accessible(app):
-    from tests.test_accessibility import PageAudit
-
     point_id = _point(app, ip_addresses="10.0.0.1")
     client = _staff(app)
     responses = [client.get(p) for p in ("/staff/voting-points", "/staff/voting-points/new")]
@@ -249,9 +247,7 @@ def test_screens_are_accessible(app):
         post_form(client, "/staff/voting-points/new", {"name": "X", "region": "", "addresses": "x"})
     )
     for response in responses:
-        page = PageAudit()
-        page.feed(response.get_data(as_text=True))
-        assert page.problems() == [], response.request.path
+        assert page_problems(response.get_data(as_text=True)) == [], response.request.path
 
 
 def test_a_name_with_a_line_break_or_control_character_is_422(app):

@@ -21,8 +21,8 @@ from opdigital.extensions import db
 from opdigital.registry.keys import voter_key
 from opdigital.registry.models import RegistryEntry
 from opdigital.voting.models import Ballot, Participation
-from tests import factories
-from tests.live import free_port, gunicorn, request, server_log
+from tests.support import factories
+from tests.support.live import free_port, gunicorn, request, server_log
 
 BIRTH = date(1980, 5, 17)
 

@@ -16,8 +16,9 @@ from opdigital.errors import BallotLocked, ValidationFailed
 from opdigital.extensions import db
 from opdigital.voting import settings as voting
 from opdigital.voting.settings import VotingSettings
-from tests import factories
-from tests.test_coordination_support import audit_count, post, sign_in, text
+from tests.support import factories
+from tests.support.coordination import audit_count, post, sign_in, text
+from tests.support.coordination import voting_settings_form as form
 
 
 @pytest.fixture
@@ -237,22 +238,6 @@ def test_ensure_voting_configured_checks_the_final_ballot(staff):
 # --- the screen ----------------------------------------------------------------------------
 
 URL = "/staff/cycles/op-2026/voting-settings"
-
-
-def form(**overrides) -> dict:
-    return {
-        "ballot_rule": "approval",
-        "min_choices": "1",
-        "max_choices": "5",
-        "min_budget_share_percent": "",
-        "counting_rule": "greedy",
-        "min_voter_age": "16",
-        "max_voter_age": "",
-        "age_reference_date": "2026-11-01",
-        "restrict_region_id": "",
-        "registry_scope": "city",
-        "shuffle_ballot": "y",
-    } | overrides
 
 
 def test_anonymous_goes_to_sign_in(app, client, cycle):

@@ -16,8 +16,9 @@ from opdigital.voting.limits import token_hash
 from opdigital.voting.models import Ballot, Participation, VotingPoint
 from opdigital.voting.qr import qr_svg
 from opdigital.voting.receipts import normalise_receipt, receipt_hash
-from tests.helpers import csrf_token
-from tests.test_voting_web_helpers import (
+from tests.support.client import csrf_token
+from tests.support.pages import page_problems
+from tests.support.voting_web import (
     BIRTH,
     RECEIPT,
     build_world,
@@ -27,6 +28,7 @@ from tests.test_voting_web_helpers import (
     post_ballot,
     region_field,
     text,
+    titulos,
     url,
     vote,
     without_csrf,
@@ -176,8 +178,6 @@ def test_losing_concurrent_attempt_gets_the_already_voted_page(app, world):
 
 
 def test_wrong_birth_date_and_unknown_titulo_give_the_same_page(app, browser, world):
-    from tests.test_voting_web_helpers import titulos
-
     stranger = next(t for t in titulos(10) if t not in world.voters)
     wrong_date = identify(browser, world, world.voters[0], birth=date(1981, 1, 1))
     unknown = identify(browser, world, stranger, birth=date(1981, 1, 1))
@@ -421,14 +421,6 @@ def test_nothing_identifying_leaks_into_pages_urls_or_logs(app, browser, world, 
     assert BIRTH.isoformat() not in text(responses[-1])
 
 
-def _problems(html: str) -> list[str]:
-    from tests.test_accessibility import PageAudit
-
-    page = PageAudit()
-    page.feed(html)
-    return page.problems()
-
-
 def test_every_step_is_accessible(app, browser, world):
     pages = {"identify": browser.get(url(world))}
     pages["refused"] = identify(browser, world, world.voters[0], birth=date(1999, 1, 1))
@@ -444,4 +436,4 @@ def test_every_step_is_accessible(app, browser, world):
     closed = build_world(app, opens=now() + timedelta(days=1))
     pages["closed"] = browser.get(url(closed))
     for name, response in pages.items():
-        assert _problems(text(response)) == [], name
+        assert page_problems(text(response)) == [], name

@@ -10,8 +10,9 @@ import pytest
 from opdigital.extensions import db
 from opdigital.registry.keys import school_number, voter_key
 from opdigital.registry.models import RegistryEntry
-from tests import factories
-from tests.test_voting_web_helpers import (
+from tests.support import factories
+from tests.support.client import csrf_token
+from tests.support.voting_web import (
     BIRTH,
     build_world,
     confirm,
@@ -202,8 +203,6 @@ def test_opca_pupils_identify_by_school_and_enrolment(app, birth, expected):
     client = english_client(app)
     page = text(client.get(url(world)))
     assert 'name="school"' in page and "Escola X" in page and 'name="titulo"' not in page
-    from tests.helpers import csrf_token
-
     token = csrf_token(client, url(world))
     data = {
         "csrf_token": token,
@@ -224,8 +223,6 @@ def test_opca_pupils_identify_by_school_and_enrolment(app, birth, expected):
 def test_birth_date_typed_the_brazilian_way(app):
     world = build_world(app)
     client = english_client(app)
-    from tests.helpers import csrf_token
-
     token = csrf_token(client, url(world))
     data = {
         "csrf_token": token,

@@ -22,8 +22,8 @@ from types import SimpleNamespace
 import pytest
 
 from opdigital.extensions import db
-from tests import voting_support as vs
-from tests.live import ROOT, free_port, gunicorn, server_log
+from tests.support import voting as vs
+from tests.support.live import ROOT, free_port, gunicorn, server_log
 
 REQUIRE_BROWSER_ENV = "OPDIGITAL_REQUIRE_BROWSER"
 # Another Chromium binary (and a way to check the skip path without uninstalling anything).

@@ -11,8 +11,8 @@ from axe_playwright_python.sync_playwright import Axe
 
 from opdigital.extensions import db
 from opdigital.voting.qr import receipt_lookup_url
-from tests import factories
-from tests import voting_support as vs
+from tests.support import factories
+from tests.support import voting as vs
 
 pytestmark = pytest.mark.browser
 

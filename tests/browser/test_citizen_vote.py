@@ -19,7 +19,7 @@ from opdigital.cycles.models import Cycle
 from opdigital.extensions import db
 from opdigital.voting.qr import receipt_lookup_url
 from opdigital.voting.receipts import normalise_receipt
-from tests import voting_support as vs
+from tests.support import voting as vs
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from tests.browser.conftest import CHROMIUM_ENV, REQUIRE_BROWSER_ENV, SKIP_MESSAGE
-from tests.live import ROOT
+from tests.support.live import ROOT
 
 pytestmark = pytest.mark.browser
 

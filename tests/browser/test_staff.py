@@ -18,9 +18,9 @@ from opdigital.clock import CITY_TZ, now
 from opdigital.extensions import db
 from opdigital.ledger.verify import main as verify_main
 from opdigital.proposals.models import Proposal
-from tests import factories
-from tests import voting_support as vs
-from tests.live import request
+from tests.support import factories
+from tests.support import voting as vs
+from tests.support.live import request
 
 pytestmark = pytest.mark.browser
 

@@ -35,13 +35,13 @@ import redis
 from opdigital.registry.keys import titulo_key
 from opdigital.voting.receipts import receipt_hash
 from tests.faults.nginx import ProxiedApp, behind_nginx
-from tests.live import free_port
+from tests.support.live import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_VERSION = "15"
 CLUSTER_PREFIX = "opdfaults"
 DATABASE = "opdigital_faults"
-# config.Testing's pepper: the roll is keyed with it, and gunicorn runs with the same settings.
+# opdigital.settings.Testing's pepper: the roll is keyed with it, and gunicorn runs with it too.
 PEPPER = "testing-pepper"
 # Enough distinct voters for every test of the session (each takes its own, never reused).
 ROLL_SIZE = 8000

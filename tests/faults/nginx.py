@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.live import ROOT, free_port, gunicorn
+from tests.support.live import ROOT, free_port, gunicorn
 
 SITE = ROOT / "config" / "nginx" / "opdigital.conf"
 PROXY_SNIPPET = ROOT / "config" / "nginx" / "opdigital-proxy.conf"
@@ -251,8 +251,8 @@ def behind_nginx(env: dict[str, str], workers: int = 2) -> Iterator[ProxiedApp]:
     """The app as deployed: sync gunicorn workers with the shipped settings, behind nginx."""
     settings = env | {
         "PROXY_COUNT": "1",
-        # Port, worker count and graceful timeout still come from tests.live's command line,
-        # which takes precedence over the file.
+        # Port, worker count and graceful timeout still come from tests.support.live's command
+        # line, which takes precedence over the file.
         "GUNICORN_CMD_ARGS": f"--config {GUNICORN_CONFIG}",
     }
     with gunicorn(settings, workers=workers) as base, nginx(base.removeprefix("http://")) as proxy:

@@ -17,7 +17,7 @@ from tests.faults.conftest import (
     assert_no_vote_lost_or_doubled,
     call,
 )
-from tests.live import gunicorn
+from tests.support.live import gunicorn
 
 pytestmark = pytest.mark.faults
 

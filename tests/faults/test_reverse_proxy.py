@@ -45,7 +45,7 @@ from tests.faults.nginx import (
     proxy_bytes,
     proxy_seconds,
 )
-from tests.live import ROOT, free_port
+from tests.support.live import ROOT, free_port
 
 pytestmark = pytest.mark.faults
 

@@ -14,7 +14,7 @@ from tests.faults.conftest import (
     app_env,
     call,
 )
-from tests.live import gunicorn
+from tests.support.live import gunicorn
 
 pytestmark = pytest.mark.faults
 

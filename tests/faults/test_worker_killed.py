@@ -19,7 +19,7 @@ from tests.faults.conftest import (
     gunicorn_processes,
     retry_failed,
 )
-from tests.live import gunicorn
+from tests.support.live import gunicorn
 
 pytestmark = pytest.mark.faults
 

@@ -18,9 +18,9 @@ from referencing.jsonschema import DRAFT202012
 from opdigital.cycles.models import RegionBudget
 from opdigital.extensions import db
 from opdigital.proposals.models import ProposalHistory
-from tests import factories
+from tests.support import factories
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "opdigital" / "api" / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "opdigital" / "api" / "openapi.json"
 SPEC = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
 SPEC_URI = "urn:opdigital:openapi"
 REGISTRY = Registry().with_resource(
@@ -36,7 +36,7 @@ def _pointer(*tokens: str) -> str:
     return "".join("/" + _escape(t) for t in tokens)
 
 
-def _response_pointer(path_template: str, method: str, status: int) -> str:
+def response_pointer(path_template: str, method: str, status: int) -> str:
     operation = SPEC["paths"][path_template][method.lower()]
     assert str(status) in operation["responses"], (
         f"{method.upper()} {path_template} answered {status}, which the document does not list"
@@ -63,7 +63,7 @@ def media_type(response) -> str:
 def assert_matches_spec(response, path_template: str, method: str, status: int) -> None:
     """The response has `status`, a documented media type, and a body valid for its schema."""
     assert response.status_code == status, response.get_data(as_text=True)
-    pointer = _response_pointer(path_template, method, status)
+    pointer = response_pointer(path_template, method, status)
     resolved = SPEC
     for token in pointer.strip("/").split("/"):
         resolved = resolved[token.replace("~1", "/").replace("~0", "~")]
@@ -76,10 +76,10 @@ def assert_matches_spec(response, path_template: str, method: str, status: int) 
         else response.get_data(as_text=True)
     )
     validate_against(schema_pointer, body)
-    _assert_documented_headers(response, resolved, pointer)
+    assert_documented_headers(response, resolved, pointer)
 
 
-def _assert_documented_headers(response, resolved: dict, pointer: str) -> None:
+def assert_documented_headers(response, resolved: dict, pointer: str) -> None:
     """Headers the document marks as required are present, and valid for their schema."""
     for name, header in resolved.get("headers", {}).items():
         if name not in response.headers:

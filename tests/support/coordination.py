@@ -1,4 +1,4 @@
-"""Shared by the coordination tests: signing in, CSRF tokens, a small world of test data.
+"""Shared by the coordination tests: signing in, CSRF tokens, a small world, form data.
 
 No tests here.
 """
@@ -15,8 +15,8 @@ from flask_wtf.csrf import generate_csrf
 
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
-from tests import factories
-from tests.helpers import login_as
+from tests.support import factories
+from tests.support.client import login_as
 
 START = datetime(2026, 3, 2, 3, tzinfo=UTC)  # 2026-03-02 00:00 in Belo Horizonte
 
@@ -152,4 +152,20 @@ def proposal_form(w, **overrides) -> dict:
         "estimated_cost": "1.500.000,00",
         "author_name": "Assembleia do Barreiro",
         "contact": "barreiro@example.org",
+    } | overrides
+
+
+def voting_settings_form(**overrides) -> dict:
+    return {
+        "ballot_rule": "approval",
+        "min_choices": "1",
+        "max_choices": "5",
+        "min_budget_share_percent": "",
+        "counting_rule": "greedy",
+        "min_voter_age": "16",
+        "max_voter_age": "",
+        "age_reference_date": "2026-11-01",
+        "restrict_region_id": "",
+        "registry_scope": "city",
+        "shuffle_ballot": "y",
     } | overrides

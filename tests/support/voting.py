@@ -1,6 +1,7 @@
 """Shared by the voting tests: títulos, roll entries, an open cycle with a ballot, API calls.
 
-No tests here. Every builder commits (through `tests.factories` or directly), as in real use.
+No tests here. Every builder commits (through `tests.support.factories` or directly), as in
+real use.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from opdigital.registry.keys import school_number, voter_key
 from opdigital.registry.models import CITY_SCOPE, RegistryEntry
 from opdigital.voting.limits import VOTING_POINT_TOKEN_HEADER, token_hash
 from opdigital.voting.models import VotingPoint
-from tests import factories
+from tests.support import factories
 
 BIRTH = date(1980, 5, 17)
 MG = "02"  # Minas Gerais' state code: Belo Horizonte's voters

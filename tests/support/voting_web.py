@@ -15,8 +15,8 @@ from opdigital.cycles.models import RegionBudget
 from opdigital.extensions import db
 from opdigital.registry.keys import voter_key
 from opdigital.registry.models import RegistryEntry
-from tests import factories
-from tests.helpers import csrf_token
+from tests.support import factories
+from tests.support.client import csrf_token
 
 BIRTH = date(1980, 5, 17)
 RECEIPT = re.compile(r"\b[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}\b")
