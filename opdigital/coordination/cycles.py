@@ -1,9 +1,4 @@
-"""Coordinator dashboard and the cycle control page: create, edit and move a cycle along.
-
-The other staff screens live beside this module (phases_events, budgets, proposals) and
-register on the same blueprint, imported at the bottom so `bp` has all its routes
-(`tally_steps`, imported at the top for `advance`, registers the package download).
-"""
+"""Coordinator dashboard and the cycle control page: create, edit and move a cycle along."""
 
 from __future__ import annotations
 
@@ -11,10 +6,11 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from opdigital.coordination.blueprint import bp
+from opdigital.coordination import bp
 from opdigital.coordination.common import actor, flash_error, load_cycle, status_counts
 from opdigital.coordination.forms import CycleCreateForm, CycleEditForm, TransitionForm
-from opdigital.coordination.tally_steps import advance, board_state, tally_summary
+from opdigital.coordination.messages import step_message
+from opdigital.cycles import lifecycle
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
 from opdigital.cycles.schedule import build_schedule
@@ -23,6 +19,7 @@ from opdigital.errors import DomainError
 from opdigital.extensions import db
 from opdigital.proposals.models import ProposalStatus
 from opdigital.proposals.services import list_proposals
+from opdigital.tally.summary import board_state, tally_summary
 from opdigital.web import is_read
 
 # What moving to each state means, shown beside the one button that moves the cycle on.
@@ -169,8 +166,8 @@ def cycle(slug: str):
 def transition(slug: str):
     """Move the cycle to the state posted; refusals are shown on the page with a 409.
 
-    Closing, tallying and publishing run their services (`tally_steps.advance`), whose message
-    (the board's head, the package's SHA-256 and key) is flashed on success.
+    Every step goes through `cycles.lifecycle.advance` (closing seals the board, tallying
+    counts and signs, publishing opens the package); what it did is flashed on success.
     """
     cycle = load_cycle(slug)
     form = TransitionForm()
@@ -178,19 +175,10 @@ def transition(slug: str):
         flash(_("Choose the state to move the cycle to."), "error")
         return render_cycle_page(cycle, 422)
     try:
-        message = advance(cycle, form.target.data, actor())
+        outcome = lifecycle.advance(cycle, form.target.data, actor())
     except DomainError as e:
         db.session.rollback()  # nothing half-done may be committed by the page shown next
         flash_error(e)
         return render_cycle_page(load_cycle(slug), e.status)
-    flash(message, "success")
+    flash(step_message(outcome), "success")
     return redirect(url_for("coordination.cycle", slug=slug))
-
-
-# Register the other screens on `bp`.
-from opdigital.coordination import budgets as _budgets  # noqa: E402, F401
-from opdigital.coordination import phases_events as _phases_events  # noqa: E402, F401
-from opdigital.coordination import proposals as _proposals  # noqa: E402, F401
-from opdigital.coordination import turnout as _turnout  # noqa: E402, F401
-from opdigital.coordination import voting_points as _voting_points  # noqa: E402, F401
-from opdigital.coordination import voting_settings as _voting_settings  # noqa: E402, F401

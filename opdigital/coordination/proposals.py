@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from opdigital.coordination.blueprint import bp
+from opdigital.coordination import bp
 from opdigital.coordination.common import (
     actor,
     can_record_result,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import render_template
 
 from opdigital.attempt_limits import REPEATED_FAILURES
-from opdigital.coordination.blueprint import bp
+from opdigital.coordination import bp
 from opdigital.coordination.common import load_cycle
 from opdigital.cycles.models import Cycle
 from opdigital.extensions import db

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from opdigital.coordination.blueprint import bp
+from opdigital.coordination import bp
 from opdigital.coordination.common import actor
 from opdigital.errors import DomainError
 from opdigital.extensions import db
