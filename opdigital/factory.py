@@ -78,7 +78,7 @@ def check_database_logging(app: Flask) -> None:
         return
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return  # SQLite (`make run`) has no server log
-    from opdigital.api.health import warn_about_database_logging
+    from opdigital.health.checks import warn_about_database_logging
 
     pending = [True]
 
@@ -125,12 +125,12 @@ def register_models(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from opdigital.accounts.views import bp as accounts_bp
-    from opdigital.api.health import bp as health_bp
-    from opdigital.api.views import bp as api_bp
+    from opdigital.api import bp as api_bp
     from opdigital.audit.views import bp as audit_bp
     from opdigital.board.views import bp as board_bp
     from opdigital.coordination import bp as coordination_bp
-    from opdigital.public.views import bp as public_bp
+    from opdigital.health import bp as health_bp
+    from opdigital.public import bp as public_bp
     from opdigital.tally.views import bp as results_bp
     from opdigital.voting.views import bp as voting_bp
 

@@ -152,7 +152,7 @@ class Base:
     SIGNING_KEY_PATH = _env("SIGNING_KEY_PATH") or str(instance_dir() / "signing-key.pem")
 
     # Check at the first request of each process that PostgreSQL does not log statements with
-    # their values for this app's role (opdigital/api/health.py); /healthz reports it too.
+    # their values for this app's role (opdigital/health/checks.py); /healthz reports it too.
     CHECK_DATABASE_LOGGING = True
 
     DEBUG = False

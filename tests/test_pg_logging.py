@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from opdigital.api.health import logging_risks
 from opdigital.extensions import db
+from opdigital.health.checks import logging_risks
 from tests.support.api import assert_matches_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,13 +248,13 @@ def _warnings(caplog) -> list[str]:
     return [
         r.getMessage()
         for r in caplog.records
-        if r.levelno == logging.WARNING and r.name == "opdigital.api.health"
+        if r.levelno == logging.WARNING and r.name == "opdigital.health.checks"
     ]
 
 
 def test_start_check_warns_once_per_process_at_the_first_request(role, app_as, caplog):
     role.run("ALTER ROLE opdigital SET log_statement = 'mod'")
-    caplog.set_level(logging.WARNING, logger="opdigital.api.health")
+    caplog.set_level(logging.WARNING, logger="opdigital.health.checks")
     app = app_as(role.url, CHECK_DATABASE_LOGGING=True)
     # Building the app connects to nothing (docs/rationale.md, "The app factory").
     with app.app_context():
@@ -272,7 +272,7 @@ def test_start_check_warns_once_per_process_at_the_first_request(role, app_as, c
 
 
 def test_start_check_is_silent_on_a_safe_role_and_off_in_tests(role, app_as, caplog):
-    caplog.set_level(logging.WARNING, logger="opdigital.api.health")
+    caplog.set_level(logging.WARNING, logger="opdigital.health.checks")
     app_as(role.url, CHECK_DATABASE_LOGGING=True).test_client().get("/healthz")
     role.run("ALTER ROLE opdigital SET log_statement = 'all'")
     app_as(role.url).test_client().get("/healthz")  # the testing settings leave it off
@@ -280,7 +280,7 @@ def test_start_check_is_silent_on_a_safe_role_and_off_in_tests(role, app_as, cap
 
 
 def test_start_check_survives_an_unreachable_database(app_as, caplog):
-    caplog.set_level(logging.WARNING, logger="opdigital.api.health")
+    caplog.set_level(logging.WARNING, logger="opdigital.health.checks")
     app = app_as(
         "postgresql+psycopg://root@127.0.0.1:1/nowhere",
         CHECK_DATABASE_LOGGING=True,

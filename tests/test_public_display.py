@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from opdigital.public.display import window_end, window_start
+from opdigital.display import window_end, window_start
 
 MIDNIGHT_IN_BH = datetime(2026, 12, 25, 3, 0, tzinfo=UTC)  # 25 Dec 00:00 in America/Sao_Paulo
 EVENING_IN_BH = datetime(2026, 12, 25, 22, 30, tzinfo=UTC)  # 25 Dec 19:30

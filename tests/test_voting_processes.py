@@ -200,5 +200,5 @@ def test_voting_goes_on_when_redis_stops_and_limits_resume(app, database_url, el
             time.sleep(0.5)
         log = server_log(base)
     assert "WARNING opdigital.attempt_limits Rate-limit store unreachable" in log
-    assert "WARNING opdigital.api.health Health check: Redis unreachable" in log
+    assert "WARNING opdigital.health.checks Health check: Redis unreachable" in log
     assert _counts(app, election["id"]) == (accepted, accepted)

@@ -23,8 +23,8 @@ from flask import after_this_request, jsonify
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from opdigital.api import bp
 from opdigital.api.json_body import decode_json, no_store, read_body
-from opdigital.api.views import bp
 from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.cycles.queries import public_cycle
 from opdigital.errors import DomainError

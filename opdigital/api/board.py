@@ -6,9 +6,9 @@ from flask import after_this_request, current_app, jsonify
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from opdigital.api import bp
 from opdigital.api.json_body import decode_json, no_store, read_body
 from opdigital.api.serializers import iso
-from opdigital.api.views import bp
 from opdigital.board import services as board
 from opdigital.cycles.queries import public_cycle
 from opdigital.errors import DomainError

@@ -4,27 +4,11 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from opdigital.api.views import bp
+from opdigital.api import bp
 from opdigital.cycles.queries import public_cycle
-from opdigital.errors import DomainError
-from opdigital.ledger import keys
 from opdigital.tally import services as tallies
 from opdigital.tally.downloads import package_download
-
-
-def public_key_dict() -> dict | None:
-    """The tally signing key's public half and fingerprint, or None when none is set up."""
-    try:
-        key = tallies.signing_key()
-    except DomainError:
-        return None
-    raw = keys.public_key_raw(key)
-    return {
-        "algorithm": "Ed25519",
-        "public_key": keys.public_key_base64(key),
-        "public_key_pem": keys.public_key_pem(key),
-        "fingerprint": keys.fingerprint(raw),
-    }
+from opdigital.tally.summary import public_key_dict
 
 
 @bp.get("/keys")

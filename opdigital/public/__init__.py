@@ -1,0 +1,31 @@
+"""The public blueprint: pages citizens read, and the proposal form.
+
+Routes live in small modules by page (home, cycle_pages, proposal_pages, submit), each importing
+`bp` from here and none of its siblings; `loaders` holds the queries only these pages need.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from opdigital import display
+
+bp = Blueprint("public", __name__)
+
+
+@bp.context_processor
+def inject_display_helpers() -> dict:
+    # Scoped to this blueprint's pages, so the names cannot clash with other features' helpers.
+    return {
+        "when": display.when,
+        "day": display.day,
+        "hour": display.hour,
+        "iso": display.iso,
+        "window_start": display.window_start,
+        "window_end": display.window_end,
+        "paragraphs": display.paragraphs,
+    }
+
+
+# The route modules register on `bp`.
+from opdigital.public import cycle_pages, home, proposal_pages, submit  # noqa: E402, F401

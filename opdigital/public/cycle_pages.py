@@ -9,8 +9,7 @@ from opdigital.cycles.models import CycleKind
 from opdigital.cycles.queries import public_cycle
 from opdigital.cycles.schedule import ScheduleFilter, build_schedule
 from opdigital.proposals.services import accepts_citizen_proposals
-from opdigital.public import loaders
-from opdigital.public.blueprint import bp
+from opdigital.public import bp, loaders
 from opdigital.regions.queries import all_regions, all_schools, region_by_slug, school_by_slug
 from opdigital.web import page_or_404
 

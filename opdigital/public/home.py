@@ -6,8 +6,7 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 
 from opdigital.auth import is_safe_local_url
 from opdigital.clock import now
-from opdigital.public import loaders
-from opdigital.public.blueprint import bp
+from opdigital.public import bp, loaders
 
 
 @bp.get("/")

@@ -8,8 +8,7 @@ from opdigital.cycles.queries import public_cycle
 from opdigital.proposals.models import HistoryTrack
 from opdigital.proposals.queries import public_proposal
 from opdigital.proposals.services import accepts_citizen_proposals
-from opdigital.public import loaders
-from opdigital.public.blueprint import bp
+from opdigital.public import bp, loaders
 from opdigital.regions.queries import all_regions, region_by_slug
 from opdigital.web import page_or_404
 

@@ -10,7 +10,7 @@ from opdigital.cycles.queries import public_cycle
 from opdigital.errors import DomainError, PhaseClosed
 from opdigital.extensions import db, limiter
 from opdigital.proposals.services import ProposalData, accepts_citizen_proposals, submit_proposal
-from opdigital.public.blueprint import bp
+from opdigital.public import bp
 from opdigital.public.forms import build_proposal_form
 from opdigital.regions.models import School
 from opdigital.regions.queries import all_regions, all_schools

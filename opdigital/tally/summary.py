@@ -11,7 +11,10 @@ from datetime import datetime
 from opdigital.board import services as board
 from opdigital.cycles.models import Cycle
 from opdigital.cycles.states import CycleState
+from opdigital.errors import DomainError
 from opdigital.extensions import db
+from opdigital.ledger import keys
+from opdigital.tally import services as tallies
 from opdigital.tally.models import Tally
 
 # From voting on, the board exists and its head means something to observers.
@@ -64,3 +67,18 @@ def summary_of(record: Tally) -> TallySummary:
 def tally_summary(cycle: Cycle) -> TallySummary | None:
     record = db.session.get(Tally, cycle.id)
     return summary_of(record) if record is not None else None
+
+
+def public_key_dict() -> dict | None:
+    """The tally signing key's public half and fingerprint, or None when none is set up."""
+    try:
+        key = tallies.signing_key()
+    except DomainError:
+        return None
+    raw = keys.public_key_raw(key)
+    return {
+        "algorithm": "Ed25519",
+        "public_key": keys.public_key_base64(key),
+        "public_key_pem": keys.public_key_pem(key),
+        "fingerprint": keys.fingerprint(raw),
+    }

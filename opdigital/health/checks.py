@@ -1,4 +1,4 @@
-"""`GET /healthz` for load balancers: is this instance able to reach PostgreSQL and Redis?
+"""What /healthz checks: can this instance reach PostgreSQL and Redis?
 
 It also warns (without failing) when PostgreSQL is set to write statements with their values
 into its log for this app's connections: the cast is one statement carrying the voter key, the
@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import redis
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import current_app
 
 from opdigital.extensions import db
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("health", __name__)
 
 # A health check must answer fast: a hung dependency is reported as down, not waited for.
 REDIS_TIMEOUT_SECONDS = 1.0
@@ -213,15 +212,3 @@ def warn_about_database_logging() -> list[LoggingRisk]:
             r.why,
         )
     return risks
-
-
-@bp.get("/healthz")
-def healthz():
-    components = {"database": database_status(), "redis": redis_status()}
-    healthy = "down" not in components.values()
-    # Warnings do not make the instance unhealthy: the balancer must keep it in service.
-    warnings = logging_warnings() if components["database"] == "ok" else []
-    response = jsonify(status="ok" if healthy else "down", **components, warnings=warnings)
-    response.status_code = 200 if healthy else 503
-    response.headers["Cache-Control"] = "no-store"
-    return response

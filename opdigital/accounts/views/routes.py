@@ -1,11 +1,10 @@
-"""Staff sign-in and sign-out, and the admins' account management screens."""
+"""Routes of the accounts blueprint (registered on `bp` from the package)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import (
-    Blueprint,
     current_app,
     flash,
     make_response,
@@ -23,13 +22,12 @@ from opdigital.accounts import services as accounts
 from opdigital.accounts.forms import EditUserForm, LoginForm, NewUserForm, PasswordForm
 from opdigital.accounts.models import Role, User
 from opdigital.accounts.passwords import MIN_PASSWORD_LENGTH
+from opdigital.accounts.views import bp
 from opdigital.auth import is_safe_local_url, roles_required
 from opdigital.clock import now
 from opdigital.errors import DomainError
 from opdigital.extensions import limiter
 from opdigital.web import is_read
-
-bp = Blueprint("accounts", __name__)
 
 # Which form field a service error belongs to, so it is shown next to that field.
 _FIELDS = {"duplicate_email": "email", "invalid_email": "email", "weak_password": "password"}

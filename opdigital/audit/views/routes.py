@@ -1,15 +1,11 @@
-"""The audit log for admins and auditors: a filtered, paginated page and CSV/JSON downloads;
-and every tally package with the signing key, so auditors can verify a tally themselves.
-
-Read-only by design: there are no routes that change entries, and the database refuses it too.
-"""
+"""Routes of the audit blueprint (registered on `bp` from the package)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import defer
@@ -17,9 +13,9 @@ from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from opdigital.accounts.models import Role
-from opdigital.api.tally import public_key_dict
 from opdigital.audit import export
 from opdigital.audit.models import AuditEntry
+from opdigital.audit.views import bp
 from opdigital.auth import roles_required
 from opdigital.clock import now
 from opdigital.cycles.models import Cycle
@@ -29,9 +25,7 @@ from opdigital.extensions import db
 from opdigital.tally.downloads import private_package_download
 from opdigital.tally.models import Tally
 from opdigital.tally.services import tally_of
-from opdigital.tally.summary import TallySummary, summary_of
-
-bp = Blueprint("audit", __name__, url_prefix="/audit")
+from opdigital.tally.summary import TallySummary, public_key_dict, summary_of
 
 PER_PAGE = 50
 

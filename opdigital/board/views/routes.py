@@ -1,38 +1,24 @@
-"""Public pages of the board: its head and receipt lookups (docs/security.md, "Ballot board").
-
-The board page shows what observers should record during the vote (the head), and a form to
-look a receipt up. The code is a secret of the voter's that shows their choices, so it never
-goes in a URL, where access logs (with the address and the time), browser history and Referer
-headers would keep it: the form is POSTed and the answer rendered in reply to the POST. The
-receipt's QR code opens the lookup page with the code after "#", which browsers never send to
-the server; a small script (static/js/receipt-lookup.js) submits it, and without JavaScript the
-page asks for the code printed under the QR code.
-
-Lookups are rate-limited per address like the JSON lookup (guessing codes is hopeless, but
-there is no reason to let anyone try fast), and never cached: a shared kiosk's cache must not
-keep a code or a ballot.
-"""
+"""Routes of the board blueprint (registered on `bp` from the package)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from opdigital import display
 from opdigital.board import services as board
+from opdigital.board.views import bp
 from opdigital.cycles.models import Cycle
 from opdigital.cycles.queries import public_cycle
 from opdigital.errors import NotFound
 from opdigital.extensions import db, limiter
 from opdigital.proposals.models import Proposal
-from opdigital.public import display
 from opdigital.voting.receipts import MAX_CODE_CHARS, normalise_receipt
 from opdigital.web import page_or_404
-
-bp = Blueprint("board", __name__)
 
 CODE_FIELD = "codigo"
 _RECEIPT_ENDPOINTS = frozenset({"board.receipt_lookup", "board.receipt", "board.old_receipt_link"})

@@ -1,26 +1,22 @@
-"""Public results of a cycle: the page, the CSV and Pabulib downloads (after publication only).
-
-What they show is assembled in `tally/results.py` from the published, signed result.
-"""
+"""Routes of the results blueprint (pages and downloads) (registered on `bp` from the package)."""
 
 from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Response, render_template, url_for
 
+from opdigital import display
 from opdigital.cycles.models import Cycle
 from opdigital.cycles.queries import public_cycle
 from opdigital.errors import NotFound
 from opdigital.formatting import COUNTING_RULE_LABELS
-from opdigital.public import display
 from opdigital.tally import services as tallies
 from opdigital.tally.models import Tally
 from opdigital.tally.pabulib_export import export_cycle
 from opdigital.tally.results import build_results, money_chart, results_csv_text, votes_chart
+from opdigital.tally.views import bp
 from opdigital.web import page_or_404
-
-bp = Blueprint("results", __name__)
 
 
 @bp.context_processor

@@ -1,8 +1,4 @@
-"""JSON API v1: open data here; ballots.py takes ballots (all documented in `openapi.json`).
-
-Draft cycles are never public: every cycle endpoint answers 404 for them, as for unknown slugs.
-Errors are `{"error": {"code", "message"}}` through `opdigital.errors`.
-"""
+"""Open data: cycles, schedules (JSON and iCalendar), proposals, regions, schools, OpenAPI."""
 
 from __future__ import annotations
 
@@ -10,11 +6,11 @@ from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from opdigital.api import serializers
+from opdigital.api import bp, serializers
 from opdigital.clock import now
 from opdigital.cycles.ical import build_calendar
 from opdigital.cycles.models import Cycle, Event, RegionBudget
@@ -26,8 +22,6 @@ from opdigital.proposals.models import Proposal, ProposalStatus
 from opdigital.proposals.queries import public_proposals
 from opdigital.regions.models import Region, School
 from opdigital.regions.queries import all_regions, region_by_slug, school_by_slug
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 TIMEZONE = "America/Sao_Paulo"
@@ -151,7 +145,3 @@ def cycle_schedule_ics(slug: str):
 def regions():
     rows = all_regions(selectinload(Region.schools))
     return jsonify(regions=[serializers.region_dict(r) for r in rows])
-
-
-# The casting and board endpoints live in their own modules; importing them registers them.
-from opdigital.api import ballots, board, tally  # noqa: E402, F401
