@@ -17,6 +17,7 @@ from opdigital.cycles.states import CycleState
 from opdigital.errors import Conflict, IllegalTransition, NotFound, PhaseClosed, ValidationFailed
 from opdigital.extensions import db
 from opdigital.proposals.models import (
+    BALLOT_STATUSES,
     ExecutionStatus,
     HistoryTrack,
     Proposal,
@@ -43,9 +44,6 @@ _REVIEWABLE = frozenset(
         ProposalStatus.REJECTED,
     }
 )
-_BALLOT_STATUSES = frozenset(
-    {ProposalStatus.ON_BALLOT, ProposalStatus.SELECTED, ProposalStatus.NOT_SELECTED}
-)
 
 
 def can_review(proposal: Proposal) -> bool:
@@ -55,7 +53,7 @@ def can_review(proposal: Proposal) -> bool:
 
 def can_record_result(proposal: Proposal) -> bool:
     """True when this ballot proposal's result may be recorded now."""
-    return proposal.cycle.state in RESULT_STATES and proposal.status in _BALLOT_STATUSES
+    return proposal.cycle.state in RESULT_STATES and proposal.status in BALLOT_STATUSES
 
 
 def can_update_execution(proposal: Proposal) -> bool:

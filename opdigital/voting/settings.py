@@ -21,7 +21,7 @@ from opdigital.cycles.models import Cycle, RegionBudget
 from opdigital.cycles.services import ensure_ballot_open
 from opdigital.errors import ValidationFailed
 from opdigital.extensions import db
-from opdigital.proposals.models import Proposal, ProposalStatus
+from opdigital.proposals.models import BALLOT_STATUSES, Proposal, ProposalStatus
 from opdigital.regions.models import Region
 from opdigital.registry.models import CITY_SCOPE, cycle_scope
 
@@ -103,14 +103,6 @@ def settings_of(cycle: Cycle) -> VotingSettings:
         shuffle_ballot=cycle.shuffle_ballot,
         show_running_totals=cycle.show_running_totals,
     )
-
-
-# A proposal stays a ballot project after the result: selected or not, it was on the ballot.
-BALLOT_STATUSES = (
-    ProposalStatus.ON_BALLOT.value,
-    ProposalStatus.SELECTED.value,
-    ProposalStatus.NOT_SELECTED.value,
-)
 
 
 def ballot_projects(cycle: Cycle) -> list[BallotProject]:
