@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 from flask import request, request_finished, request_started
 
-from opdigital.voting.qr import qr_svg, receipt_lookup_url
 from opdigital.voting.receipts import normalise_receipt
+from opdigital.voting.views.qr import qr_svg, receipt_lookup_url
 from tests.support.api import SPEC
 from tests.support.voting_web import (
     RECEIPT,

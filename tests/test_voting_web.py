@@ -14,8 +14,8 @@ from opdigital.clock import now
 from opdigital.extensions import db
 from opdigital.voting.limits import token_hash
 from opdigital.voting.models import Ballot, Participation, VotingPoint
-from opdigital.voting.qr import qr_svg
 from opdigital.voting.receipts import normalise_receipt, receipt_hash
+from opdigital.voting.views.qr import qr_svg
 from tests.support.client import csrf_token
 from tests.support.pages import page_problems
 from tests.support.voting_web import (

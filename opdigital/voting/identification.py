@@ -1,6 +1,6 @@
 """Identifying a voter under the limits: the order of checks every channel follows.
 
-The web flow (`voting/views.identify`), the API's cast (`api/ballots.post_ballot`) and the direct
+The web flow (`voting/views/identify.py`), the API's cast (`api/ballots.post_ballot`) and the direct
 cast (`api/direct_cast.py`) all call `identify_with_limits`, so the steps of docs/security.md,
 "Failed identifications", are written once:
 

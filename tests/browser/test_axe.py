@@ -10,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from opdigital.extensions import db
-from opdigital.voting.qr import receipt_lookup_url
+from opdigital.voting.views.qr import receipt_lookup_url
 from tests.support import factories
 from tests.support import voting as vs
 

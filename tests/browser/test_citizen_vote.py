@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from opdigital.board import services as board
 from opdigital.cycles.models import Cycle
 from opdigital.extensions import db
-from opdigital.voting.qr import receipt_lookup_url
 from opdigital.voting.receipts import normalise_receipt
+from opdigital.voting.views.qr import receipt_lookup_url
 from tests.support import voting as vs
 
 pytestmark = pytest.mark.browser

@@ -1,5 +1,9 @@
 """How the ballot is laid out and explained: groups of inputs, the rule in plain words, and
-each ballot problem as a sentence (the pure rules give codes and numbers only)."""
+each ballot problem as a sentence (the pure rules give codes and numbers only).
+
+`ballot_page_data` is the one call the ballot page makes: it reads the frozen ballot and asks
+the pure rules (`counting/ballot_rules`) what is left and what is wrong, so the views do not.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from opdigital.formatting import money
 from opdigital.proposals.models import Proposal
 from opdigital.regions.models import Region
 from opdigital.voting.forms import CHOICE, REGION_CHOICE_PREFIX
+from opdigital.voting.services import frozen_ballot
 
 
 @dataclass
@@ -49,6 +54,35 @@ class BallotGroup:
     @property
     def nothing_checked(self) -> bool:
         return not any(item.checked for item in self.items)
+
+
+def ballot_page_data(
+    cycle: Cycle,
+    voter_key: str,
+    choices: Sequence[object],
+    *,
+    check: bool = False,
+    problems: Sequence[Problem] = (),
+) -> dict:
+    """What `voting/ballot.html` shows for `choices` (as posted, or as saved): the rule in
+    words, the groups of inputs in this voter's order, what is left to choose, and the problems
+    in words: `problems` as given, or, with `check` ("Check my choices"), all that the rules
+    find in `choices`."""
+    ballot = frozen_ballot(cycle)
+    rule, projects = ballot.rule, ballot.projects
+    if check:
+        problems = rules.validate_ballot(rule, projects, choices)
+    left = rules.remaining(rule, projects, choices)
+    chosen = {i for i in map(rules.as_id, choices) if i is not None}
+    return {
+        "rule": rule,
+        "rule_sentences": rule_sentences(rule),
+        "groups": build_groups(cycle, rule, projects, voter_key, chosen, left),
+        "left": left,
+        "overall_max": rules.overall_limits(rule)[1],
+        "region_max": rules.region_limits(rule)[1],
+        "problems": explain_all(problems, projects),
+    }
 
 
 def by_region(rule: BallotRule) -> bool:

@@ -14,7 +14,7 @@ def receipt_lookup_url(root_url: str, cycle_slug: str, code: str) -> str:
     """The public lookup page with the code in the fragment (after "#").
 
     Browsers never send the fragment to the server, so the code reaches no access log; the
-    page's script submits it by POST (board/views.py). `root_url` is the site's root, as
+    page's script submits it by POST (board/views/routes.py). `root_url` is the site's root, as
     `request.host_url` gives it.
     """
     return f"{root_url.rstrip('/')}/ciclos/{quote(cycle_slug)}/comprovante#{quote(code)}"
