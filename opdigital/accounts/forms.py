@@ -29,26 +29,54 @@ def role_choices() -> list[tuple[str, str]]:
     return [(role.value, names[role]) for role in Role]
 
 
-def _password_validators() -> list:
-    return [
-        DataRequired(message=_l("Enter a password.")),
-        Length(
-            min=MIN_PASSWORD_LENGTH,
-            max=MAX_PASSWORD_LENGTH,
-            message=_l(
-                "The password must have between %(min)d and %(max)d characters.",
+# Fields that several forms declare alike. Call once per form: WTForms orders a form's fields
+# by when each was created.
+
+
+def _new_password_field(label) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(message=_l("Enter a password.")),
+            Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=MAX_PASSWORD_LENGTH,
+                message=_l(
+                    "The password must have between %(min)d and %(max)d characters.",
+                    min=MIN_PASSWORD_LENGTH,
+                    max=MAX_PASSWORD_LENGTH,
+                ),
             ),
-        ),
-    ]
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
-def _confirmation_validators() -> list:
-    return [
-        DataRequired(message=_l("Repeat the password.")),
-        EqualTo("password", message=_l("The two passwords do not match.")),
-    ]
+def _confirmation_field(label) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(message=_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords do not match.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _name_field() -> StringField:
+    return StringField(
+        _l("Full name"),
+        validators=[Optional(), Length(max=120, message=_l("At most 120 characters."))],
+    )
+
+
+def _role_field() -> SelectField:
+    return SelectField(
+        _l("Role"),
+        choices=role_choices,
+        validators=[DataRequired(message=_l("Choose a role."))],
+        validate_choice=True,
+    )
 
 
 class LoginForm(FlaskForm):
@@ -83,52 +111,21 @@ class NewUserForm(GuardedForm):
         filters=[_strip],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
-    name = StringField(
-        _l("Full name"),
-        validators=[Optional(), Length(max=120, message=_l("At most 120 characters."))],
-    )
-    role = SelectField(
-        _l("Role"),
-        choices=role_choices,
-        validators=[DataRequired(message=_l("Choose a role."))],
-        validate_choice=True,
-    )
-    password = PasswordField(
-        _l("Password"),
-        validators=_password_validators(),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=_confirmation_validators(),
-        render_kw={"autocomplete": "new-password"},
-    )
+    name = _name_field()
+    role = _role_field()
+    password = _new_password_field(_l("Password"))
+    confirm = _confirmation_field(_l("Repeat the password"))
     submit = SubmitField(_l("Create account"))
 
 
 class EditUserForm(GuardedForm):
-    name = StringField(
-        _l("Full name"),
-        validators=[Optional(), Length(max=120, message=_l("At most 120 characters."))],
-    )
-    role = SelectField(
-        _l("Role"),
-        choices=role_choices,
-        validators=[DataRequired(message=_l("Choose a role."))],
-    )
+    name = _name_field()
+    role = _role_field()
     active = BooleanField(_l("Account active (can sign in)"))
     submit = SubmitField(_l("Save changes"))
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=_password_validators(),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=_confirmation_validators(),
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _new_password_field(_l("New password"))
+    confirm = _confirmation_field(_l("Repeat the new password"))
     submit = SubmitField(_l("Set password"))

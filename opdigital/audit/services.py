@@ -37,6 +37,11 @@ def record(
     return entry
 
 
+def snapshot(obj: Any, names: tuple[str, ...]) -> dict:
+    """The attributes `names` of `obj`, in that order: what an entry keeps before and after."""
+    return {name: getattr(obj, name) for name in names}
+
+
 def _object_id(obj: Any) -> str:
     for attribute in ("slug", "code", "email", "id"):
         value = getattr(obj, attribute, None)

@@ -56,6 +56,20 @@ def _choices(group: str, values) -> list[tuple[str, str]]:
     return [choice(v.value, names[v.value]) for v in values]
 
 
+def _place_choices(form, regions, schools, no_school_label) -> None:
+    """Fill a form's `region_id` and `school_id` selects; `schools` None (a cycle without
+    schools) removes the school field."""
+    form.region_id.choices = [choice("", _l("Whole city"))] + [
+        choice(str(r.id), r.name) for r in regions
+    ]
+    if schools is None:
+        del form.school_id
+        return
+    form.school_id.choices = [choice("", no_school_label)] + [
+        choice(str(s.id), s.name) for s in schools
+    ]
+
+
 class StaffForm(GuardedForm):
     """Base of every staff form: titles, names and places on one line, no control characters
     in any text (fields.GuardedForm); NUL is refused for every request in factory.py."""
@@ -200,15 +214,7 @@ class EventForm(ScheduleItemForm):
 
     def __init__(self, *args, regions=(), schools=(), with_school=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [choice("", _l("Whole city"))] + [
-            choice(str(r.id), r.name) for r in regions
-        ]
-        if with_school:
-            self.school_id.choices = [choice("", _l("No particular school"))] + [
-                choice(str(s.id), s.name) for s in schools
-            ]
-        else:
-            del self.school_id
+        _place_choices(self, regions, schools if with_school else None, _l("No particular school"))
 
     def item_data(self) -> EventData:
         return EventData(
@@ -264,15 +270,7 @@ class ProposalForm(StaffForm):
 
     def __init__(self, *args, regions=(), schools=(), with_school=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [choice("", _l("Whole city"))] + [
-            choice(str(r.id), r.name) for r in regions
-        ]
-        if with_school:
-            self.school_id.choices = [choice("", _l("Choose a school"))] + [
-                choice(str(s.id), s.name) for s in schools
-            ]
-        else:
-            del self.school_id
+        _place_choices(self, regions, schools if with_school else None, _l("Choose a school"))
         self.origin.choices = _choices(
             "origin", [ProposalOrigin.ASSEMBLY, ProposalOrigin.STAFF, ProposalOrigin.CITIZEN]
         )

@@ -365,6 +365,13 @@ def _left(limit: int | None, used: int) -> int | None:
     return None if limit is None else max(limit - used, 0)
 
 
+def _share_missing(budget: int | None, percent: int | None, spent: int, chosen: int) -> int:
+    """Still to spend to reach the minimum share of `budget`; nothing is owed before a choice."""
+    if budget is None or not chosen:
+        return 0
+    return max(_min_share_cents(budget, percent) - spent, 0)
+
+
 def remaining(
     rule: BallotRule, projects: Sequence[BallotProject], choices: Sequence[object]
 ) -> Remaining:
@@ -382,9 +389,6 @@ def remaining(
             left = _left(1, len(members))
         else:
             left = _left(region_limits(rule)[1], len(members))
-        missing = 0
-        if budget is not None and members:
-            missing = max(_min_share_cents(budget, share) - spent, 0)
         regions.append(
             GroupRemaining(
                 region_id=region_id,
@@ -393,7 +397,7 @@ def remaining(
                 budget_cents=budget,
                 spent_cents=spent,
                 budget_left_cents=None if budget is None else budget - spent,
-                share_missing_cents=missing,
+                share_missing_cents=_share_missing(budget, share, spent, len(members)),
             )
         )
     spent = sum(p.cost_cents for p in chosen)
@@ -405,16 +409,13 @@ def remaining(
     else:
         left = _left(high, len(chosen))
     budget = (rule.budget_cents or 0) if knapsack and not rule.by_region else None
-    missing = 0
-    if budget is not None and chosen:
-        missing = max(_min_share_cents(budget, share) - spent, 0)
     return Remaining(
         chosen=len(chosen),
         choices_left=left,
         budget_cents=budget,
         spent_cents=spent,
         budget_left_cents=None if budget is None else budget - spent,
-        share_missing_cents=missing,
+        share_missing_cents=_share_missing(budget, share, spent, len(chosen)),
         regions=tuple(regions),
     )
 

@@ -123,7 +123,18 @@ class Cycle(db.Model):
         return f"<Cycle {self.slug} {self.state}>"
 
 
-class Phase(db.Model):
+class _Window:
+    """What phases and events share: a time from `starts_at` (included) to `ends_at` (excluded)."""
+
+    def status(self, at: datetime | None = None) -> str:
+        """'upcoming', 'current' or 'past' relative to `at` (default: now)."""
+        at = at or now()
+        if at < self.starts_at:
+            return "upcoming"
+        return "current" if at < self.ends_at else "past"
+
+
+class Phase(_Window, db.Model):
     """A stretch of a cycle's calendar, open from `starts_at` (included) to `ends_at` (excluded)."""
 
     __tablename__ = "phase"
@@ -144,15 +155,8 @@ class Phase(db.Model):
     def is_open(self, at: datetime) -> bool:
         return self.starts_at <= at < self.ends_at
 
-    def status(self, at: datetime | None = None) -> str:
-        """'upcoming', 'current' or 'past' relative to `at` (default: now)."""
-        at = at or now()
-        if at < self.starts_at:
-            return "upcoming"
-        return "current" if at < self.ends_at else "past"
 
-
-class Event(db.Model):
+class Event(_Window, db.Model):
     """A dated happening of a cycle: an assembly, a caravan, a forum, an election..."""
 
     __tablename__ = "event"
@@ -173,12 +177,6 @@ class Event(db.Model):
     school: Mapped[School | None] = relationship()
 
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
-
-    def status(self, at: datetime | None = None) -> str:
-        at = at or now()
-        if at < self.starts_at:
-            return "upcoming"
-        return "current" if at < self.ends_at else "past"
 
 
 class RegionBudget(db.Model):

@@ -97,18 +97,22 @@ def ensure_ballot_open(cycle: Cycle) -> None:
         raise BallotLocked(_l("The ballot of this cycle is frozen and can no longer change."))
 
 
+# What the audit log keeps of a cycle before and after a change.
+_AUDITED = (
+    "slug",
+    "kind",
+    "title",
+    "edition",
+    "description",
+    "total_budget_cents",
+    "min_voter_age",
+    "max_voter_age",
+    "state",
+)
+
+
 def _snapshot(cycle: Cycle) -> dict:
-    return {
-        "slug": cycle.slug,
-        "kind": cycle.kind,
-        "title": cycle.title,
-        "edition": cycle.edition,
-        "description": cycle.description,
-        "total_budget_cents": cycle.total_budget_cents,
-        "min_voter_age": cycle.min_voter_age,
-        "max_voter_age": cycle.max_voter_age,
-        "state": cycle.state,
-    }
+    return audit.snapshot(cycle, _AUDITED)
 
 
 def _commit_or_conflict(message: str, code: str) -> None:

@@ -11,7 +11,7 @@ docs/tally-format.md.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,29 +112,37 @@ def _utc_instant(value: object, path: str) -> datetime:
     return instant
 
 
+def _listed(
+    definition: dict[str, Any], name: str, most: int, keys: Sequence[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each item of the list `name` with its path, checked one by one as the caller reads it
+    (so the first bad field is still the one named)."""
+    items = definition[name]
+    _require(isinstance(items, list), f"{name} must be a list")
+    _require(len(items) <= most, f"{name} must have at most {most} items")
+    for i, item in enumerate(items):
+        path = f"{name}[{i}]"
+        yield path, _object(item, path, keys)
+
+
+def _require_sorted_ids(ids: list[int], name: str) -> None:
+    _require(ids == sorted(set(ids)), f"{name} must be sorted by id, each id once")
+
+
 def _check_regions(definition: dict[str, Any]) -> set[int]:
-    regions = definition["regions"]
-    _require(isinstance(regions, list), "regions must be a list")
-    _require(len(regions) <= MAX_REGIONS, f"regions must have at most {MAX_REGIONS} items")
     ids: list[int] = []
-    for i, region in enumerate(regions):
-        path = f"regions[{i}]"
-        _object(region, path, ("id", "slug", "name"))
+    for path, region in _listed(definition, "regions", MAX_REGIONS, ("id", "slug", "name")):
         ids.append(_count_field(region["id"], f"{path}.id", MAX_ID))
         _text(region["slug"], f"{path}.slug")
         _text(region["name"], f"{path}.name")
-    _require(ids == sorted(set(ids)), "regions must be sorted by id, each id once")
+    _require_sorted_ids(ids, "regions")
     return set(ids)
 
 
 def _check_proposals(definition: dict[str, Any], region_ids: set[int]) -> None:
-    proposals = definition["proposals"]
-    _require(isinstance(proposals, list), "proposals must be a list")
-    _require(len(proposals) <= MAX_PROPOSALS, f"proposals must have at most {MAX_PROPOSALS} items")
     ids: list[int] = []
-    for i, proposal in enumerate(proposals):
-        path = f"proposals[{i}]"
-        _object(proposal, path, ("id", "code", "title", "region_id", "cost_cents"))
+    keys = ("id", "code", "title", "region_id", "cost_cents")
+    for path, proposal in _listed(definition, "proposals", MAX_PROPOSALS, keys):
         ids.append(_count_field(proposal["id"], f"{path}.id", MAX_ID))
         _text(proposal["code"], f"{path}.code")
         _text(proposal["title"], f"{path}.title")
@@ -144,7 +152,7 @@ def _check_proposals(definition: dict[str, Any], region_ids: set[int]) -> None:
             f"{path}.region_id must be null or the id of a region in regions",
         )
         _count_field(proposal["cost_cents"], f"{path}.cost_cents", MAX_CENTS)
-    _require(ids == sorted(set(ids)), "proposals must be sorted by id, each id once")
+    _require_sorted_ids(ids, "proposals")
 
 
 def _check_budgets(definition: dict[str, Any], region_ids: set[int]) -> None:

@@ -341,13 +341,17 @@ def update_execution(proposal: Proposal, status: str, note: str, actor) -> Propo
     return proposal
 
 
+# What the audit log keeps of a proposal when it is entered.
+_AUDITED = (
+    "code",
+    "title",
+    "region_id",
+    "school_id",
+    "estimated_cost_cents",
+    "origin",
+    "status",
+)
+
+
 def _snapshot(proposal: Proposal) -> dict:
-    return {
-        "code": proposal.code,
-        "title": proposal.title,
-        "region_id": proposal.region_id,
-        "school_id": proposal.school_id,
-        "estimated_cost_cents": proposal.estimated_cost_cents,
-        "origin": proposal.origin,
-        "status": proposal.status,
-    }
+    return audit.snapshot(proposal, _AUDITED)

@@ -152,12 +152,11 @@ class RollReader:
     def _reject(self, line: int, code: str, message: str) -> None:
         self.rejected.append(Rejection(line, code, message))
 
-    def _titulo_rows(self, reader) -> Iterator[Row]:
-        seen: dict[int, int] = {}  # int(número) -> first line: far smaller than the strings
-        regions, key, birth_of, reject = self.regions, self.key, self._birth, self._reject
-        check_digits, tick, rows = titulo.check_digits, 0, 0
+    def _records(self, reader) -> Iterator[list[str]]:
+        """The rows of three cells, for the checks of one kind of roll (`reader.line_num` is the
+        row's line); counts the rows into `rows`, tells `progress`, rejects other rows."""
+        reject, tick, rows = self._reject, 0, 0
         for cells in reader:
-            line = reader.line_num
             tick += 1
             if tick == _CHUNK:
                 self.progress(tick)
@@ -166,10 +165,19 @@ class RollReader:
                 if not "".join(cells).strip():
                     continue  # blank lines are harmless
                 rows += 1
-                reject(line, "fields", f"expected 3 fields, found {len(cells)}")
+                reject(reader.line_num, "fields", f"expected 3 fields, found {len(cells)}")
                 continue
             rows += 1
-            raw, birth, region = cells
+            yield cells
+        self.progress(tick)
+        self.rows = rows
+
+    def _titulo_rows(self, reader) -> Iterator[Row]:
+        seen: dict[int, int] = {}  # int(número) -> first line: far smaller than the strings
+        regions, key, birth_of, reject = self.regions, self.key, self._birth, self._reject
+        check_digits = titulo.check_digits
+        for raw, birth, region in self._records(reader):
+            line = reader.line_num
             number = raw.translate(_SEPARATORS)
             if len(number) != 12 or not number.isdigit() or not number.isascii():
                 reject(line, "titulo_length", "the título must have 12 digits")
@@ -195,26 +203,12 @@ class RollReader:
                 reject(line, "duplicate", f"same título as line {first}")
                 continue
             yield key(number), born, region_id, None
-        self.progress(tick)
-        self.rows = rows
 
     def _school_rows(self, reader) -> Iterator[Row]:
         seen: dict[str, int] = {}
         schools, key, birth_of, reject = self.schools, self.key, self._birth, self._reject
-        tick, rows = 0, 0
-        for cells in reader:
+        for cells in self._records(reader):
             line = reader.line_num
-            tick += 1
-            if tick == _CHUNK:
-                self.progress(tick)
-                tick = 0
-            if len(cells) != 3:
-                if not "".join(cells).strip():
-                    continue
-                rows += 1
-                reject(line, "fields", f"expected 3 fields, found {len(cells)}")
-                continue
-            rows += 1
             slug, enrolment, birth = cells[0].strip().lower(), cells[1], cells[2]
             school = schools.get(slug)
             if school is None:
@@ -234,8 +228,6 @@ class RollReader:
                 reject(line, "duplicate", f"same school and enrolment as line {first}")
                 continue
             yield key(number), born, school[1], school[0]
-        self.progress(tick)
-        self.rows = rows
 
 
 def _parse_birth(raw: str, today: date) -> str | tuple[str, str]:

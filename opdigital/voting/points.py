@@ -92,11 +92,8 @@ def _check(data: VotingPointData) -> tuple[str, str]:
 
 
 def _snapshot(point: VotingPoint) -> dict:
-    return {
-        "name": point.name,
-        "region_id": point.region_id,
-        "ip_addresses": point.ip_addresses,
-        "active": point.active,
+    # Whether a device token exists, never its hash.
+    return audit.snapshot(point, ("name", "region_id", "ip_addresses", "active")) | {
         "has_device_token": point.device_token_hash is not None,
     }
 
