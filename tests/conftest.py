@@ -149,6 +149,14 @@ def settings(app):
     app.config.update(saved)
 
 
+@pytest.fixture(params=["direct", "flask"])
+def cast_path(request, settings):
+    """Run an API cast test on both paths: the direct WSGI layer (api/direct_cast.py), which
+    serves casts in production, and the Flask view it hands the unusual ones to."""
+    settings(DIRECT_CAST=request.param == "direct")
+    return request.param
+
+
 @pytest.fixture
 def signing_key(app, runner, tmp_path):
     """A tally signing key made by `opdigital keys generate` in tmp_path; yields its path."""
@@ -163,6 +171,27 @@ def signing_key(app, runner, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def coordinator(client, app_ctx):
+    """A coordinator signed in on `client`, reading the English UI (tests.support.coordination)."""
+    from tests.support import factories
+    from tests.support.coordination import sign_in
+
+    user = factories.user("coordinator")
+    sign_in(client, user)
+    return user
+
+
+@pytest.fixture
+def english_by_default(app, monkeypatch):
+    """English as the app's default locale, for tests that read English text.
+
+    The default locale is switched rather than the session's, because tests that move the clock
+    back make a session cookie signed "in the future" invalid.
+    """
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
 
 
 @pytest.fixture

@@ -11,24 +11,25 @@ from opdigital.accounts.models import User
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
 from tests.support import factories
-from tests.support.client import csrf_token, login_as, post_form
+from tests.support.client import (
+    assert_access_by_role,
+    csrf_token,
+    english_client,
+    login_as,
+    post_form,
+)
 
 NEW_PASSWORD = "another long passphrase"
 
 
 @pytest.fixture
 def staff(app):
-    with app.app_context():
-        people = {role: factories.user(role) for role in ("admin", "coordinator", "auditor")}
-        return {key: SimpleNamespace(id=u.id, email=u.email) for key, u in people.items()}
+    return factories.staff_per_role(app)
 
 
 @pytest.fixture
 def client(app):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["lang"] = "en"
-    return client
+    return english_client(app)
 
 
 @pytest.fixture
@@ -74,14 +75,7 @@ POST_ROUTES = [
 @pytest.mark.parametrize("route", GET_ROUTES)
 def test_get_routes_by_role(app, staff, route):
     url = route.format(id=staff["coordinator"].id)
-    anonymous = app.test_client()
-    response = anonymous.get(url)
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/login?next=")
-    for role, expected in [("admin", 200), ("coordinator", 403), ("auditor", 403)]:
-        client = app.test_client()
-        login_as(client, staff[role])
-        assert client.get(url).status_code == expected, role
+    assert_access_by_role(app, url, staff, {"admin": 200, "coordinator": 403, "auditor": 403})
 
 
 @pytest.mark.parametrize(("route", "data"), POST_ROUTES)

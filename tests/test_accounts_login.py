@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from types import SimpleNamespace
 
 import pytest
@@ -16,7 +15,7 @@ from opdigital.attempt_limits import INFLIGHT_SECONDS
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
 from tests.support import factories
-from tests.support.client import csrf_token, login_as, post_form
+from tests.support.client import at_once, csrf_token, english_client, login_as, post_form
 
 GENERIC_ERROR = "The e-mail or password is not correct, or the account is disabled."
 
@@ -24,21 +23,13 @@ GENERIC_ERROR = "The e-mail or password is not correct, or the account is disabl
 @pytest.fixture
 def staff(app):
     """One account per role (plus a disabled one), as plain values usable outside the app."""
-    with app.app_context():
-        people = {role: factories.user(role) for role in ("admin", "coordinator", "auditor")}
-        people["disabled"] = factories.user("coordinator", active=False)
-        return {
-            key: SimpleNamespace(id=u.id, email=u.email, role=u.role) for key, u in people.items()
-        }
+    return factories.staff_per_role(app, disabled=True)
 
 
 @pytest.fixture
 def client(app):
     """A client that sees the English UI, so messages can be asserted whatever the catalogue."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["lang"] = "en"
-    return client
+    return english_client(app)
 
 
 def sign_in(client, email, password=factories.PASSWORD, url="/login", **kwargs):
@@ -183,13 +174,6 @@ def _from(address: str) -> dict:
     return {"environ_base": {"REMOTE_ADDR": address}}
 
 
-def _english_client(app):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["lang"] = "en"
-    return client
-
-
 def test_failures_pause_the_account_for_that_address_even_for_the_right_password(
     app, client, staff, three_failures_allowed
 ):
@@ -213,10 +197,10 @@ def test_wrong_passwords_sent_by_others_do_not_keep_a_coordinator_out(
     app, staff, three_failures_allowed
 ):
     email = staff["coordinator"].email
-    attacker = _english_client(app)
+    attacker = english_client(app)
     for _ in range(10):  # far past the per-address limit, from the attacker's address
         sign_in(attacker, email, "wrong password!", **_from("203.0.113.66"))
-    coordinator = _english_client(app)
+    coordinator = english_client(app)
     assert sign_in(coordinator, email, **_from("198.51.100.10")).status_code == 302
 
 
@@ -224,11 +208,11 @@ def test_the_accounts_ceiling_pauses_it_everywhere(app, staff, monkeypatch, thre
     monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT", "6 per hour")
     email = staff["coordinator"].email
     for address in ("203.0.113.1", "203.0.113.2"):
-        attacker = _english_client(app)
+        attacker = english_client(app)
         for _ in range(3):
             assert sign_in(attacker, email, "wrong password!", **_from(address)).status_code == 401
     # Six failures from two places: the ceiling. Now nobody signs in to it for the window...
-    coordinator = _english_client(app)
+    coordinator = english_client(app)
     response = sign_in(coordinator, email, **_from("198.51.100.10"))
     assert response.status_code == 429
     assert "from several places" in response.get_data(as_text=True)
@@ -287,24 +271,20 @@ def test_a_first_try_success_leaves_nothing_in_the_store(app, client, staff):
 def test_parallel_guesses_cannot_pass_the_limit(app, staff, three_failures_allowed):
     # The check and the count are one atomic step: a burst of guesses sent at once gets no more
     # tries than the limit.
-    email, results = staff["coordinator"].email, []
-    start = threading.Barrier(12, timeout=30)
+    email = staff["coordinator"].email
 
-    def guess() -> None:
+    def ready():
         client = app.test_client()
-        token = csrf_token(client, "/login")
-        start.wait()
+        return client, csrf_token(client, "/login")
+
+    def guess(prepared) -> int:
+        client, token = prepared
         response = client.post(
             "/login", data={"csrf_token": token, "email": email, "password": "wrong password!"}
         )
-        results.append(response.status_code)
+        return response.status_code
 
-    threads = [threading.Thread(target=guess) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(results) == [401] * 3 + [429] * 9
+    assert sorted(at_once(12, ready, guess)) == [401] * 3 + [429] * 9
 
 
 def test_store_outage_does_not_lock_everyone_out(app, client, staff, monkeypatch):
@@ -319,7 +299,7 @@ def test_store_outage_does_not_lock_everyone_out(app, client, staff, monkeypatch
     email = staff["coordinator"].email
     assert sign_in(client, email, "wrong password!").status_code == 401
     assert sign_in(client, email).status_code == 302  # counted in this process meanwhile
-    other = _english_client(app)
+    other = english_client(app)
     for _ in range(2):
         assert sign_in(other, staff["auditor"].email, "wrong password!").status_code == 401
     assert sign_in(other, staff["auditor"].email).status_code == 429  # the limit held

@@ -29,25 +29,14 @@ def _problem_codes(response) -> list[str]:
     return [p["code"] for p in response.get_json()["error"]["problems"]]
 
 
+# Every answer here must hold on both cast paths.
+pytestmark = pytest.mark.usefixtures("cast_path")
+
+
 @pytest.fixture
 def election(app_ctx):
     """An open knapsack cycle (2-3 choices within R$ 3,5 mi) and two voters on the roll."""
-    region = factories.region(slug="centro-sul", name="Centro-Sul")
-    world = vs.voting_cycle()
-    world.region = region
-    world.voter = vs.make_titulo(101)
-    world.other = vs.make_titulo(102)
-    vs.register(world.voter, region=region)
-    vs.register(world.other, date(1990, 1, 2))
-    return world
-
-
-@pytest.fixture(autouse=True, params=["direct", "flask"])
-def cast_path(request, settings):
-    """Every answer here must hold on both paths: the direct WSGI layer (api/direct_cast.py),
-    which serves casts in production, and the Flask view it hands the unusual ones to."""
-    settings(DIRECT_CAST=request.param == "direct")
-    return request.param
+    return vs.two_voters(101, other_birth=date(1990, 1, 2), other_in_region=False)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -16,23 +15,19 @@ from opdigital.audit.export import CSV_COLUMNS
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
 from tests.support import factories
-from tests.support.client import login_as, post_form
+from tests.support.client import assert_access_by_role, english_client, login_as, post_form
 
 URLS = ["/audit/", "/audit/export.csv", "/audit/export.json"]
 
 
 @pytest.fixture
 def staff(app):
-    with app.app_context():
-        people = {role: factories.user(role) for role in ("admin", "coordinator", "auditor")}
-        return {key: SimpleNamespace(id=u.id, email=u.email) for key, u in people.items()}
+    return factories.staff_per_role(app)
 
 
 @pytest.fixture
 def auditor(app, staff):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["lang"] = "en"
+    client = english_client(app)
     login_as(client, staff["auditor"])
     return client
 
@@ -97,13 +92,7 @@ def sample(app):
 
 @pytest.mark.parametrize("url", URLS)
 def test_access_by_role(app, staff, url):
-    response = app.test_client().get(url)
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/login?next=")
-    for role, expected in [("admin", 200), ("auditor", 200), ("coordinator", 403)]:
-        client = app.test_client()
-        login_as(client, staff[role])
-        assert client.get(url).status_code == expected, role
+    assert_access_by_role(app, url, staff, {"admin": 200, "auditor": 200, "coordinator": 403})
 
 
 def test_no_route_changes_the_log(app, auditor):

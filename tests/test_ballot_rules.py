@@ -505,6 +505,16 @@ def random_instance(rng: random.Random):
     return rule, projects
 
 
+def random_ballots(seed: int, count: int = 50):
+    """`count` random instances, each with a random list of distinct known ids, as (rng, rule,
+    projects, ids); a test may draw more from `rng` (the next instance follows from it)."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        rule, projects = random_instance(rng)
+        ids = [p.id for p in rng.sample(projects, rng.randint(0, len(projects)))]
+        yield rng, rule, projects, ids
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_every_subset_agrees_with_the_oracle(seed):
     rng = random.Random(seed)
@@ -526,10 +536,7 @@ def test_every_subset_agrees_with_the_oracle(seed):
 
 @pytest.mark.parametrize("seed", range(20))
 def test_adding_a_bad_choice_always_makes_a_ballot_invalid(seed):
-    rng = random.Random(1000 + seed)
-    for _ in range(50):
-        rule, projects = random_instance(rng)
-        ids = [p.id for p in rng.sample(projects, rng.randint(0, len(projects)))]
+    for rng, rule, projects, ids in random_ballots(1000 + seed):
         bad, code = rng.choice(
             [("x", "not_an_id"), (None, "not_an_id"), (2.5, "not_an_id"), (True, "not_an_id")]
             + [(999, "unknown_project")]
@@ -551,10 +558,7 @@ def test_adding_a_bad_choice_always_makes_a_ballot_invalid(seed):
 
 @pytest.mark.parametrize("seed", range(20))
 def test_remaining_agrees_with_validation(seed):
-    rng = random.Random(2000 + seed)
-    for _ in range(50):
-        rule, projects = random_instance(rng)
-        ids = [p.id for p in rng.sample(projects, rng.randint(0, len(projects)))]
+    for _rng, rule, projects, ids in random_ballots(2000 + seed):
         left = remaining(rule, projects, ids)
         problem_codes = {p.code for p in validate_ballot(rule, projects, ids)}
         assert left.chosen == len(ids)

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import sqlalchemy as sa
 
 from opdigital.accounts.models import User
@@ -14,6 +9,7 @@ from opdigital.accounts.services import authenticate
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
 from tests.support import factories
+from tests.support.live import console_script
 
 GOOD_PASSWORD = "uma senha comprida"
 
@@ -129,24 +125,14 @@ def test_unknown_role_and_bad_email_are_refused(app, runner):
 
 
 def test_console_script_lists_the_project_and_flask_commands():
-    script = Path(sys.executable).with_name("opdigital")
-    env = {**os.environ, "OPDIGITAL_CONFIG": "development"}
-    result = subprocess.run(  # noqa: S603 - our own console script
-        [str(script), "--help"], capture_output=True, text=True, env=env, timeout=60, check=False
-    )
+    env = {"OPDIGITAL_CONFIG": "development"}
+    result = console_script("--help", env=env)
     assert result.returncode == 0, result.stderr
     commands = {
         line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()
     }
     assert {"demo", "users", "db", "run", "shell"} <= commands
-    users_help = subprocess.run(  # noqa: S603
-        [str(script), "users", "create", "--help"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    users_help = console_script("users", "create", "--help", env=env)
     assert users_help.returncode == 0, users_help.stderr
     assert "--password-stdin" in users_help.stdout
     assert "admin|coordinator|auditor" in users_help.stdout

@@ -12,6 +12,7 @@ from tests.support.client import login_as
 from tests.support.coordination import (
     audit_count,
     cycle_form,
+    edit_cycle_form,
     event_form,
     phase_form,
     post,
@@ -40,18 +41,7 @@ GET_ROUTES = {
 # Each POST route with data that succeeds in the world of test_coordination_support.world().
 POST_ROUTES = {
     "new_cycle": (lambda w: "/staff/cycles/new", lambda w: cycle_form()),
-    "edit_cycle": (
-        lambda w: f"/staff/cycles/{w.slug}/edit",
-        lambda w: {
-            "slug": w.slug,
-            "title": "OP Digital 2026 (revisto)",
-            "edition": "2026",
-            "total_budget": "60.000.000,00",
-            "description": "",
-            "min_voter_age": "16",
-            "max_voter_age": "",
-        },
-    ),
+    "edit_cycle": (lambda w: f"/staff/cycles/{w.slug}/edit", lambda w: edit_cycle_form(w.slug)),
     "transition": (
         lambda w: f"/staff/cycles/{w.slug}/transition",
         lambda w: {"target": "open_for_proposals"},

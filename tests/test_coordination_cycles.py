@@ -21,17 +21,9 @@ from tests.support.coordination import (
     event_form,
     phase_form,
     post,
-    sign_in,
     text,
     world,
 )
-
-
-@pytest.fixture
-def coordinator(client, app_ctx):
-    user = factories.user("coordinator")
-    sign_in(client, user)
-    return user
 
 
 def _state(slug: str) -> str:

@@ -11,6 +11,7 @@ from opdigital.accounts.models import User
 from opdigital.audit.models import AuditEntry
 from opdigital.cycles.models import Cycle, Event, Phase
 from opdigital.cycles.phase_templates import TEMPLATES
+from opdigital.cycles.states import CycleState
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal
 from opdigital.regions.models import Region
@@ -26,16 +27,8 @@ from tests.support.coordination import (
     text,
 )
 
-STATES = [
-    "open_for_proposals",
-    "under_review",
-    "ballot_frozen",
-    "voting",
-    "closed",
-    "tallied",
-    "published",
-    "monitoring",
-]
+# Every state after the draft, in order (test_states pins the order itself).
+STATES = [state.value for state in CycleState][1:]
 
 
 def _cycle(slug: str) -> Cycle:
@@ -50,6 +43,10 @@ def _proposal(code: str) -> Proposal:
 
 def _transition(app, client, slug: str, target: str):
     return post(app, client, f"/staff/cycles/{slug}/transition", {"target": target})
+
+
+def _review(app, client, code: str, **form):
+    return post(app, client, f"/staff/proposals/{code}/review", form)
 
 
 class SimpleIds:
@@ -268,37 +265,30 @@ def one_accepted_one_rejected_only_with_a_public_reason(app, client, codes) -> N
     assert _transition(app, client, "op-digital-2027", "under_review").status_code == 302
     assert post(app, client, f"/staff/proposals/{codes[0]}/start-review").status_code == 302
     assert _proposal(codes[0]).status == "under_review"
-    response = post(
+    response = _review(
         app,
         client,
-        f"/staff/proposals/{codes[0]}/review",
-        {
-            "technical_opinion": "Viável; terreno público.",
-            "reviewed_cost": "1.800.000,00",
-            "decision": "accept",
-        },
+        codes[0],
+        technical_opinion="Viável; terreno público.",
+        reviewed_cost="1.800.000,00",
+        decision="accept",
     )
     assert response.status_code == 302
     accepted = _proposal(codes[0])
     assert (accepted.status, accepted.reviewed_cost_cents) == ("accepted", 1_800_000_00)
-    response = post(
-        app,
-        client,
-        f"/staff/proposals/{codes[1]}/review",
-        {"technical_opinion": "Área de preservação.", "decision": "reject"},
+    response = _review(
+        app, client, codes[1], technical_opinion="Área de preservação.", decision="reject"
     )
     assert response.status_code == 422
     assert "A rejection needs a public reason." in text(response)
     assert _proposal(codes[1]).status == "submitted"
-    response = post(
+    response = _review(
         app,
         client,
-        f"/staff/proposals/{codes[1]}/review",
-        {
-            "technical_opinion": "Área de preservação.",
-            "decision": "reject",
-            "rejection_reason": "O terreno é área de preservação ambiental.",
-        },
+        codes[1],
+        technical_opinion="Área de preservação.",
+        decision="reject",
+        rejection_reason="O terreno é área de preservação ambiental.",
     )
     assert response.status_code == 302
     rejected = _proposal(codes[1])
@@ -314,15 +304,13 @@ def a_pending_proposal_blocks_the_freeze(app, client, codes) -> None:
     assert response.status_code == 409
     assert "Still pending: OPD2027-0003" in text(response)
     assert _cycle("op-digital-2027").state == "under_review"
-    response = post(
+    response = _review(
         app,
         client,
-        f"/staff/proposals/{codes[2]}/review",
-        {
-            "technical_opinion": "Custo acima do teto.",
-            "decision": "reject",
-            "rejection_reason": "Custo acima do teto da regional.",
-        },
+        codes[2],
+        technical_opinion="Custo acima do teto.",
+        decision="reject",
+        rejection_reason="Custo acima do teto da regional.",
     )
     assert response.status_code == 302
 
@@ -352,11 +340,8 @@ def the_frozen_ballot_refuses_every_change(app, client, codes) -> None:
     response = client.get(f"/staff/proposals/{codes[0]}/review")
     assert response.status_code == 409
     assert "frozen" in text(response)
-    response = post(
-        app,
-        client,
-        f"/staff/proposals/{codes[0]}/review",
-        {"technical_opinion": "x", "decision": "reject", "rejection_reason": "y"},
+    response = _review(
+        app, client, codes[0], technical_opinion="x", decision="reject", rejection_reason="y"
     )
     assert response.status_code == 409
     assert _proposal(codes[0]).status == "on_ballot"

@@ -12,6 +12,7 @@ from tests.support import factories
 from tests.support.coordination import (
     audit_count,
     cycle_form,
+    edit_cycle_form,
     event_form,
     phase_form,
     post,
@@ -20,18 +21,6 @@ from tests.support.coordination import (
     text,
     world,
 )
-
-
-def _edit_cycle_form(w, **overrides) -> dict:
-    return {
-        "slug": w.slug,
-        "title": "OP Digital 2026",
-        "edition": "2026",
-        "total_budget": "50.000.000,00",
-        "description": "",
-        "min_voter_age": "",
-        "max_voter_age": "",
-    } | overrides
 
 
 def _review(**overrides) -> dict:
@@ -135,14 +124,14 @@ BAD_INPUT = [
     (
         "edit-duplicate-slug",
         lambda w: f"/staff/cycles/{w.slug}/edit",
-        lambda w: _edit_cycle_form(w, slug=w.tallied_slug),
+        lambda w: edit_cycle_form(w.slug, slug=w.tallied_slug),
         409,
         "A cycle with this slug already exists.",
     ),
     (
         "edit-no-title",
         lambda w: f"/staff/cycles/{w.slug}/edit",
-        lambda w: _edit_cycle_form(w, title=" "),
+        lambda w: edit_cycle_form(w.slug, title=" "),
         422,
         "required",
     ),
@@ -418,7 +407,7 @@ BAD_INPUT += [
     (
         "cycle-edit-title-crlf",
         lambda w: f"/staff/cycles/{w.slug}/edit",
-        lambda w: _edit_cycle_form(w, title="OP Digital\r\n2026"),
+        lambda w: edit_cycle_form(w.slug, title="OP Digital\r\n2026"),
         422,
         ONE_LINE,
     ),

@@ -9,14 +9,7 @@ from opdigital.cycles.models import Cycle
 from opdigital.extensions import db
 from opdigital.proposals.models import Proposal
 from tests.support import factories
-from tests.support.coordination import audit_count, post, proposal_form, sign_in, text, world
-
-
-@pytest.fixture
-def coordinator(client, app_ctx):
-    user = factories.user("coordinator")
-    sign_in(client, user)
-    return user
+from tests.support.coordination import audit_count, post, proposal_form, text, world
 
 
 def _proposal(code: str) -> Proposal:

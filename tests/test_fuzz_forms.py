@@ -33,6 +33,7 @@ from tests.support import voting as vs
 from tests.support.client import login_as
 from tests.support.coordination import (
     cycle_form,
+    edit_cycle_form,
     event_form,
     phase_form,
     proposal_form,
@@ -238,15 +239,7 @@ FORMS: dict[str, FormCase] = {
     ),
     "edit_cycle": FormCase(
         url=lambda w: f"/staff/cycles/{w.slug}/edit",
-        fields=lambda w: {
-            "slug": w.slug,
-            "title": "OP Digital 2026 (revisto)",
-            "edition": "2026",
-            "total_budget": "60.000.000,00",
-            "description": "",
-            "min_voter_age": "16",
-            "max_voter_age": "",
-        },
+        fields=lambda w: edit_cycle_form(w.slug),
         role="coordinator",
         text=frozenset({"title", "description"}),
         prepare=_restore_slug,

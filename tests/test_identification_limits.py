@@ -9,7 +9,6 @@ screen, and that a successful identification leaves nothing in Redis.
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from opdigital.settings import Base
 from opdigital.voting.limits import failures_under_watch, forget_voting_points
 from tests.support import factories
 from tests.support import voting as vs
-from tests.support.client import login_as
+from tests.support.client import at_once, login_as
 from tests.support.voting_web import build_world, english_client, identify
 
 WRONG_BIRTH = date(2000, 1, 1)
@@ -31,20 +30,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "security.md"
 
 @pytest.fixture
 def election(app_ctx):
-    region = factories.region(slug="centro-sul", name="Centro-Sul")
-    world = vs.voting_cycle()
-    world.region = region
-    world.voter = vs.make_titulo(301)
-    world.other = vs.make_titulo(302)
-    vs.register(world.voter, region=region)
-    vs.register(world.other, region=region)
-    return world
-
-
-@pytest.fixture(params=["direct", "flask"])
-def cast_path(request, settings):
-    settings(DIRECT_CAST=request.param == "direct")
-    return request.param
+    return vs.two_voters(301)
 
 
 def _cast(client, election, titulo, *, birth=vs.BIRTH, address="127.0.0.1", token=None):
@@ -156,20 +142,12 @@ def test_the_flood_limit_counts_an_ipv6_network_too(client, election, settings, 
 def test_parallel_guesses_get_no_more_tries_than_the_limit(app, election, settings, cast_path):
     settings(VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL="4 per 15 minutes")
     payload = vs.body(election.voter, election.ids[:2], WRONG_BIRTH)
-    start, results = threading.Barrier(16, timeout=30), []
 
-    def guess() -> None:
-        client = app.test_client()
-        start.wait()
-        results.append(vs.post_ballot(client, election.slug, payload).status_code)
+    def guess(client) -> int:
+        return vs.post_ballot(client, election.slug, payload).status_code
 
     db.session.remove()
-    threads = [threading.Thread(target=guess) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(results) == [403] * 4 + [429] * 12
+    assert sorted(at_once(16, app.test_client, guess)) == [403] * 4 + [429] * 12
 
 
 def _counters(app, scope: str) -> list[str]:

@@ -19,7 +19,7 @@ from opdigital.demo.loader import ACCOUNTS
 from opdigital.errors import ValidationFailed
 from opdigital.extensions import db
 from tests.support import factories
-from tests.support.client import login_as, post_form
+from tests.support.client import english_client, login_as, post_form
 
 STRONG = "gaveta azul de pedra morna"
 
@@ -90,9 +90,7 @@ def test_the_demo_accounts_and_the_test_password_pass(app_ctx):
 
 @pytest.fixture
 def admin(app):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["lang"] = "en"
+    client = english_client(app)
     with app.app_context():
         login_as(client, SimpleNamespace(id=factories.user("admin").id))
         target = factories.user("coordinator", email="ana.souza@pbh.gov.br", name="Ana Souza")

@@ -33,14 +33,8 @@ def proposal_count() -> int:
     return db.session.scalar(sa.select(sa.func.count(Proposal.id)))
 
 
-@pytest.fixture(autouse=True)
-def _english(app, monkeypatch):
-    """These tests read English text; test_i18n checks the Portuguese default.
-
-    The default locale is switched rather than the session, because several tests move the
-    clock back, which makes a session cookie signed "in the future" invalid.
-    """
-    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+# These tests read English text; test_i18n checks the Portuguese default.
+pytestmark = pytest.mark.usefixtures("english_by_default")
 
 
 @pytest.fixture

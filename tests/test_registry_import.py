@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from opdigital.registry.keys import titulo_key, voter_key
 from opdigital.registry.models import RegistryEntry
 from opdigital.registry.services import import_registry
 from tests.support import factories
+from tests.support.live import console_script
 from tests.support.voting import wrong_check_digit
 
 PEPPER = "testing-pepper"
@@ -324,16 +322,8 @@ def test_console_script_against_the_test_database(app, app_ctx, database_url, re
         tmp_path,
         HEADER + "".join(f"{n},1980-01-01,barreiro\n" for n in numbers) + f"{bad},1980-01-01,x\n",
     )
-    script = Path(sys.executable).with_name("opdigital")
-    env = {**os.environ, "OPDIGITAL_CONFIG": "testing", "DATABASE_URL": database_url}
-    result = subprocess.run(  # noqa: S603 - our own console script
-        [str(script), "registry", "import", "--city", str(path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    env = {"OPDIGITAL_CONFIG": "testing", "DATABASE_URL": database_url}
+    result = console_script("registry", "import", "--city", str(path), env=env, timeout=120)
     assert result.returncode == 1, result.stderr
     assert result.stderr.splitlines()[0] == "line 7: wrong check digits in the título"
     assert "5 inserted" in result.stdout

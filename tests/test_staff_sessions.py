@@ -20,7 +20,7 @@ from opdigital.accounts.models import User
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
 from tests.support import factories
-from tests.support.client import login_as, post_form
+from tests.support.client import english_client, login_as, post_form
 
 NEW_PASSWORD = "gaveta azul de pedra morna"
 SIGN_IN_REDIRECT = "/login?next=%2Fstaff%2F"
@@ -37,10 +37,7 @@ def staff(app):
 
 
 def browser(app):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["lang"] = "en"
-    return client
+    return english_client(app)
 
 
 def signed_in(app, person) -> object:

@@ -14,11 +14,9 @@ from tests.support.voting_web import build_world, english_client, region_field, 
 
 
 def _staff(app, role="coordinator"):
-    client = app.test_client()
+    client = english_client(app)
     with app.app_context():
         login_as(client, factories.user(role))
-    with client.session_transaction() as session:
-        session["lang"] = "en"
     return client
 
 

@@ -22,12 +22,9 @@ TOKEN = re.compile(r'<code class="token">([^<]+)</code>')
 
 
 def _staff(app, role="coordinator"):
-    client = app.test_client()
+    client = english_client(app)
     with app.app_context():
-        user = factories.user(role)
-        login_as(client, user)
-    with client.session_transaction() as session:
-        session["lang"] = "en"
+        login_as(client, factories.user(role))
     return client
 
 

@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -38,11 +37,10 @@ from sqlalchemy.engine import make_url
 
 from opdigital.demo.digital import DIGITAL_SLUG
 from opdigital.resources import RESOURCES
-from tests.support.live import free_port
+from tests.support.live import ROOT, free_port, stop, wait_until_up
 
 pytestmark = pytest.mark.faults
 
-ROOT = Path(__file__).resolve().parents[2]
 # What a checkout holds beside its source: none of it may reach, or be needed by, the build.
 NOT_SOURCE = shutil.ignore_patterns(
     ".git",
@@ -168,22 +166,10 @@ def installed_gunicorn(venv: Path, cwd: Path, env: dict[str, str]) -> Iterator[s
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"gunicorn exited:\n{log_path.read_text()}"
-            assert time.monotonic() < deadline, f"gunicorn did not start:\n{log_path.read_text()}"
-            with contextlib.suppress(OSError):
-                if fetch(base + "/healthz")[0] == 200:
-                    break
-            time.sleep(0.2)
+        wait_until_up(base, process, log_path, path="/healthz")
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def test_the_wheel_installs_migrates_and_serves_outside_the_checkout(

@@ -142,6 +142,19 @@ def cycle_form(**overrides) -> dict:
     } | overrides
 
 
+def edit_cycle_form(slug: str, /, **overrides) -> dict:
+    """The edit form of the cycle `slug` (the world's draft one), its title and budget revised."""
+    return {
+        "slug": slug,
+        "title": "OP Digital 2026 (revisto)",
+        "edition": "2026",
+        "total_budget": "60.000.000,00",
+        "description": "",
+        "min_voter_age": "16",
+        "max_voter_age": "",
+    } | overrides
+
+
 def proposal_form(w, **overrides) -> dict:
     return {
         "origin": "assembly",

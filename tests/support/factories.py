@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from types import SimpleNamespace
 
 from opdigital.accounts.models import User
 from opdigital.accounts.services import hash_password
@@ -112,6 +113,18 @@ def proposal(cycle_obj: Cycle, **overrides) -> Proposal:
     db.session.add(obj)
     db.session.commit()
     return obj
+
+
+def staff_per_role(app, *, disabled: bool = False) -> dict[str, SimpleNamespace]:
+    """One account per staff role (and a disabled coordinator if asked), as plain values (id,
+    email, role) usable outside the app context; keyed by role, and "disabled"."""
+    with app.app_context():
+        people = {role: user(role) for role in ("admin", "coordinator", "auditor")}
+        if disabled:
+            people["disabled"] = user("coordinator", active=False)
+        return {
+            key: SimpleNamespace(id=u.id, email=u.email, role=u.role) for key, u in people.items()
+        }
 
 
 def user(role: str = "coordinator", **overrides) -> User:

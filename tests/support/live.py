@@ -1,4 +1,5 @@
-"""Real app processes (gunicorn) for tests that need more than one process or a real network.
+"""Real app processes (gunicorn) for tests that need more than one process or a real network,
+and the installed `opdigital` console script.
 
 Each server runs `wsgi:app` with the testing settings against the run's own database; the
 caller chooses Redis and any other setting through environment variables.
@@ -58,20 +59,29 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterato
     base = f"http://127.0.0.1:{port}"
     failed = False
     try:
-        _wait_until_up(base, process, log_path)
+        wait_until_up(base, process, log_path)
         yield base
     except BaseException:
         failed = True  # keep the server's log for whoever reads the failure
         raise
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if not failed:
             log_path.unlink(missing_ok=True)
+
+
+def console_script(*args: str, env: dict[str, str], timeout: float = 60):
+    """Run the installed `opdigital` console script (beside this interpreter) with `env` added to
+    ours; the finished process, whatever its exit status."""
+    script = Path(sys.executable).with_name("opdigital")
+    return subprocess.run(  # noqa: S603 - our own console script
+        [str(script), *args],
+        capture_output=True,
+        text=True,
+        env=os.environ | env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def server_log(base: str) -> str:
@@ -79,17 +89,31 @@ def server_log(base: str) -> str:
     return (ROOT / "instance" / f"gunicorn-{port}.log").read_text()
 
 
-def _wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None:
+def wait_until_up(
+    base: str, process: subprocess.Popen, log_path: Path, path: str = "/api/v1/regions"
+) -> None:
+    """Wait (30 s at most) until the server `process` answers `path` with a success; on failure
+    raise with its log."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited:\n{log_path.read_text()}")
         try:
-            urllib.request.urlopen(base + "/api/v1/regions", timeout=2).read()  # noqa: S310
+            urllib.request.urlopen(base + path, timeout=2).read()  # noqa: S310
             return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL if the process is still there after 15 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def request(method: str, url: str, body: dict | None = None, headers: dict | None = None):

@@ -116,6 +116,21 @@ def voting_cycle(
     )
 
 
+def two_voters(
+    first: int, *, other_birth: date = BIRTH, other_in_region: bool = True
+) -> SimpleNamespace:
+    """`voting_cycle()` with the Centro-Sul region and two títulos on the roll: `voter` (the
+    `first`-th título) in that region, and `other` (the next one) born on `other_birth`, in the
+    region or not."""
+    region = factories.region(slug="centro-sul", name="Centro-Sul")
+    world = voting_cycle()
+    world.region = region
+    world.voter, world.other = make_titulo(first), make_titulo(first + 1)
+    register(world.voter, region=region)
+    register(world.other, other_birth, region=region if other_in_region else None)
+    return world
+
+
 def voting_point(token: str, *, name: str = "Posto de votação", region=None) -> VotingPoint:
     """A registered voting point identified by its device token."""
     point = VotingPoint(

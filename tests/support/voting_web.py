@@ -16,7 +16,7 @@ from opdigital.extensions import db
 from opdigital.registry.keys import voter_key
 from opdigital.registry.models import RegistryEntry
 from tests.support import factories
-from tests.support.client import csrf_token
+from tests.support.client import csrf_token, english_client  # noqa: F401 - re-exported
 
 BIRTH = date(1980, 5, 17)
 RECEIPT = re.compile(r"\b[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}\b")
@@ -126,14 +126,6 @@ def build_world(
             voters=numbers,
             keys=keys,
         )
-
-
-def english_client(app):
-    """A browser that reads English (the msgids), so tests can match the text."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["lang"] = "en"
-    return client
 
 
 def url(world: World, step: str = "") -> str:
