@@ -11,6 +11,7 @@ from opdigital.coordination.forms import FormulaForm, region_budget_form
 from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
 from opdigital.errors import DomainError
+from opdigital.regions.queries import all_regions
 from opdigital.web import is_read
 
 
@@ -18,7 +19,7 @@ from opdigital.web import is_read
 def budgets(slug: str):
     """Two forms on one page, told apart by the hidden `action` field each sends."""
     cycle = load_cycle(slug)
-    regions = cycles.list_regions()
+    regions = all_regions()
     current = cycles.region_budgets(cycle)
     posted = request.form.get("action") if request.method == "POST" else None
 

@@ -68,7 +68,7 @@ TRANSITION_BUTTON = {
 @bp.get("/")
 def dashboard():
     """Every cycle, drafts included, with its proposals counted by status."""
-    all_cycles = cycles.list_cycles(include_drafts=True)
+    all_cycles = cycles.list_cycles()
     counts = status_counts([c.id for c in all_cycles])
     return render_template(
         "coordination/dashboard.html",

@@ -19,10 +19,10 @@ from opdigital.coordination import bp
 from opdigital.coordination.common import actor, load_cycle, load_event, load_phase
 from opdigital.coordination.forms import EventForm, PhaseForm, ScheduleItemForm
 from opdigital.cycles import schedule_items
-from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.cycles.schedule_items import ScheduleItem
 from opdigital.errors import DomainError
+from opdigital.regions.queries import all_regions, all_schools
 from opdigital.web import is_read
 
 
@@ -32,8 +32,8 @@ def _phase_form(cycle: Cycle, **kwargs) -> PhaseForm:
 
 def _event_form(cycle: Cycle, **kwargs) -> EventForm:
     return EventForm(
-        regions=cycles.list_regions(),
-        schools=cycles.list_schools(),
+        regions=all_regions(),
+        schools=all_schools(),
         with_school=cycle.kind == CycleKind.OPCA,
         **kwargs,
     )

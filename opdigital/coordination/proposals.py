@@ -17,11 +17,11 @@ from opdigital.coordination.common import (
     locked_message,
 )
 from opdigital.coordination.forms import ExecutionForm, ProposalForm, ResultForm, ReviewForm
-from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.errors import DomainError
 from opdigital.proposals import services as proposals
 from opdigital.proposals.models import Proposal, ProposalStatus
+from opdigital.regions.queries import all_regions, all_schools
 from opdigital.web import is_read
 
 
@@ -51,8 +51,8 @@ def _locked_page(cycle: Cycle, message: str, status: int = 409):
 
 def _proposal_form_for(cycle: Cycle) -> ProposalForm:
     return ProposalForm(
-        regions=cycles.list_regions(),
-        schools=cycles.list_schools(),
+        regions=all_regions(),
+        schools=all_schools(),
         with_school=cycle.kind == CycleKind.OPCA,
     )
 

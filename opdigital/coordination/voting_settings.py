@@ -15,11 +15,11 @@ from opdigital.coordination import bp
 from opdigital.coordination.common import actor, load_cycle
 from opdigital.coordination.forms import CalendarDateField, StaffForm, choice, optional_int
 from opdigital.counting.rules import RULES as COUNTING_RULES
-from opdigital.cycles import services as cycles
 from opdigital.cycles.models import Cycle
 from opdigital.errors import DomainError
 from opdigital.fields import WholeNumberField
 from opdigital.formatting import COUNTING_RULE_LABELS
+from opdigital.regions.queries import all_regions
 from opdigital.voting import settings as voting
 from opdigital.voting.settings import MAX_LIMIT, VotingSettings
 from opdigital.web import is_read
@@ -151,7 +151,7 @@ def _prefill(cycle: Cycle) -> dict:
 def voting_settings(slug: str):
     """Show the settings form (or the frozen settings) and save what is posted."""
     cycle = load_cycle(slug)
-    regions = cycles.list_regions()
+    regions = all_regions()
     if is_read():
         form = VotingSettingsForm(formdata=None, regions=regions, **_prefill(cycle))
         return _page(cycle, form, None, 200)
@@ -168,7 +168,7 @@ def voting_settings(slug: str):
 
 def _page(cycle: Cycle, form: VotingSettingsForm, error: str | None, status: int):
     current = voting.settings_of(cycle)
-    region_names = {r.id: r.name for r in cycles.list_regions()}
+    region_names = {r.id: r.name for r in all_regions()}
     page = render_template(
         "coordination/voting_settings.html",
         cycle=cycle,

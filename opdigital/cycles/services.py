@@ -29,8 +29,7 @@ from opdigital.errors import BallotLocked, Conflict, NotFound, ValidationFailed
 from opdigital.extensions import db
 
 # Re-exported: the coordinator's screens list regions and schools through this module.
-from opdigital.regions.queries import all_regions as list_regions
-from opdigital.regions.queries import all_schools as list_schools  # noqa: F401
+from opdigital.regions.queries import all_regions
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -57,10 +56,9 @@ def get_cycle(slug: str) -> Cycle:
     return cycle
 
 
-def list_cycles(*, include_drafts: bool = False) -> list[Cycle]:
+def list_cycles() -> list[Cycle]:
+    """Every cycle, drafts included, for staff (what the public sees: `queries.public_cycles`)."""
     query = sa.select(Cycle).order_by(Cycle.edition.desc(), Cycle.title)
-    if not include_drafts:
-        query = query.where(Cycle.state != CycleState.DRAFT.value)
     return list(db.session.scalars(query))
 
 
@@ -179,7 +177,7 @@ def region_budgets(cycle: Cycle) -> dict[int, int]:
 def set_region_budgets(cycle: Cycle, amounts: dict[int, int], actor) -> None:
     """Set each region's budget by hand; together they may not exceed the cycle's total."""
     ensure_ballot_open(cycle)
-    known = {r.id for r in list_regions()}
+    known = {r.id for r in all_regions()}
     if set(amounts) - known:
         raise ValidationFailed(_l("Unknown region in the budget."), code="unknown_region")
     if any(v < 0 for v in amounts.values()):
@@ -199,7 +197,7 @@ def apply_budget_formula(cycle: Cycle, equal_share_percent: int, actor) -> dict[
             _l("The equal share must be between 0 and 100 percent."), code="invalid_share"
         )
     weights = [
-        budget_formula.RegionWeight(str(r.id), r.population, r.need_index) for r in list_regions()
+        budget_formula.RegionWeight(str(r.id), r.population, r.need_index) for r in all_regions()
     ]
     shares = budget_formula.split_budget(cycle.total_budget_cents, weights, equal_share_percent)
     amounts = {int(key): cents for key, cents in shares.items()}
