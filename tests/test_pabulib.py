@@ -27,6 +27,13 @@ DATA = Path("/work/shared/data/pabulib")
 REAL_FILES = sorted(DATA.glob("*.pb"))
 REGIONS = [None, "Barreiro", "Venda Nova"]
 
+
+def test_the_real_pabulib_files_are_there():
+    """The real-file cases here and in test_counting_pabutools.py are parametrised over these
+    files: finding none must fail the run, not leave those cases silently uncollected."""
+    assert len(REAL_FILES) >= 10, f"expected the Pabulib sample files in {DATA}"
+
+
 SMALL = """META
 key;value
 description;Test
