@@ -3,7 +3,8 @@
 The formula follows OP Regional practice: a share of the money (`equal_share_percent`) is divided
 equally among the regions; the rest in proportion to population x need index, so that poorer and
 larger regions get more. Amounts are whole centavos and always add up to the total exactly:
-the centavos lost to rounding go to the regions with the largest remainders (ties by the region key, the smaller first).
+the centavos lost to rounding go to the regions with the largest remainders (ties by the
+region key, the smaller first).
 """
 
 from __future__ import annotations
