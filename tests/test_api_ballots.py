@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -587,3 +588,86 @@ def test_spec_check_requires_the_documented_retry_after(app):
             assert_matches_spec(bare, PATH, "post", 429)
         bare.headers["Retry-After"] = "30"
         assert_matches_spec(bare, PATH, "post", 429)
+
+
+# --- own region only -----------------------------------------------------------------------
+
+
+def _own_region_world(kind: str = "op-digital") -> SimpleNamespace:
+    """An approval cycle under "own region only" with two works in each of two homes (regions,
+    or for OPCA schools), and a voter of the first home on the roll."""
+    world = vs.voting_cycle(
+        kind=kind,
+        costs=(),
+        ballot_rule="approval",
+        ballot_rule_params={"own_region_only": True},
+        **({"min_voter_age": 6, "max_voter_age": 15} if kind == "opca" else {}),
+    )
+    schools = [factories.school(), factories.school()]
+    world.homes = {}
+    for school in schools:
+        region = school.region
+        world.homes[school.id if kind == "opca" else region.id] = [
+            factories.proposal(
+                world.cycle,
+                status="on_ballot",
+                region=region,
+                school=school if kind == "opca" else None,
+            ).id
+            for _ in range(2)
+        ]
+    world.mine, world.theirs = world.homes.values()
+    if kind == "opca":
+        world.cycle.registry_scope = cycle_scope(world.cycle.id)
+        db.session.commit()
+        world.birth = date(2015, 3, 9)
+        vs.register_pupil(schools[0], "4521", world.birth, scope=world.cycle.registry_scope)
+        world.credentials = {
+            "school": schools[0].slug,
+            "enrolment": "4521",
+            "birth_date": world.birth.isoformat(),
+        }
+    else:
+        world.voter = vs.make_titulo(301)
+        vs.register(world.voter, region=schools[0].region)
+        world.credentials = vs.body(world.voter, [])["credentials"]
+    return world
+
+
+@pytest.mark.parametrize("kind", ["op-digital", "opca"])
+def test_own_region_only_accepts_the_voters_own_works(client, app_ctx, kind):
+    world = _own_region_world(kind)
+    payload = {"credentials": world.credentials, "choices": world.mine}
+    response = vs.post_ballot(client, world.slug, payload)
+    assert_matches_spec(response, PATH, "post", 201)
+
+
+@pytest.mark.parametrize("kind", ["op-digital", "opca"])
+def test_own_region_only_refuses_another_regions_work_once_the_voter_is_known(
+    client, app_ctx, kind
+):
+    world = _own_region_world(kind)
+    payload = {"credentials": world.credentials, "choices": [world.theirs[1], world.theirs[0]]}
+    response = vs.post_ballot(client, world.slug, payload)
+    assert_matches_spec(response, PATH, "post", 422)
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_ballot"
+    assert error["problems"] == [
+        {"code": "not_your_region", "detail": {"index": 0, "id": world.theirs[1]}},
+        {"code": "not_your_region", "detail": {"index": 1, "id": world.theirs[0]}},
+    ]
+    assert "região" in error["message"]
+    assert _count(Participation) == 0
+    assert _count(Ballot) == 0
+    # Refused, not spent: the voter may still cast their own region's works.
+    payload["choices"] = world.mine[:1]
+    assert_matches_spec(vs.post_ballot(client, world.slug, payload), PATH, "post", 201)
+
+
+def test_own_region_only_refuses_works_of_two_regions_before_identifying(client, app_ctx):
+    world = _own_region_world()
+    payload = {"credentials": world.credentials, "choices": [world.mine[0], world.theirs[0]]}
+    response = vs.post_ballot(client, world.slug, payload)
+    assert_matches_spec(response, PATH, "post", 422)
+    assert _problem_codes(response) == ["several_regions"]
+    assert _count(Participation) == 0

@@ -587,3 +587,72 @@ def test_normalised_choices_are_distinct_sorted_ids_and_problems_serialise():
         "code": "two_in_region",
         "detail": {"region_id": 10, "ids": [1, 2], "count": 2},
     }
+
+
+# --- own region only -----------------------------------------------------------------------
+
+OWN = BallotRule("approval", own_group=br.OwnGroup.REGION)
+# Two schools (7 in region 10, 8 in region 20), as OPCA's ballot holds them.
+SCHOOL_PROJECTS = [
+    BallotProject(1, 100_00, 10, 7),
+    BallotProject(2, 300_00, 10, 7),
+    BallotProject(3, 200_00, 20, 8),
+]
+
+
+def test_own_region_refuses_each_choice_outside_the_voters_region():
+    problems = validate_ballot(OWN, PROJECTS, [1, "3", 4, 99], home=10)
+    assert problems == [
+        Problem("unknown_project", {"index": 3, "id": 99}),
+        Problem("not_your_region", {"index": 1, "id": 3}),
+        Problem("not_your_region", {"index": 2, "id": 4}),
+    ]
+    assert validate_ballot(OWN, PROJECTS, [1, 2], home=10) == []
+    # A voter with no region on the roll may choose nothing.
+    assert [p.code for p in validate_ballot(OWN, PROJECTS, [1], home=None)] == ["not_your_region"]
+
+
+def test_own_region_is_not_checked_before_the_voter_is_known():
+    assert validate_ballot(OWN, PROJECTS, [1, 3]) == []
+    # Nor by a rule without the option, whatever the home.
+    assert validate_ballot(BallotRule("approval"), PROJECTS, [1, 3], home=10) == []
+
+
+def test_own_school_compares_schools_not_regions():
+    own_school = BallotRule("approval", own_group=br.OwnGroup.SCHOOL)
+    assert validate_ballot(own_school, SCHOOL_PROJECTS, [1, 2], home=7) == []
+    assert [p.code for p in validate_ballot(own_school, SCHOOL_PROJECTS, [3], home=7)] == [
+        "not_your_region"
+    ]
+    assert br.at_home(own_school, SCHOOL_PROJECTS, 8) == [SCHOOL_PROJECTS[2]]
+
+
+def test_choices_home_finds_the_one_home_or_refuses_several():
+    assert br.choices_home(OWN, PROJECTS, [1, 2, 99]) == (10, [])
+    assert br.choices_home(OWN, PROJECTS, []) == (None, [])
+    assert br.choices_home(OWN, PROJECTS, [1, 3]) == (
+        None,
+        [Problem("several_regions", {"homes": [10, 20]})],
+    )
+    assert br.choices_home(BallotRule("approval"), PROJECTS, [1, 3]) == (None, [])
+
+
+def test_at_home_keeps_the_voters_region_only():
+    assert br.at_home(OWN, PROJECTS + [CITY], 20) == PROJECTS[2:]
+    assert br.at_home(OWN, PROJECTS, None) == []
+    assert br.at_home(BallotRule("approval"), PROJECTS, 20) == PROJECTS
+
+
+def test_own_region_needs_every_project_in_a_region_and_minimum_reachable_at_home():
+    assert [p.code for p in rule_problems(OWN, PROJECTS + [CITY])] == ["project_without_region"]
+    uneven = PROJECTS + [BallotProject(6, 10_00, 10)]  # three in region 10, two in 20
+    at_least_three = BallotRule("approval", min_choices=3, own_group=br.OwnGroup.REGION)
+    assert [p.code for p in rule_problems(at_least_three, uneven, final=True)] == [
+        "min_above_available"
+    ]
+    assert rule_problems(BallotRule("approval", min_choices=3), uneven, final=True) == []
+
+
+def test_unknown_own_group_is_refused():
+    with pytest.raises(ValueError, match="unknown home"):
+        BallotRule("approval", own_group="street")

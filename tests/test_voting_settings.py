@@ -376,3 +376,43 @@ def test_after_the_freeze_the_page_is_read_only(app, client, staff):
     assert refused.status_code == 409
     assert "frozen" in text(refused)
     assert audit_count() == 0
+
+
+# --- own region only -----------------------------------------------------------------------
+
+
+def test_own_region_only_is_stored_audited_and_builds_the_rule(cycle, staff):
+    factories.proposal(cycle, region_id=factories.region().id)
+    settings = VotingSettings("approval", "greedy", own_region_only=True)
+    voting.configure_voting(cycle, settings, staff)
+    stored = _reload(cycle.id)
+    assert stored.ballot_rule_params == {"own_region_only": True}
+    assert voting.settings_of(stored).own_region_only is True
+    assert voting.ballot_rule_for(stored).own_group == "region"
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "cycle.voting_settings")
+    )
+    assert entry.before["own_region_only"] is False and entry.after["own_region_only"] is True
+
+
+def test_own_region_only_in_opca_compares_schools(staff):
+    opca = factories.cycle(kind="opca", ballot_rule=None)
+    voting.configure_voting(opca, VotingSettings("approval", "greedy", own_region_only=True), staff)
+    assert voting.ballot_rule_for(_reload(opca.id)).own_group == "school"
+
+
+def test_own_region_only_needs_every_proposal_in_a_region(cycle, staff):
+    factories.proposal(cycle, region_id=None)
+    settings = VotingSettings("one-city-wide", "greedy", own_region_only=True)
+    assert _refused(cycle, settings, staff) == "project_without_region"
+    assert _reload(cycle.id).ballot_rule_params in ({}, None)
+
+
+def test_the_form_shows_and_saves_own_region_only(app, client, cycle, staff):
+    sign_in(client, staff)
+    body = client.get(URL).get_data(as_text=True)
+    assert 'name="own_region_only"' in body and 'id="own_region_only-hint"' in body
+    response = post(app, client, URL, form(own_region_only="y"))
+    assert response.status_code == 302
+    assert _reload(cycle.id).ballot_rule_params["own_region_only"] is True
+    assert re.search(r'<input[^>]*checked[^>]*name="own_region_only"', client.get(URL).text)

@@ -230,3 +230,24 @@ def test_birth_date_typed_the_brazilian_way(app):
         "birth_date": BIRTH.strftime("%d/%m/%Y"),
     }
     assert client.post(url(world), data=data).status_code == 303
+
+
+# --- own region only -----------------------------------------------------------------------
+
+
+def test_own_region_only_shows_and_accepts_only_the_voters_region(app):
+    world = build_world(app, rule="approval", params={"own_region_only": True})
+    client = _identified(app, world)  # the first voter lives in the first region
+    page = client.get(url(world, "cedula"))
+    html = text(page)
+    assert "This ballot shows only the works of your region: you may choose only those." in html
+    assert {int(i) for i in INPUT_ORDER.findall(html)} == set(world.proposals[0])
+    theirs = world.proposals[1][0]
+    response = post_ballot(client, world, [world.proposals[0][0], theirs])
+    assert response.status_code == 422
+    title = world.titles[theirs]
+    assert f"“{title}” is not a work of your region: choose only works of your own." in text(
+        response
+    )
+    assert post_ballot(client, world, [world.proposals[0][0]]).status_code == 303
+    assert confirm(client, world).status_code == 303

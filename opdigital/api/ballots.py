@@ -35,8 +35,10 @@ from opdigital.voting.identification import count_client_request, identify_with_
 from opdigital.voting.limits import Client, current_client
 from opdigital.voting.services import (
     BallotRefused,
+    HomeCheck,
     check_ballot,
     ensure_voting_open,
+    home_check,
     identify_and_cast,
 )
 
@@ -167,6 +169,7 @@ class CheckedBallot:
     cycle: Cycle
     credentials: Credentials
     chosen: list[int]
+    home: HomeCheck  # an own-region rule: the roll's region or school must be the choices'
 
 
 def check_ballot_request(slug: str, raw: bytes) -> CheckedBallot:
@@ -179,7 +182,7 @@ def check_ballot_request(slug: str, raw: bytes) -> CheckedBallot:
     _check_kind(cycle, credentials)
     ensure_voting_open(cycle)
     chosen = check_ballot(cycle, choices)
-    return CheckedBallot(cycle, credentials, chosen)
+    return CheckedBallot(cycle, credentials, chosen, home_check(cycle, choices))
 
 
 def cast_checked(checked: CheckedBallot, client: Client, *, count_request: bool) -> str:
@@ -193,6 +196,7 @@ def cast_checked(checked: CheckedBallot, client: Client, *, count_request: bool)
             checked.credentials,
             checked.chosen,
             voting_point_id=client.voting_point_id,
+            home=checked.home,
         ),
         count_request=count_request,
     )

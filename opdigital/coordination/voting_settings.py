@@ -83,6 +83,7 @@ class VotingSettingsForm(StaffForm):
         validators=[Optional(), NumberRange(min=0, max=100)],
     )
     per_region = BooleanField(_l("Apply the limits and budgets in each region separately"))
+    own_region_only = BooleanField(_l("Each voter chooses only works of their own region"))
     counting_rule = RadioField(
         _l("Counting rule"),
         choices=[choice(k, COUNTING_RULE_LABELS[k][0]) for k in COUNTING_RULES],
@@ -128,6 +129,7 @@ class VotingSettingsForm(StaffForm):
             max_choices=self.max_choices.data,
             min_budget_share_percent=self.min_budget_share_percent.data,
             per_region=bool(self.per_region.data),
+            own_region_only=bool(self.own_region_only.data),
             min_voter_age=self.min_voter_age.data,
             max_voter_age=self.max_voter_age.data,
             age_reference_date=self.age_reference_date.data,

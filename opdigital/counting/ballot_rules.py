@@ -24,6 +24,13 @@ empty, unless ``min_choices`` is 0. Projects without a region form one city-wide
 ``budget_cents`` (settings refuse such projects under per-region rules; this only keeps the
 function total).
 
+Own region only (``own_group``, "region" or "school"): each voter may choose only projects of
+their home, the region (or, in OPCA, the school) the roll gives them, so one cycle serves every
+region. `validate_ballot` checks it when given the voter's ``home``; before the voter is known
+(the API checks the ballot before identifying), `choices_home` finds the one home the choices
+share, which the cast then compares with the voter's. The other limits apply to the voter's
+home as to the whole ballot.
+
 A blank ballot (no choices) is accepted only when ``min_choices`` is 0 (never for
 ``one-city-wide``); the minimum budget share does not apply to it.
 
@@ -35,7 +42,8 @@ Problem codes (stable; the API returns them, the pages translate them), in the o
 
 1. per choice, in the order given: ``not_an_id`` {index, value}, ``unknown_project`` {index, id}
    (not on this cycle's ballot: covers proposals of another cycle), ``duplicate`` {index, id}
-   (reported once per id, at its second occurrence);
+   (reported once per id, at its second occurrence); with a ``home``, ``not_your_region``
+   {index, id} (a project outside the voter's home);
 2. for the ballot as a whole: ``not_a_list`` {} (choices is not a list: nothing else is checked),
    ``empty`` {}, ``too_few`` {min, count}, ``too_many`` {max, count}, ``over_budget``
    {budget_cents, total_cents, excess_cents}, ``under_min_share`` {percent, min_cents,
@@ -85,6 +93,16 @@ TOO_FEW_IN_REGION = "too_few_in_region"
 TOO_MANY_IN_REGION = "too_many_in_region"
 OVER_BUDGET_IN_REGION = "over_budget_in_region"
 UNDER_MIN_SHARE_IN_REGION = "under_min_share_in_region"
+NOT_YOUR_REGION = "not_your_region"
+SEVERAL_REGIONS = "several_regions"
+
+
+class OwnGroup(StrEnum):
+    """What "own region only" compares (`BallotRule.own_group`): the roll's region or school."""
+
+    REGION = "region"
+    SCHOOL = "school"
+
 
 # Rule (configuration) problem codes, from `rule_problems`.
 INVALID_LIMIT = "invalid_limit"
@@ -101,11 +119,12 @@ _ID_TEXT = re.compile(r"0|[1-9][0-9]{0,17}")
 
 @dataclass(frozen=True)
 class BallotProject:
-    """A project as the ballot rules see it: its id, cost and region (None: city-wide)."""
+    """A project as the ballot rules see it: its id, cost, region (None: city-wide), school."""
 
     id: int
     cost_cents: int
     region_id: int | None = None
+    school_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -131,10 +150,13 @@ class BallotRule:
     min_budget_share_percent: int | None = None
     per_region: bool = False
     region_budgets: Mapping[int, int] = field(default_factory=dict)
+    own_group: str | None = None  # an OwnGroup: each voter chooses at home only
 
     def __post_init__(self) -> None:
         if self.kind not in RULE_KINDS:
             raise ValueError(f"unknown ballot rule kind: {self.kind!r}")
+        if self.own_group not in (None, *OwnGroup):
+            raise ValueError(f"unknown home: {self.own_group!r}")
         # A read-only copy, so a frozen rule cannot be changed through the caller's dict.
         object.__setattr__(self, "region_budgets", MappingProxyType(dict(self.region_budgets)))
 
@@ -283,13 +305,67 @@ def _budget_problems(
     return problems
 
 
-def validate_ballot(
-    rule: BallotRule, projects: Sequence[BallotProject], choices: Sequence[object]
+# `validate_ballot`'s default: the voter is not known yet, so their home is not checked.
+UNKNOWN_HOME = object()
+
+
+def home_of(rule: BallotRule, project: BallotProject) -> int | None:
+    """The region (or school) a project belongs to, as `rule.own_group` compares them."""
+    return project.school_id if rule.own_group == OwnGroup.SCHOOL else project.region_id
+
+
+def at_home(
+    rule: BallotRule, projects: Sequence[BallotProject], home: int | None
+) -> list[BallotProject]:
+    """The projects a voter of `home` may choose: all of them unless the rule is own-region."""
+    if rule.own_group is None:
+        return list(projects)
+    return [p for p in projects if home is not None and home_of(rule, p) == home]
+
+
+def _away_problems(
+    rule: BallotRule, projects: Sequence[BallotProject], choices: Sequence[object], home
 ) -> list[Problem]:
-    """Every problem with `choices` under `rule`, in a fixed order; an empty list means valid."""
+    catalogue = {p.id: p for p in projects}
+    problems = []
+    for index, value in enumerate(choices):
+        project = catalogue.get(as_id(value))  # type: ignore[arg-type]
+        if project is not None and (home is None or home_of(rule, project) != home):
+            problems.append(Problem(NOT_YOUR_REGION, {"index": index, "id": project.id}))
+    return problems
+
+
+def choices_home(
+    rule: BallotRule, projects: Sequence[BallotProject], choices: Sequence[object]
+) -> tuple[int | None, list[Problem]]:
+    """Under an own-region rule, the one home the known choices share (None when there is no
+    such choice, or the rule is not own-region), and ``several_regions`` {homes} when they span
+    more than one: no voter may cast that, whoever they are."""
+    if rule.own_group is None or not _is_list(choices):
+        return None, []
+    chosen, _ = _read_choices(projects, choices)
+    homes = sorted({home_of(rule, p) for p in chosen}, key=_group_key)
+    if len(homes) > 1:
+        return None, [Problem(SEVERAL_REGIONS, {"homes": homes})]
+    return (homes[0] if homes else None), []
+
+
+def validate_ballot(
+    rule: BallotRule,
+    projects: Sequence[BallotProject],
+    choices: Sequence[object],
+    *,
+    home: object = UNKNOWN_HOME,
+) -> list[Problem]:
+    """Every problem with `choices` under `rule`, in a fixed order; an empty list means valid.
+
+    `home`: the voter's region (or school) under an own-region rule; left out, it is not
+    checked (see `choices_home`)."""
     if not _is_list(choices):
         return [Problem(NOT_A_LIST)]
     chosen, problems = _read_choices(projects, choices)
+    if rule.own_group is not None and home is not UNKNOWN_HOME:
+        problems += _away_problems(rule, projects, choices, home)
     low, high = overall_limits(rule)
     if not choices:
         return problems + ([Problem(EMPTY)] if low > 0 else [])
@@ -446,6 +522,16 @@ def shuffled(projects: Iterable[P], seed: bytes) -> list[P]:
 # --- checking a rule before it is used -----------------------------------------------------
 
 
+def _available(rule: BallotRule, projects: Sequence[BallotProject]) -> int:
+    """The most choices `min_choices` can ask for with these projects."""
+    groups = _groups(projects)
+    if rule.kind == RuleKind.ONE_PER_REGION:
+        return len(groups)
+    if rule.by_region:
+        return max((len(m) for m in groups.values()), default=0)
+    return len(projects)
+
+
 def rule_problems(
     rule: BallotRule, projects: Sequence[BallotProject] = (), *, final: bool = False
 ) -> list[Problem]:
@@ -474,18 +560,17 @@ def rule_problems(
                 for region_id in sorted({p.region_id for p in projects if p.region_id}):
                     if rule.region_budgets.get(region_id, 0) <= 0:
                         problems.append(Problem(NO_REGION_BUDGET, {"region_id": region_id}))
-    if rule.kind == RuleKind.ONE_PER_REGION or rule.by_region:
+    if rule.kind == RuleKind.ONE_PER_REGION or rule.by_region or rule.own_group == OwnGroup.REGION:
         for project in sorted(projects, key=lambda p: p.id):
             if project.region_id is None:
                 problems.append(Problem(PROJECT_WITHOUT_REGION, {"id": project.id}))
     if final and uses_limits and low:
-        groups = _groups(projects)
-        if rule.kind == RuleKind.ONE_PER_REGION:
-            available = len(groups)
-        elif rule.by_region:
-            available = max((len(m) for m in groups.values()), default=0)
-        else:
-            available = len(projects)
+        available = _available(rule, projects)
+        if rule.own_group is not None:  # every voter must be able to reach it, at home
+            homes = {home_of(rule, p) for p in projects}
+            available = min(
+                (_available(rule, at_home(rule, projects, h)) for h in homes), default=0
+            )
         if low > available:
             problems.append(Problem(MIN_ABOVE_AVAILABLE, {"min": low, "available": available}))
     return problems

@@ -229,7 +229,7 @@ def voter_claim(cycle: Cycle, credentials: Credentials) -> VoterClaim:
 # The rest of `find_eligible_voter` as SQL, so that casting by credentials can identify the voter
 # inside its one statement (parameters from `VoterClaim.parameters`). Keep the two in step.
 REGISTERED_VOTER = """
-    SELECT r.region_id FROM registry_entry AS r
+    SELECT r.region_id, r.school_id FROM registry_entry AS r
     WHERE r.scope = :scope AND r.voter_key = :voter_key AND r.birth_date = :birth_date
       AND (CAST(:only_region AS integer) IS NULL OR r.region_id = CAST(:only_region AS integer))
 """

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from opdigital.board.services import seal_after_cast
 from opdigital.clock import CITY_TZ, now
+from opdigital.counting import ballot_rules as rules
 from opdigital.counting.ballot_rules import BallotProject, BallotRule, Problem, validate_ballot
 from opdigital.cycles.models import Cycle, PhaseKind
 from opdigital.cycles.states import CycleState
@@ -56,7 +57,15 @@ class BallotRefused(InvalidBallot):
     """An invalid ballot, with every problem found, for the page or the API to explain."""
 
     def __init__(self, problems: Sequence[Problem]):
-        super().__init__(_l("This ballot is not valid: please correct it and try again."))
+        codes = {problem.code for problem in problems}
+        if codes & {rules.NOT_YOUR_REGION, rules.SEVERAL_REGIONS}:
+            message = _l(
+                "This ballot lets each voter choose only works of their own region (in OPCA, "
+                "of their school)."
+            )
+        else:
+            message = _l("This ballot is not valid: please correct it and try again.")
+        super().__init__(message)
         self.problems: list[Problem] = list(problems)
 
 
@@ -112,13 +121,60 @@ def forget_frozen_ballots() -> None:
     _frozen_ballots.clear()
 
 
-def check_ballot(cycle: Cycle, choices: Sequence[object]) -> list[int]:
-    """The choices as sorted proposal ids, or `BallotRefused` listing what is wrong."""
+def voter_home(rule: BallotRule, voter: EligibleVoter) -> int | None:
+    """The voter's region (or school) as an own-region rule compares it with projects'."""
+    return voter.school_id if rule.own_group == rules.OwnGroup.SCHOOL else voter.region_id
+
+
+def check_ballot(
+    cycle: Cycle, choices: Sequence[object], voter: EligibleVoter | None = None
+) -> list[int]:
+    """The choices as sorted proposal ids, or `BallotRefused` listing what is wrong. Without
+    the `voter`, an own-region rule is checked by the cast (see `HomeCheck`)."""
     ballot = frozen_ballot(cycle)
-    problems = validate_ballot(ballot.rule, ballot.projects, choices)
+    home = rules.UNKNOWN_HOME if voter is None else voter_home(ballot.rule, voter)
+    problems = validate_ballot(ballot.rule, ballot.projects, choices, home=home)
     if problems:
         raise BallotRefused(problems)
     return sorted(int(choice) for choice in choices)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class HomeCheck:
+    """What the cast compares with the roll under an own-region rule, before the voter is
+    known: the one region or school of the choices (None: nothing to compare), and the
+    problems to answer when the voter's is another."""
+
+    region_id: int | None = None
+    school_id: int | None = None
+    refusal: tuple[Problem, ...] = ()
+
+    def parameters(self) -> dict:
+        return {"home_region": self.region_id, "home_school": self.school_id}
+
+    def admits(self, voter: EligibleVoter) -> bool:
+        return (self.region_id is None or voter.region_id == self.region_id) and (
+            self.school_id is None or voter.school_id == self.school_id
+        )
+
+
+# Nothing to compare: no own-region rule, or no choice.
+ANY_HOME = HomeCheck()
+
+
+def home_check(cycle: Cycle, choices: Sequence[object]) -> HomeCheck:
+    """The `HomeCheck` for a ballot `check_ballot` accepted; `BallotRefused` (several_regions)
+    when its choices span homes, as no voter may cast that. No query: the ballot is cached."""
+    ballot = frozen_ballot(cycle)
+    home, problems = rules.choices_home(ballot.rule, ballot.projects, choices)
+    if problems:
+        raise BallotRefused(problems)
+    if home is None:
+        return ANY_HOME
+    refusal = tuple(validate_ballot(ballot.rule, ballot.projects, choices, home=None))
+    if ballot.rule.own_group == rules.OwnGroup.SCHOOL:
+        return HomeCheck(school_id=home, refusal=refusal)
+    return HomeCheck(region_id=home, refusal=refusal)
 
 
 def cast_ballot(
@@ -131,10 +187,10 @@ def cast_ballot(
     """Record the vote of a voter identified earlier (the web flow): participation, ballot and
     turnout in one transaction."""
     ensure_voting_open(cycle)
-    chosen = check_ballot(cycle, choices)
+    chosen = check_ballot(cycle, choices, voter)
     if not _on_postgresql():
         return _cast_step_by_step(cycle, voter, chosen, voting_point_id)
-    voter_source = (IDENTIFIED_VOTER, {"region": voter.region_id})
+    voter_source = (IDENTIFIED_VOTER, {"region": voter.region_id, "school": voter.school_id})
     return _cast_in_one_statement(cycle, voter.voter_key, voter_source, chosen, voting_point_id)
 
 
@@ -144,21 +200,27 @@ def identify_and_cast(
     chosen: list[int],
     *,
     voting_point_id: int | None = None,
+    home: HomeCheck = ANY_HOME,
 ) -> CastReceipt:
     """Identify the voter by their credentials and record the vote (the API, kiosks).
 
-    `chosen` is what `check_ballot` returned: the caller checks the ballot (and that voting is
-    open) first, before counting the attempt against the credentials; the cast statement
-    re-checks the voting window itself. On PostgreSQL the roll lookup is part of that statement:
-    one round trip, committed by itself, for the busiest request of the vote. NotEligible says
-    nothing about why.
+    `chosen` is what `check_ballot` returned and `home` what `home_check` did: the caller checks
+    the ballot (and that voting is open) first, before counting the attempt against the
+    credentials; the cast statement re-checks the voting window itself, and compares the
+    voter's region (or school) with `home`. On PostgreSQL the roll lookup is part of that
+    statement: one round trip, committed by itself, for the busiest request of the vote.
+    NotEligible says nothing about why.
     """
     if not _on_postgresql():
         voter = find_eligible_voter(cycle, credentials)
+        if not home.admits(voter):
+            raise BallotRefused(home.refusal)
         return _cast_step_by_step(cycle, voter, chosen, voting_point_id)
     claim = voter_claim(cycle, credentials)
     voter_source = (REGISTERED_VOTER, claim.parameters())
-    return _cast_in_one_statement(cycle, claim.voter_key, voter_source, chosen, voting_point_id)
+    return _cast_in_one_statement(
+        cycle, claim.voter_key, voter_source, chosen, voting_point_id, home
+    )
 
 
 def _on_postgresql() -> bool:
@@ -189,6 +251,7 @@ def _cast_in_one_statement(
     voter_source: tuple[str, dict],
     chosen: list[int],
     point: int | None,
+    home: HomeCheck = ANY_HOME,
 ) -> CastReceipt:
     """Run the cast statement. On a request that holds no connection yet (the API once its
     caches are warm) it runs in autocommit: one statement is one transaction, so the vote is
@@ -196,21 +259,23 @@ def _cast_in_one_statement(
     the session's transaction, committed at once."""
     source_sql, source_values = voter_source
     code = new_receipt_code()
-    values = _cast_values(cycle, voter_key, chosen, point) | source_values
+    values = _cast_values(cycle, voter_key, chosen, point) | source_values | home.parameters()
     values["receipt_hash"] = receipt_hash(code)
     statement = _cast_statement(source_sql)
     slug = cycle.slug  # read before a commit expires the object
     try:
         if db.session().in_transaction():
-            eligible, recorded, ballot_id = db.session.execute(statement, values).one()
+            eligible, at_home, recorded, ballot_id = db.session.execute(statement, values).one()
             db.session.commit()
         else:
-            eligible, recorded, ballot_id = run_alone(statement, values)
+            eligible, at_home, recorded, ballot_id = run_alone(statement, values)
     except IntegrityError as e:
         db.session.rollback()
         raise _already_voted() from e
     if not eligible:
         raise not_eligible(cycle)
+    if not at_home:
+        raise BallotRefused(home.refusal)
     if not recorded:
         # Voting closed between the check above and the statement: nothing was written.
         raise VotingClosed(_l("Voting is not open in this cycle now."))
@@ -224,9 +289,17 @@ def _cast_in_one_statement(
 # coordinator closing the vote waits for casts already under way, and any cast after that finds
 # the cycle closed and writes nothing. Participation comes before the ballot: a second attempt
 # for the same voter fails on its primary key (waiting for the first one's commit) before any
-# ballot row exists.
+# ballot row exists. `at_home` holds the voter to the one region or school of their choices
+# under an own-region rule (`HomeCheck`; both NULL otherwise).
 _CAST_SQL = """
     WITH voter AS ({voter}),
+    at_home AS (
+        SELECT voter.region_id FROM voter
+        WHERE (CAST(:home_region AS integer) IS NULL
+               OR voter.region_id = CAST(:home_region AS integer))
+          AND (CAST(:home_school AS integer) IS NULL
+               OR voter.school_id = CAST(:home_school AS integer))
+    ),
     open_cycle AS (
         SELECT c.id FROM cycle AS c
         WHERE c.id = :cycle AND c.state = 'voting' AND EXISTS (
@@ -236,7 +309,8 @@ _CAST_SQL = """
         FOR KEY SHARE OF c
     ), who AS (
         INSERT INTO participation (cycle_id, voter_key, voted_on, region_id, voting_point_id)
-        SELECT open_cycle.id, :voter_key, :day, voter.region_id, :point FROM open_cycle, voter
+        SELECT open_cycle.id, :voter_key, :day, at_home.region_id, :point
+        FROM open_cycle, at_home
         RETURNING cycle_id
     ), what AS (
         INSERT INTO ballot (cycle_id, receipt_hash, choices)
@@ -248,11 +322,13 @@ _CAST_SQL = """
         ON CONFLICT (cycle_id, hour, shard) DO UPDATE SET votes = turnout_count.votes + 1
         RETURNING 1
     )
-    SELECT EXISTS (SELECT 1 FROM voter) AS eligible, EXISTS (SELECT 1 FROM counted) AS recorded,
-        (SELECT id FROM what) AS ballot_id
+    SELECT EXISTS (SELECT 1 FROM voter) AS eligible, EXISTS (SELECT 1 FROM at_home) AS at_home,
+        EXISTS (SELECT 1 FROM counted) AS recorded, (SELECT id FROM what) AS ballot_id
 """
-# A voter identified earlier: their region is all the statement needs.
-IDENTIFIED_VOTER = "SELECT CAST(:region AS integer) AS region_id"
+# A voter identified earlier: their region (and school) is all the statement needs.
+IDENTIFIED_VOTER = (
+    "SELECT CAST(:region AS integer) AS region_id, CAST(:school AS integer) AS school_id"
+)
 
 _cast_statements: dict[str, sa.TextClause] = {}
 

@@ -17,7 +17,7 @@ from opdigital.audit import services as audit
 from opdigital.counting import ballot_rules as rules
 from opdigital.counting.ballot_rules import BallotProject, BallotRule, RuleKind
 from opdigital.counting.rules import REGISTRY as COUNTING_RULES
-from opdigital.cycles.models import Cycle, RegionBudget
+from opdigital.cycles.models import Cycle, CycleKind, RegionBudget
 from opdigital.cycles.services import ensure_ballot_open
 from opdigital.errors import ValidationFailed
 from opdigital.extensions import db
@@ -29,7 +29,13 @@ REGISTRY_SCOPES = ("city", "cycle")
 MAX_LIMIT = 1000  # more choices than any real ballot has projects
 
 # Keys of `Cycle.ballot_rule_params` this module writes; others (the demo's) are ignored.
-PARAM_KEYS = ("min_choices", "max_choices", "min_budget_share_percent", "per_region")
+PARAM_KEYS = (
+    "min_choices",
+    "max_choices",
+    "min_budget_share_percent",
+    "per_region",
+    "own_region_only",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class VotingSettings:
     max_choices: int | None = None
     min_budget_share_percent: int | None = None
     per_region: bool = False
+    own_region_only: bool = False
     min_voter_age: int | None = None
     max_voter_age: int | None = None
     age_reference_date: date | None = None
@@ -95,6 +102,7 @@ def settings_of(cycle: Cycle) -> VotingSettings:
         max_choices=_int_param(params, "max_choices"),
         min_budget_share_percent=_int_param(params, "min_budget_share_percent"),
         per_region=params.get("per_region") is True,
+        own_region_only=params.get("own_region_only") is True,
         min_voter_age=cycle.min_voter_age,
         max_voter_age=cycle.max_voter_age,
         age_reference_date=cycle.age_reference_date,
@@ -105,6 +113,10 @@ def settings_of(cycle: Cycle) -> VotingSettings:
     )
 
 
+def _project(proposal: Proposal) -> BallotProject:
+    return BallotProject(proposal.id, proposal.cost_cents, proposal.region_id, proposal.school_id)
+
+
 def ballot_projects(cycle: Cycle) -> list[BallotProject]:
     """The proposals on the cycle's ballot, as the ballot rules see them."""
     query = (
@@ -112,7 +124,7 @@ def ballot_projects(cycle: Cycle) -> list[BallotProject]:
         .where(Proposal.cycle_id == cycle.id, Proposal.status.in_(BALLOT_STATUSES))
         .order_by(Proposal.id)
     )
-    return [BallotProject(p.id, p.cost_cents, p.region_id) for p in db.session.scalars(query)]
+    return [_project(p) for p in db.session.scalars(query)]
 
 
 def _candidate_projects(cycle: Cycle) -> list[BallotProject]:
@@ -122,7 +134,7 @@ def _candidate_projects(cycle: Cycle) -> list[BallotProject]:
         .where(Proposal.cycle_id == cycle.id, Proposal.status != ProposalStatus.REJECTED.value)
         .order_by(Proposal.id)
     )
-    return [BallotProject(p.id, p.cost_cents, p.region_id) for p in db.session.scalars(query)]
+    return [_project(p) for p in db.session.scalars(query)]
 
 
 def _region_budgets(cycle: Cycle) -> dict[int, int]:
@@ -141,7 +153,15 @@ def _rule(settings: VotingSettings, cycle: Cycle) -> BallotRule:
         min_budget_share_percent=settings.min_budget_share_percent,
         per_region=settings.per_region,
         region_budgets=_region_budgets(cycle),
+        own_group=_own_group(settings, cycle),
     )
+
+
+def _own_group(settings: VotingSettings, cycle: Cycle) -> str | None:
+    # OPCA's roll gives each pupil a school, the others' a region: "own region" is that.
+    if not settings.own_region_only:
+        return None
+    return rules.OwnGroup.SCHOOL if cycle.kind == CycleKind.OPCA.value else rules.OwnGroup.REGION
 
 
 def ballot_rule_for(cycle: Cycle) -> BallotRule:

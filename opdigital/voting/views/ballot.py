@@ -24,7 +24,7 @@ def ballot(cycle: Cycle, voter: EligibleVoter):
     if request.form.get("action") != "review":
         return ballot_page(cycle, voter, choices, check=True)
     try:
-        chosen = check_ballot(cycle, choices)
+        chosen = check_ballot(cycle, choices, voter)
     except BallotRefused as e:
         return ballot_page(cycle, voter, choices, problems=e.problems, status=422)
     flow.save_choices(cycle, chosen)

@@ -60,7 +60,7 @@ def ballot_page(
 ):
     """The ballot with `choices` checked (see `presentation.ballot_page_data`); 422 when a
     review or a cast refused them."""
-    data = ballot_page_data(cycle, voter.voter_key, choices, check=check, problems=problems)
+    data = ballot_page_data(cycle, voter, choices, check=check, problems=problems)
     page = render_template(
         "voting/ballot.html", cycle=cycle, form=BallotForm(), refused=status == 422, **data
     )

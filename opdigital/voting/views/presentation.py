@@ -29,8 +29,9 @@ from opdigital.extensions import db
 from opdigital.formatting import money
 from opdigital.proposals.models import Proposal
 from opdigital.regions.models import Region
+from opdigital.registry.credentials import EligibleVoter
 from opdigital.voting.forms import CHOICE, REGION_CHOICE_PREFIX
-from opdigital.voting.services import frozen_ballot
+from opdigital.voting.services import frozen_ballot, voter_home
 
 
 @dataclass
@@ -58,7 +59,7 @@ class BallotGroup:
 
 def ballot_page_data(
     cycle: Cycle,
-    voter_key: str,
+    voter: EligibleVoter,
     choices: Sequence[object],
     *,
     check: bool = False,
@@ -67,21 +68,23 @@ def ballot_page_data(
     """What `voting/ballot.html` shows for `choices` (as posted, or as saved): the rule in
     words, the groups of inputs in this voter's order, what is left to choose, and the problems
     in words: `problems` as given, or, with `check` ("Check my choices"), all that the rules
-    find in `choices`."""
+    find in `choices`. Under an own-region rule only the voter's region (or school) is shown."""
     ballot = frozen_ballot(cycle)
-    rule, projects = ballot.rule, ballot.projects
+    rule, every_project = ballot.rule, ballot.projects
+    home = voter_home(rule, voter)
+    projects = rules.at_home(rule, every_project, home)
     if check:
-        problems = rules.validate_ballot(rule, projects, choices)
+        problems = rules.validate_ballot(rule, every_project, choices, home=home)
     left = rules.remaining(rule, projects, choices)
     chosen = {i for i in map(rules.as_id, choices) if i is not None}
     return {
         "rule": rule,
         "rule_sentences": rule_sentences(rule),
-        "groups": build_groups(cycle, rule, projects, voter_key, chosen, left),
+        "groups": build_groups(cycle, rule, projects, voter.voter_key, chosen, left),
         "left": left,
         "overall_max": rules.overall_limits(rule)[1],
         "region_max": rules.region_limits(rule)[1],
-        "problems": explain_all(problems, projects),
+        "problems": explain_all(problems, every_project),
     }
 
 
@@ -160,6 +163,18 @@ def _count_range(low: int, high: int | None) -> str:
 
 def rule_sentences(rule: BallotRule) -> list[str]:
     """What the voter may choose, in a few short sentences."""
+    if rule.own_group is not None:
+        return [_own_sentence(rule), *_rule_sentences(rule)]
+    return _rule_sentences(rule)
+
+
+def _own_sentence(rule: BallotRule) -> str:
+    if rule.own_group == rules.OwnGroup.SCHOOL:
+        return _("This ballot shows only the works of your school: you may choose only those.")
+    return _("This ballot shows only the works of your region: you may choose only those.")
+
+
+def _rule_sentences(rule: BallotRule) -> list[str]:
     if rule.kind == RuleKind.ONE_CITY_WIDE:
         return [_("Choose one proposal for the whole city.")]
     sentences = []
@@ -217,6 +232,13 @@ def explain(problem: Problem, regions: dict[int, str], titles: dict[int, str]) -
         return _("One of the choices sent (%(value)s) is not a proposal.", value=d.get("value"))
     if code == rules.UNKNOWN_PROJECT:
         return _("Proposal number %(id)s is not on this ballot.", id=d.get("id"))
+    if code == rules.NOT_YOUR_REGION:
+        title = titles.get(d.get("id"), str(d.get("id")))
+        return _(
+            "“%(title)s” is not a work of your region: choose only works of your own.", title=title
+        )
+    if code == rules.SEVERAL_REGIONS:
+        return _("Your choices are works of different regions: choose only works of your own.")
     if code == rules.DUPLICATE:
         title = titles.get(d.get("id"), str(d.get("id")))
         return _("“%(title)s” was chosen more than once.", title=title)
