@@ -66,7 +66,23 @@ def confirm_and_read_receipt(page, election) -> str:
     assert code in qr.locator("title").text_content()  # its text alternative names the code
     box = qr.bounding_box()
     assert box and box["width"] > 100 and box["height"] > 100  # scannable, not a speck
+    check_printed_receipt(page, code)
     return code
+
+
+def check_printed_receipt(page, code: str) -> None:
+    """Printed, the receipt is the code, its QR code and their explanation: no site header,
+    footer, steps, buttons or running totals on the paper."""
+    page.emulate_media(media="print")
+    try:
+        for hidden in (".site-header", ".site-footer", ".vote-steps", ".actions"):
+            assert not page.locator(hidden).first.is_visible(), hidden
+        assert page.locator(".receipt-code").is_visible()
+        assert code in page.locator(".receipt-code").inner_text()
+        box = page.locator(".receipt-qr svg").bounding_box()
+        assert box and box["width"] > 150  # 5 cm at 96 dpi: scannable from paper
+    finally:
+        page.emulate_media(media="screen")
 
 
 def check_review(page, election, chosen: list[int]) -> None:
