@@ -143,11 +143,11 @@ def check_ballot(
 class HomeCheck:
     """What the cast compares with the roll under an own-region rule, before the voter is
     known: the one region or school of the choices (None: nothing to compare), and the
-    problems to answer when the voter's is another."""
+    choices as sent (the refusal names each by its place in them)."""
 
     region_id: int | None = None
     school_id: int | None = None
-    refusal: tuple[Problem, ...] = ()
+    choices: tuple = ()
 
     def parameters(self) -> dict:
         return {"home_region": self.region_id, "home_school": self.school_id}
@@ -171,10 +171,16 @@ def home_check(cycle: Cycle, choices: Sequence[object]) -> HomeCheck:
         raise BallotRefused(problems)
     if home is None:
         return ANY_HOME
-    refusal = tuple(validate_ballot(ballot.rule, ballot.projects, choices, home=None))
     if ballot.rule.own_group == rules.OwnGroup.SCHOOL:
-        return HomeCheck(school_id=home, refusal=refusal)
-    return HomeCheck(region_id=home, refusal=refusal)
+        return HomeCheck(school_id=home, choices=tuple(choices))
+    return HomeCheck(region_id=home, choices=tuple(choices))
+
+
+def _away_from_home(cycle: Cycle, home: HomeCheck) -> BallotRefused:
+    """The refusal for a voter whose region (or school) is not their choices': every choice is
+    away from them. Worked out only then, off the path of the votes that pass."""
+    ballot = frozen_ballot(cycle)
+    return BallotRefused(validate_ballot(ballot.rule, ballot.projects, home.choices, home=None))
 
 
 def cast_ballot(
@@ -214,7 +220,7 @@ def identify_and_cast(
     if not _on_postgresql():
         voter = find_eligible_voter(cycle, credentials)
         if not home.admits(voter):
-            raise BallotRefused(home.refusal)
+            raise _away_from_home(cycle, home)
         return _cast_step_by_step(cycle, voter, chosen, voting_point_id)
     claim = voter_claim(cycle, credentials)
     voter_source = (REGISTERED_VOTER, claim.parameters())
@@ -275,7 +281,7 @@ def _cast_in_one_statement(
     if not eligible:
         raise not_eligible(cycle)
     if not at_home:
-        raise BallotRefused(home.refusal)
+        raise _away_from_home(cycle, home)
     if not recorded:
         # Voting closed between the check above and the statement: nothing was written.
         raise VotingClosed(_l("Voting is not open in this cycle now."))
