@@ -14,6 +14,15 @@ from opdigital.cycles.models import (
     RegionBudget,
 )
 from opdigital.cycles.states import CycleState
+from opdigital.kiosk.models import KioskDevice
+from opdigital.paper.models import (
+    PaperBatch,
+    PaperEntry,
+    PaperEntrySheet,
+    PaperSheet,
+    PaperSheetRun,
+)
+from opdigital.polling.models import PointOpening
 from opdigital.proposals.models import (
     ExecutionStatus,
     HistoryTrack,
@@ -32,7 +41,14 @@ __all__ = [
     "Ballot",
     "BoardEntry",
     "BoardHead",
+    "KioskDevice",
+    "PaperBatch",
+    "PaperEntry",
+    "PaperEntrySheet",
+    "PaperSheet",
+    "PaperSheetRun",
     "Participation",
+    "PointOpening",
     "RegistryEntry",
     "TurnoutCount",
     "VotingPoint",

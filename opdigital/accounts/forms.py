@@ -20,13 +20,16 @@ def _strip(value: str | None) -> str | None:
 
 
 def role_choices() -> list[tuple[str, str]]:
-    """(code, translated label) for every role, in a stable order."""
+    """(code, translated label) for every role an account form offers, in a stable order.
+
+    Poll workers are not among them: they are created with their voting point and cycle, on the
+    voting point's page (`polling`), never by changing another account's role."""
     names = {
         Role.ADMIN: _l("Administrator"),
         Role.COORDINATOR: _l("Coordinator"),
         Role.AUDITOR: _l("Auditor"),
     }
-    return [(role.value, names[role]) for role in Role]
+    return [(role.value, names[role]) for role in Role if role in names]
 
 
 # Fields that several forms declare alike. Call once per form: WTForms orders a form's fields

@@ -1,4 +1,4 @@
-"""Staff accounts: admins, coordinators and auditors. Citizens never log in."""
+"""Staff accounts: admins, coordinators, auditors and poll workers. Citizens never log in."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     COORDINATOR = "coordinator"
     AUDITOR = "auditor"
+    # A mesário: bound to one voting point and one cycle, sees only that point's screens.
+    POLL_WORKER = "poll_worker"
 
 
 def new_session_token() -> str:
@@ -39,9 +41,19 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Every signed-in session carries this value (see `get_id`); replacing it ends them all.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    # A poll worker's point and cycle (both set for poll workers, neither for other roles).
+    voting_point_id: Mapped[int | None] = mapped_column(sa.ForeignKey("voting_point.id"))
+    cycle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cycle.id"))
 
     __table_args__ = (
-        sa.CheckConstraint("role IN ('admin', 'coordinator', 'auditor')", name="role_known"),
+        sa.CheckConstraint(
+            "role IN ('admin', 'coordinator', 'auditor', 'poll_worker')", name="role_known"
+        ),
+        sa.CheckConstraint(
+            "(role = 'poll_worker') = (voting_point_id IS NOT NULL AND cycle_id IS NOT NULL)"
+            " AND (voting_point_id IS NULL) = (cycle_id IS NULL)",
+            name="poll_worker_bound",
+        ),
     )
 
     @property
@@ -63,6 +75,10 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+    @property
+    def is_poll_worker(self) -> bool:
+        return self.role == Role.POLL_WORKER
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

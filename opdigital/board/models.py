@@ -28,6 +28,8 @@ class BoardEntry(db.Model):
     receipt_hash: Mapped[str] = mapped_column(sa.String(64))
     # Proposal ids, sorted ascending (as in the ballot table and the tally package).
     choices: Mapped[list] = mapped_column(sa.JSON)
+    # A paper ballot's batch, part of the entry's hash (None: cast online; docs/tally-format.md).
+    paper_batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("paper_batch.id"))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     entry_hash: Mapped[str] = mapped_column(sa.String(64))
 

@@ -28,6 +28,10 @@ class Participation(db.Model):
     # For turnout by region and by public voting point; neither says anything about the choices.
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
     voting_point_id: Mapped[int | None] = mapped_column(sa.ForeignKey("voting_point.id"))
+    # A poll worker identified the voter from a document (who assisted is never recorded).
+    assisted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    # The voter signed the point's paper list: their ballot is a sheet, entered with its batch.
+    on_paper: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class Ballot(db.Model):
@@ -47,6 +51,8 @@ class Ballot(db.Model):
     receipt_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # Proposal ids chosen, sorted ascending so the order the voter clicked leaks nothing.
     choices: Mapped[list] = mapped_column(sa.JSON)
+    # A paper ballot's batch (None: cast online). Sealed like any other, flagged on the board.
+    paper_batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("paper_batch.id"))
 
 
 class TurnoutCount(db.Model):

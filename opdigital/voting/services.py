@@ -183,21 +183,33 @@ def _away_from_home(cycle: Cycle, home: HomeCheck) -> BallotRefused:
     return BallotRefused(validate_ballot(ballot.rule, ballot.projects, home.choices, home=None))
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where a vote was cast, as participation records it: the public voting point (None:
+    elsewhere) and whether a poll worker identified the voter there."""
+
+    voting_point_id: int | None = None
+    assisted: bool = False
+
+
 def cast_ballot(
     cycle: Cycle,
     voter: EligibleVoter,
     choices: Sequence[object],
     *,
     voting_point_id: int | None = None,
+    assisted: bool = False,
 ) -> CastReceipt:
     """Record the vote of a voter identified earlier (the web flow): participation, ballot and
-    turnout in one transaction."""
+    turnout in one transaction. `assisted`: a poll worker identified the voter at the point
+    (recorded for the turnout screen; who assisted is not)."""
     ensure_voting_open(cycle)
     chosen = check_ballot(cycle, choices, voter)
+    where = Where(voting_point_id, assisted and voting_point_id is not None)
     if not _on_postgresql():
-        return _cast_step_by_step(cycle, voter, chosen, voting_point_id)
+        return _cast_step_by_step(cycle, voter, chosen, where)
     voter_source = (IDENTIFIED_VOTER, {"region": voter.region_id, "school": voter.school_id})
-    return _cast_in_one_statement(cycle, voter.voter_key, voter_source, chosen, voting_point_id)
+    return _cast_in_one_statement(cycle, voter.voter_key, voter_source, chosen, where)
 
 
 def identify_and_cast(
@@ -221,11 +233,11 @@ def identify_and_cast(
         voter = find_eligible_voter(cycle, credentials)
         if not home.admits(voter):
             raise _away_from_home(cycle, home)
-        return _cast_step_by_step(cycle, voter, chosen, voting_point_id)
+        return _cast_step_by_step(cycle, voter, chosen, Where(voting_point_id))
     claim = voter_claim(cycle, credentials)
     voter_source = (REGISTERED_VOTER, claim.parameters())
     return _cast_in_one_statement(
-        cycle, claim.voter_key, voter_source, chosen, voting_point_id, home
+        cycle, claim.voter_key, voter_source, chosen, Where(voting_point_id), home
     )
 
 
@@ -233,13 +245,14 @@ def _on_postgresql() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def _cast_values(cycle: Cycle, voter_key: str, chosen: list[int], point: int | None) -> dict:
+def _cast_values(cycle: Cycle, voter_key: str, chosen: list[int], where: Where) -> dict:
     moment = now()
     return {
         "cycle": cycle.id,
         "voter_key": voter_key,
         "day": moment.astimezone(CITY_TZ).date(),
-        "point": point,
+        "point": where.voting_point_id,
+        "assisted": where.assisted,
         "choices": json.dumps(chosen),
         "now": moment,
         "hour": moment.replace(minute=0, second=0, microsecond=0),
@@ -256,7 +269,7 @@ def _cast_in_one_statement(
     voter_key: str,
     voter_source: tuple[str, dict],
     chosen: list[int],
-    point: int | None,
+    where: Where,
     home: HomeCheck = ANY_HOME,
 ) -> CastReceipt:
     """Run the cast statement. On a request that holds no connection yet (the API once its
@@ -265,7 +278,7 @@ def _cast_in_one_statement(
     the session's transaction, committed at once."""
     source_sql, source_values = voter_source
     code = new_receipt_code()
-    values = _cast_values(cycle, voter_key, chosen, point) | source_values | home.parameters()
+    values = _cast_values(cycle, voter_key, chosen, where) | source_values | home.parameters()
     values["receipt_hash"] = receipt_hash(code)
     statement = _cast_statement(source_sql)
     slug = cycle.slug  # read before a commit expires the object
@@ -314,8 +327,9 @@ _CAST_SQL = """
               AND p.starts_at <= :now AND p.ends_at > :now)
         FOR KEY SHARE OF c
     ), who AS (
-        INSERT INTO participation (cycle_id, voter_key, voted_on, region_id, voting_point_id)
-        SELECT open_cycle.id, :voter_key, :day, at_home.region_id, :point
+        INSERT INTO participation
+            (cycle_id, voter_key, voted_on, region_id, voting_point_id, assisted)
+        SELECT open_cycle.id, :voter_key, :day, at_home.region_id, :point, :assisted
         FROM open_cycle, at_home
         RETURNING cycle_id
     ), what AS (
@@ -348,11 +362,11 @@ def _cast_statement(voter_sql: str) -> sa.TextClause:
 
 
 def _cast_step_by_step(
-    cycle: Cycle, voter: EligibleVoter, chosen: list[int], point: int | None
+    cycle: Cycle, voter: EligibleVoter, chosen: list[int], where: Where
 ) -> CastReceipt:
     """The same writes for SQLite (`make run`), where the state was checked just before."""
     code = new_receipt_code()
-    values = _cast_values(cycle, voter.voter_key, chosen, point)
+    values = _cast_values(cycle, voter.voter_key, chosen, where)
     slug = cycle.slug  # read before the commit expires the object
     try:
         db.session.execute(
@@ -361,7 +375,8 @@ def _cast_step_by_step(
                 voter_key=voter.voter_key,
                 voted_on=values["day"],
                 region_id=voter.region_id,
-                voting_point_id=point,
+                voting_point_id=where.voting_point_id,
+                assisted=where.assisted,
             )
         )
         ballot_id = db.session.scalar(

@@ -1,14 +1,15 @@
 """The citizen's voting flow: identify -> ballot -> review -> confirm -> receipt (no JS needed).
 
-Who is voting lives only in the visitor's session cookie, encrypted there by `flow` (Fernet; the
-cookie itself is only signed), never in a URL, a flash message or a log line; it is dropped the
-moment the vote is cast, and the receipt is shown once.
+Who is voting lives only in the visitor's session cookie, encrypted there by `voting.flow`
+(Fernet; the cookie itself is only signed), never in a URL, a flash message or a log line; it is
+dropped the moment the vote is cast, and the receipt is shown once.
 
 One route module per step (`identify`, `ballot`, `review`, `receipt`), each importing `bp` from
 here and none of its siblings. What they share is in modules that register no route: `steps`
 (the `voting_step` decorator that loads the cycle, the voter and the saved choices), `pages`
-(the pages several steps answer with), `presentation` (the ballot's layout and wording), `flow`
-(the encrypted session) and `qr` (the receipt's QR code).
+(the pages several steps answer with), `presentation` (the ballot's layout and wording), and `qr`
+(the receipt's QR code). The encrypted session itself is `opdigital.voting.flow`, outside the
+blueprint, since a poll worker's assisted identification (`polling`) starts it too.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ from flask import redirect, request, url_for
 
 from opdigital.cycles.models import Cycle
 from opdigital.registry.credentials import EligibleVoter
+from opdigital.voting import flow
 from opdigital.voting.forms import choices_from_form
 from opdigital.voting.services import BallotRefused, check_ballot
-from opdigital.voting.views import bp, flow
+from opdigital.voting.views import bp
 from opdigital.voting.views.pages import ballot_page
 from opdigital.voting.views.steps import voting_step
 from opdigital.web import is_read

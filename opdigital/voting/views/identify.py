@@ -10,11 +10,12 @@ from opdigital.errors import NotEligible, RateLimited
 from opdigital.regions.queries import all_schools
 from opdigital.registry.credentials import Credentials
 from opdigital.registry.services import find_eligible_voter
+from opdigital.voting import flow
 from opdigital.voting.forms import IdentifyForm, SchoolIdentifyForm
 from opdigital.voting.identification import identify_with_limits
 from opdigital.voting.limits import current_client
 from opdigital.voting.services import has_voted
-from opdigital.voting.views import bp, flow
+from opdigital.voting.views import bp
 from opdigital.voting.views.pages import already_voted, too_many
 from opdigital.voting.views.steps import voting_step
 

@@ -13,9 +13,9 @@ from opdigital.counting.ballot_rules import Problem
 from opdigital.cycles.models import Cycle
 from opdigital.errors import RateLimited
 from opdigital.registry.credentials import EligibleVoter
+from opdigital.voting import flow
 from opdigital.voting.forms import BallotForm
 from opdigital.voting.services import voting_window
-from opdigital.voting.views import flow
 from opdigital.voting.views.presentation import ballot_page_data
 
 

@@ -6,9 +6,10 @@ from flask import render_template, request
 from flask_babel import gettext as _
 
 from opdigital.cycles.models import Cycle
+from opdigital.voting import flow
 from opdigital.voting.services import frozen_ballot
 from opdigital.voting.turnout import running_totals
-from opdigital.voting.views import bp, flow
+from opdigital.voting.views import bp
 from opdigital.voting.views.presentation import proposals_by_id
 from opdigital.voting.views.qr import qr_svg, receipt_lookup_url
 from opdigital.voting.views.steps import voting_step

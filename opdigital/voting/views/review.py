@@ -7,10 +7,11 @@ from flask import redirect, render_template, request, url_for
 from opdigital.cycles.models import Cycle
 from opdigital.errors import AlreadyVoted, VotingClosed
 from opdigital.registry.credentials import EligibleVoter
+from opdigital.voting import flow
 from opdigital.voting.forms import ConfirmForm
 from opdigital.voting.limits import current_client
 from opdigital.voting.services import BallotRefused, cast_ballot
-from opdigital.voting.views import bp, flow
+from opdigital.voting.views import bp
 from opdigital.voting.views.pages import already_voted, ballot_page, closed
 from opdigital.voting.views.presentation import proposals_by_id
 from opdigital.voting.views.steps import voting_step
@@ -23,7 +24,11 @@ def review(cycle: Cycle, voter: EligibleVoter, choices: list[int]):
     if request.method == "POST":
         try:
             receipt = cast_ballot(
-                cycle, voter, choices, voting_point_id=current_client().voting_point_id
+                cycle,
+                voter,
+                choices,
+                voting_point_id=current_client().voting_point_id,
+                assisted=flow.is_assisted(cycle),
             )
         except AlreadyVoted:
             return already_voted(cycle)

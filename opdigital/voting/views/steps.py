@@ -21,10 +21,10 @@ from flask import redirect, url_for
 
 from opdigital.cycles.queries import public_cycle
 from opdigital.errors import RateLimited
+from opdigital.voting import flow
 from opdigital.voting.identification import count_client_request
 from opdigital.voting.limits import current_client
 from opdigital.voting.services import voting_window
-from opdigital.voting.views import flow
 from opdigital.voting.views.pages import closed, restart, too_many
 from opdigital.web import is_read, page_or_404
 

@@ -60,8 +60,11 @@ def _load(name: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def start(cycle: Cycle, voter: EligibleVoter) -> None:
-    """Remember, for a few minutes, that this browser identified `voter` for `cycle`."""
+def start(cycle: Cycle, voter: EligibleVoter, *, assisted: bool = False) -> None:
+    """Remember, for a few minutes, that this browser identified `voter` for `cycle`.
+
+    `assisted`: a poll worker identified the voter from a document and handed them the device
+    (the cast records it; who assisted is kept nowhere)."""
     session.pop(RECEIPT, None)
     _store(
         VOTER_CONTEXT,
@@ -72,6 +75,7 @@ def start(cycle: Cycle, voter: EligibleVoter) -> None:
             "school_id": voter.school_id,
             "expires": (now() + CONTEXT_LIFETIME).timestamp(),
             "choices": None,
+            "assisted": bool(assisted),
         },
     )
 
@@ -112,6 +116,12 @@ def _is_other_cycle(cycle: Cycle) -> bool:
     # Another cycle's live context is left alone: the voter may have two tabs open.
     context = _load(VOTER_CONTEXT)
     return context is not None and context.get("cycle_id") != cycle.id
+
+
+def is_assisted(cycle: Cycle) -> bool:
+    """True when a poll worker identified the voter now voting in this browser for `cycle`."""
+    context = _context(cycle)
+    return bool(context and context.get("assisted") is True)
 
 
 def save_choices(cycle: Cycle, choices: Sequence[int]) -> None:

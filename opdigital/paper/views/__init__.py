@@ -1,0 +1,1 @@
+"""Pages of this feature (a blueprint package; see docs/architecture.md)."""
