@@ -18,7 +18,7 @@ from opdigital.regions.models import Region
 from opdigital.voting.limits import failures_under_watch
 from opdigital.voting.models import VotingPoint
 from opdigital.voting.services import voting_window
-from opdigital.voting.turnout import running_totals, turnout
+from opdigital.voting.turnout import PointCounts, running_totals, turnout
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,22 @@ def _region_rows(cycle: Cycle, by_region: dict[int | None, int], eligible: dict)
     return sorted(rows, key=lambda r: (r.label is None, r.label or ""))
 
 
-def _point_rows(by_point: dict[int | None, int]) -> list[Row]:
-    ids = [k for k in by_point if k is not None]
+@dataclass(frozen=True)
+class PointRow:
+    label: str | None  # None: not at a voting point
+    votes: int
+    assisted: int
+    on_paper: int
+
+
+def _point_rows(points: dict[int | None, PointCounts]) -> list[PointRow]:
+    ids = [k for k in points if k is not None]
     query = sa.select(VotingPoint.id, VotingPoint.name).where(VotingPoint.id.in_(ids))
     names = {point_id: name for point_id, name in db.session.execute(query)}
-    rows = [Row(names.get(k, f"#{k}") if k else None, n) for k, n in by_point.items()]
+    rows = [
+        PointRow(names.get(k, f"#{k}") if k else None, c.votes, c.assisted, c.on_paper)
+        for k, c in points.items()
+    ]
     return sorted(rows, key=lambda r: (r.label is None, -r.votes, r.label or ""))
 
 
@@ -66,7 +77,8 @@ def _running_rows(cycle: Cycle) -> list[tuple[Proposal, int]]:
 
 @bp.get("/cycles/<slug>/turnout")
 def turnout_page(slug: str):
-    """Votes so far: in all, per region (against the roll), per hour and per voting point; and
+    """Votes so far: in all, per region (against the roll), per hour and per voting point (with
+    the assisted and paper ones); and
     how many credentials are under repeated failed identification (counts, never which)."""
     cycle = load_cycle(slug)
     counts = turnout(cycle)
@@ -79,7 +91,7 @@ def turnout_page(slug: str):
         regions=_region_rows(cycle, counts.by_region, eligible),
         hours=counts.by_hour,
         peak=max((n for _, n in counts.by_hour), default=0),
-        points=_point_rows(counts.by_voting_point),
+        points=_point_rows(counts.points),
         running=_running_rows(cycle) if cycle.show_running_totals else None,
         failures=failures_under_watch(),
         repeated_failures=REPEATED_FAILURES,

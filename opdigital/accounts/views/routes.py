@@ -40,6 +40,8 @@ def _password_rules() -> dict:
 
 def home_for(user: User) -> str:
     """Where a staff member lands after signing in."""
+    if user.has_role(Role.POLL_WORKER):
+        return url_for("polling.dashboard")
     if user.has_role(Role.AUDITOR):
         return url_for("audit.log")
     return url_for("coordination.dashboard")
@@ -102,6 +104,8 @@ def login():
         # One message whatever went wrong, so the form does not reveal which accounts exist.
         error = _("The e-mail or password is not correct, or the account is disabled.")
         return _login_page(form, next_url, 401, error)
+    if user.has_role(Role.POLL_WORKER) and not (next_url or "").startswith("/mesario"):
+        next_url = None  # a poll worker's only pages are their point's (polling)
     _start_new_session()
     login_user(user)
     flash(_("You are signed in."), "success")

@@ -27,7 +27,7 @@ def review(cycle: Cycle, voter: EligibleVoter, choices: list[int]):
                 cycle,
                 voter,
                 choices,
-                voting_point_id=current_client().voting_point_id,
+                voting_point_id=flow.assisted_point(cycle) or current_client().voting_point_id,
                 assisted=flow.is_assisted(cycle),
             )
         except AlreadyVoted:
