@@ -27,11 +27,15 @@ from flask import current_app, session
 from opdigital.clock import now
 from opdigital.cycles.models import Cycle
 from opdigital.registry.credentials import EligibleVoter
+from opdigital.voting.limits import current_client
 
 VOTER_CONTEXT = "voting.voter"
 RECEIPT = "voting.receipt"
 # Long enough to read a ballot of 36 works on a phone, short enough for a shared kiosk.
 CONTEXT_LIFETIME = timedelta(minutes=20)
+# On an enrolled kiosk (kiosk mode) the next voter may be right behind: a vote left unfinished
+# is forgotten sooner. The kiosk's pages also time an idle voter out (kiosk/timeouts.py).
+KIOSK_CONTEXT_LIFETIME = timedelta(minutes=10)
 
 
 @functools.lru_cache(maxsize=4)
@@ -60,11 +64,23 @@ def _load(name: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def start(cycle: Cycle, voter: EligibleVoter, *, assisted: bool = False) -> None:
+def start(
+    cycle: Cycle,
+    voter: EligibleVoter,
+    *,
+    assisted: bool = False,
+    voting_point_id: int | None = None,
+    lifetime: timedelta | None = None,
+) -> None:
     """Remember, for a few minutes, that this browser identified `voter` for `cycle`.
 
     `assisted`: a poll worker identified the voter from a document and handed them the device
-    (the cast records it; who assisted is kept nowhere)."""
+    (the cast records it; who assisted is kept nowhere). `voting_point_id`: the poll worker's
+    point, which the cast records when the device itself is not known as that point.
+    `lifetime`: how long the context lasts (default: KIOSK_CONTEXT_LIFETIME on a kiosk, else
+    CONTEXT_LIFETIME)."""
+    if lifetime is None:
+        lifetime = KIOSK_CONTEXT_LIFETIME if current_client().is_kiosk else CONTEXT_LIFETIME
     session.pop(RECEIPT, None)
     _store(
         VOTER_CONTEXT,
@@ -73,9 +89,10 @@ def start(cycle: Cycle, voter: EligibleVoter, *, assisted: bool = False) -> None
             "voter_key": voter.voter_key,
             "region_id": voter.region_id,
             "school_id": voter.school_id,
-            "expires": (now() + CONTEXT_LIFETIME).timestamp(),
+            "expires": (now() + lifetime).timestamp(),
             "choices": None,
             "assisted": bool(assisted),
+            "point": voting_point_id if assisted else None,
         },
     )
 
@@ -122,6 +139,16 @@ def is_assisted(cycle: Cycle) -> bool:
     """True when a poll worker identified the voter now voting in this browser for `cycle`."""
     context = _context(cycle)
     return bool(context and context.get("assisted") is True)
+
+
+def assisted_point(cycle: Cycle) -> int | None:
+    """The voting point of the poll worker who identified the voter now voting in this browser
+    for `cycle` (None: not an assisted identification)."""
+    context = _context(cycle)
+    if not context or context.get("assisted") is not True:
+        return None
+    point = context.get("point")
+    return point if isinstance(point, int) and not isinstance(point, bool) else None
 
 
 def save_choices(cycle: Cycle, choices: Sequence[int]) -> None:

@@ -19,7 +19,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -37,6 +37,7 @@ from opdigital.attempt_limits import (
 )
 from opdigital.errors import NotEligible
 from opdigital.extensions import db
+from opdigital.kiosk.devices import cookie_name, device_of
 from opdigital.networks import address_group
 from opdigital.registry.credentials import Credentials
 from opdigital.voting.models import VotingPoint
@@ -44,6 +45,8 @@ from opdigital.voting.models import VotingPoint
 log = logging.getLogger(__name__)
 
 VOTING_POINT_TOKEN_HEADER = "X-Voting-Point-Token"  # noqa: S105 - a header name
+# Blueprints where a kiosk's cookie does not make the request a voting point's (the JSON API).
+COOKIE_FREE_BLUEPRINTS = frozenset({"api"})
 
 # Every identification and cast counts, whatever its outcome: a flood from one place is slowed
 # however well-formed its requests are.
@@ -78,6 +81,13 @@ class Client:
     voting_point_id: int | None = None
     # What per-address limits count: the address, or its IPv6 network (opdigital/networks.py).
     group: str = ""
+    # The enrolled kiosk the request comes from (its cookie), which also names the point.
+    kiosk_id: int | None = None
+
+    @property
+    def is_kiosk(self) -> bool:
+        """True for a request from an enrolled kiosk of an active point (kiosk mode)."""
+        return self.kiosk_id is not None
 
     @property
     def identity(self) -> str:
@@ -107,11 +117,21 @@ def client_of(token: str, address: str) -> Client:
 
 
 def current_client() -> Client:
-    """The client of the current Flask request (looked up once per request)."""
+    """The client of the current Flask request (looked up once per request).
+
+    A valid kiosk cookie (kiosk/devices.py) of an active point makes the request that point's,
+    exactly as its token header would, and marks it as a kiosk; a forged, revoked or unknown
+    cookie is ignored (the header or the address decide). Not on the JSON API, which trusts no
+    cookie (it is exempt from CSRF checks) and whose direct cast layer never reads one."""
     if "vote_client" not in g:
-        g.vote_client = client_of(
+        client = client_of(
             request.headers.get(VOTING_POINT_TOKEN_HEADER, ""), request.remote_addr or ""
         )
+        on_pages = request.blueprint not in COOKIE_FREE_BLUEPRINTS
+        kiosk = device_of(request.cookies.get(cookie_name())) if on_pages else None
+        if kiosk is not None and kiosk.voting_point_id in _active_points().ids:
+            client = replace(client, voting_point_id=kiosk.voting_point_id, kiosk_id=kiosk.id)
+        g.vote_client = client
     return g.vote_client
 
 
@@ -202,6 +222,7 @@ def _voting_point_id(token: str, address: str) -> int | None:
 class _ActivePoints:
     by_token: dict[str, int]
     by_address: list[tuple[int, list]]
+    ids: frozenset[int] = frozenset()
 
 
 # Every vote request asks "is this a voting point?": the active points are read at most every
@@ -218,6 +239,7 @@ def _active_points() -> _ActivePoints:
         _points_cache["points"] = _ActivePoints(
             by_token={row.device_token_hash: row.id for row in rows if row.device_token_hash},
             by_address=[(row.id, networks(row.ip_addresses)) for row in rows if row.ip_addresses],
+            ids=frozenset(row.id for row in rows),
         )
         _points_cache["at"] = time.monotonic()
     return _points_cache["points"]
@@ -241,6 +263,9 @@ def networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 
 def credential_identity(credentials: Credentials) -> str:
     """The identity a failed-identification counter is kept for (hashed by AttemptLimit)."""
+    if credentials.delegate_code is not None:
+        code = "".join(ch for ch in credentials.delegate_code if ch.isalnum()).upper()
+        return f"delegate:{code}"
     if credentials.titulo is not None:
         digits = "".join(ch for ch in credentials.titulo if ch.isdigit())
         return f"titulo:{digits}"

@@ -17,6 +17,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from opdigital import display
+from opdigital.kiosk.layout import layout_context
+from opdigital.voting.limits import current_client
 from opdigital.voting.services import voting_window
 
 bp = Blueprint("voting", __name__)
@@ -31,6 +33,12 @@ def inject_voting_window() -> dict:
 @bp.context_processor
 def inject_display_helpers() -> dict:
     return {"window_start": display.window_start, "window_end": display.window_end}
+
+
+@bp.context_processor
+def inject_layout() -> dict:
+    # On an enrolled kiosk the steps render in the kiosk's layout (kiosk/layout.py).
+    return layout_context(current_client)
 
 
 @bp.after_request

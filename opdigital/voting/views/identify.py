@@ -1,4 +1,5 @@
-"""Step 1: who is voting (título and birth date; OPCA: school, enrolment and birth date)."""
+"""Step 1: who is voting (título and birth date; OPCA: school, enrolment and birth date; a
+cycle whose roll is its delegates: the delegate code)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.errors import NotEligible, RateLimited
 from opdigital.regions.queries import all_schools
 from opdigital.registry.credentials import Credentials
+from opdigital.registry.models import is_delegate_scope
 from opdigital.registry.services import find_eligible_voter
 from opdigital.voting import flow
-from opdigital.voting.forms import IdentifyForm, SchoolIdentifyForm
+from opdigital.voting.forms import DelegateIdentifyForm, IdentifyForm, SchoolIdentifyForm
 from opdigital.voting.identification import identify_with_limits
 from opdigital.voting.limits import current_client
 from opdigital.voting.services import has_voted
@@ -46,16 +48,24 @@ def identify(cycle: Cycle):
 
 
 def _identify_form(cycle: Cycle):
+    if is_delegate_scope(cycle.registry_scope):
+        return DelegateIdentifyForm()  # the Regional Forum: the delegate code alone
     if cycle.kind != CycleKind.OPCA:
-        return IdentifyForm()
-    form = SchoolIdentifyForm()
-    form.school.choices = [("", _("Choose your school"))] + [
-        (school.slug, school.name) for school in all_schools()
-    ]
+        form = IdentifyForm()
+    else:
+        form = SchoolIdentifyForm()
+        form.school.choices = [("", _("Choose your school"))] + [
+            (school.slug, school.name) for school in all_schools()
+        ]
+    if current_client().is_kiosk:
+        # A shared device must not offer the previous voter's birth date to the next one.
+        form.birth_date.render_kw = {**(form.birth_date.render_kw or {}), "autocomplete": "off"}
     return form
 
 
 def _credentials(form) -> Credentials:
+    if isinstance(form, DelegateIdentifyForm):
+        return Credentials.for_delegate(form.code.data)
     if isinstance(form, SchoolIdentifyForm):
         return Credentials(
             birth_date=form.birth_date.data, school=form.school.data, enrolment=form.enrolment.data

@@ -15,6 +15,7 @@ from opdigital.errors import RateLimited
 from opdigital.registry.credentials import EligibleVoter
 from opdigital.voting import flow
 from opdigital.voting.forms import BallotForm
+from opdigital.voting.limits import current_client
 from opdigital.voting.services import voting_window
 from opdigital.voting.views.presentation import ballot_page_data
 
@@ -24,6 +25,18 @@ def closed(cycle: Cycle):
     window = voting_window(cycle)
     state = "none" if window.opens_at is None else ("soon" if now() < window.opens_at else "past")
     return render_template("voting/closed.html", cycle=cycle, window=window, state=state), 403
+
+
+def point_closed(cycle: Cycle):
+    """On a kiosk: its voting point is not open for this cycle (no identification, no cast)."""
+    flow.forget_voter()
+    return render_template("kiosk/point_closed.html", cycle=cycle), 403
+
+
+def kiosk_start():
+    """Back to the kiosk's start screen: after "next voter", nothing of a voter is left to
+    show, and the previous voter's pages (the back button) find nothing either."""
+    return redirect(url_for("kiosk.start"), code=303)
 
 
 def already_voted(cycle: Cycle):
@@ -38,7 +51,10 @@ def too_many(refused: RateLimited):
 
 
 def restart(cycle: Cycle):
-    """Back to the identification page (no voter in this browser, or it expired)."""
+    """Back to the identification page (no voter in this browser, or it expired); on a kiosk,
+    back to its start screen, saying nothing (the next voter may be the one reading)."""
+    if current_client().is_kiosk:
+        return kiosk_start()
     flash(
         _(
             "Please identify yourself to vote. For your privacy, a vote not finished within "

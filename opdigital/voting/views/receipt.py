@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 
 from opdigital.cycles.models import Cycle
 from opdigital.voting import flow
+from opdigital.voting.limits import current_client
 from opdigital.voting.services import frozen_ballot
 from opdigital.voting.turnout import running_totals
 from opdigital.voting.views import bp
+from opdigital.voting.views.pages import kiosk_start
 from opdigital.voting.views.presentation import proposals_by_id
 from opdigital.voting.views.qr import qr_svg, receipt_lookup_url
 from opdigital.voting.views.steps import voting_step
@@ -21,6 +23,8 @@ def receipt(cycle: Cycle):
     """The receipt code and its QR code, shown once (works after voting closed, too)."""
     code = flow.take_receipt(cycle)
     if code is None:
+        if current_client().is_kiosk:  # the back button after "next voter": nothing to show
+            return kiosk_start()
         return render_template("voting/receipt_shown.html", cycle=cycle)
     lookup = receipt_lookup_url(request.host_url, cycle.slug, code)
     return render_template(

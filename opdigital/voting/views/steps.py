@@ -7,7 +7,9 @@ of the checks is part of the behaviour, the same for every step:
 1. the client's allowance, for the steps that identify or cast (`counted`);
 2. the public cycle (404 for unknown and draft cycles);
 3. the "voting is not open" page (`open_only`), before anything about the voter: a closed
-   cycle says so rather than asking the visitor to identify;
+   cycle says so rather than asking the visitor to identify; on a kiosk, also the "this voting
+   point is closed" page while its point is not open for the cycle (so a closed point's kiosk
+   takes no identification and no cast);
 4. the voter identified in this browser (`needs_voter`), else back to identification;
 5. the choices saved by the ballot (`needs_choices`), else back to the ballot.
 """
@@ -21,11 +23,12 @@ from flask import redirect, url_for
 
 from opdigital.cycles.queries import public_cycle
 from opdigital.errors import RateLimited
+from opdigital.polling.services import point_is_open
 from opdigital.voting import flow
 from opdigital.voting.identification import count_client_request
 from opdigital.voting.limits import current_client
 from opdigital.voting.services import voting_window
-from opdigital.voting.views.pages import closed, restart, too_many
+from opdigital.voting.views.pages import closed, point_closed, restart, too_many
 from opdigital.web import is_read, page_or_404
 
 
@@ -56,6 +59,10 @@ def voting_step(
             cycle = page_or_404(public_cycle, slug)
             if open_only and not voting_window(cycle).is_open:
                 return closed(cycle)
+            client = current_client()
+            point = client.voting_point_id
+            if open_only and client.is_kiosk and not point_is_open(point, cycle.id):
+                return point_closed(cycle)
             loaded = {}
             if needs_voter:
                 loaded["voter"] = voter = flow.current_voter(cycle)
