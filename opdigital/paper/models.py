@@ -30,6 +30,8 @@ class PaperSheetRun(db.Model):
     cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle.id"), index=True)
     voting_point_id: Mapped[int] = mapped_column(sa.ForeignKey("voting_point.id"))
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
+    # OPCA with an own-school rule: the school whose works the sheets list.
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"))
     first_serial: Mapped[int] = mapped_column(sa.Integer)
     count: Mapped[int] = mapped_column(sa.Integer)
     printed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

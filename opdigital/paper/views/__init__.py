@@ -1,1 +1,34 @@
-"""Pages of this feature (a blueprint package; see docs/architecture.md)."""
+"""Paper ballots' staff screens, under /staff/paper: printed sheets, the paper list, batches
+entered twice, their differences and their sealing (docs/voting-day.md).
+
+Coordinators and admins act for every voting point; a poll worker only for their own point in
+their own cycle (checked on every page by `common.point_for_user`, and again by the services).
+Route modules import `bp` from here and none of their siblings; what they share is `common`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from opdigital.auth import roles_required
+from opdigital.paper.services import PAPER_ROLES
+
+bp = Blueprint("paper", __name__, url_prefix="/staff/paper")
+
+
+@bp.before_request
+@roles_required(*PAPER_ROLES)
+def require_paper_staff():
+    """Anonymous visitors go to the sign-in page; auditors get 403."""
+    return None
+
+
+@bp.after_request
+def never_cache(response):
+    # Shared devices at a voting point: the paper list's page held a voter's credentials.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# The route modules register on `bp`.
+from opdigital.paper.views import batches, home, participation, sheets  # noqa: E402, F401
