@@ -118,7 +118,9 @@ def seal(cycle: Cycle, *, only_if_due: bool = False, wait: bool = False) -> int:
         return 0
     # No row locks needed: sealers of a cycle queue on its head row, and casts only insert.
     pending = db.session.execute(
-        sa.select(Ballot.id, Ballot.receipt_hash, Ballot.choices).where(Ballot.cycle_id == cycle_id)
+        sa.select(Ballot.id, Ballot.receipt_hash, Ballot.choices, Ballot.paper_batch_id).where(
+            Ballot.cycle_id == cycle_id
+        )
     ).all()
     if only_if_due and not _due(head, len(pending)):
         db.session.commit()  # the delay's clock, if this check started it
@@ -126,7 +128,8 @@ def seal(cycle: Cycle, *, only_if_due: bool = False, wait: bool = False) -> int:
     if not pending:
         db.session.rollback()
         return 0
-    items = [(row.receipt_hash, sorted(row.choices)) for row in pending]
+    # Paper ballots carry their batch into the chain; they are shuffled with the online ones.
+    items = [(row.receipt_hash, sorted(row.choices), row.paper_batch_id) for row in pending]
     secrets.SystemRandom().shuffle(items)  # the OS's random source: not predictable
     entries = chain.extend(slug, head.seq, head.entry_hash, items)
     # One multi-row INSERT in chain order: the table's physical order is the shuffled order.
@@ -138,6 +141,7 @@ def seal(cycle: Cycle, *, only_if_due: bool = False, wait: bool = False) -> int:
                 "seq": e.seq,
                 "receipt_hash": e.receipt_hash,
                 "choices": list(e.choices),
+                "paper_batch_id": e.paper_batch,
                 "prev_hash": e.prev_hash,
                 "entry_hash": e.entry_hash,
             }
@@ -273,6 +277,7 @@ def board_entries(cycle_id: int) -> list[chain.BoardEntry]:
             choices=tuple(row.choices),
             prev_hash=row.prev_hash,
             entry_hash=row.entry_hash,
+            paper_batch=row.paper_batch_id,
         )
         for row in rows
     ]

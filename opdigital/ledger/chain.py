@@ -20,6 +20,9 @@ from typing import Any
 
 GENESIS_HASH = "0" * 64
 ENTRY_KEYS = ("seq", "receipt_hash", "choices", "prev_hash", "entry_hash")
+# A paper ballot's entry also has this key: its batch's id (an online entry never has it, so
+# online entries hash and read exactly as before paper ballots existed).
+PAPER_KEY = "paper_batch"
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -39,19 +42,27 @@ def canonical_json(obj: Any) -> bytes:
 
 
 def entry_hash(
-    cycle_slug: str, seq: int, receipt_hash: str, choices: Sequence[int], prev_hash: str
+    cycle_slug: str,
+    seq: int,
+    receipt_hash: str,
+    choices: Sequence[int],
+    prev_hash: str,
+    paper_batch: int | None = None,
 ) -> str:
     """SHA-256 (lowercase hex) of the entry's canonical JSON, the cycle's slug included.
 
-    Binding the slug stops an entry (or a whole board) being replayed into another cycle.
+    Binding the slug stops an entry (or a whole board) being replayed into another cycle. A
+    paper ballot's batch is hashed too (key "paper_batch"); an online entry has no such key.
     """
-    content = {
+    content: dict[str, Any] = {
         "choices": list(choices),
         "cycle": cycle_slug,
         "prev_hash": prev_hash,
         "receipt_hash": receipt_hash,
         "seq": seq,
     }
+    if paper_batch is not None:
+        content[PAPER_KEY] = paper_batch
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
@@ -74,6 +85,13 @@ def choices_problem(choices: Sequence[object]) -> str | None:
     return None
 
 
+def paper_batch_problem(paper_batch: object) -> str | None:
+    """Why `paper_batch` is not None (online) or a positive int (a batch id), or None."""
+    if paper_batch is None or (is_int(paper_batch) and paper_batch > 0):  # type: ignore[operator]
+        return None
+    return "paper_batch must be a positive integer (a paper batch's id)"
+
+
 @dataclass(frozen=True)
 class BoardEntry:
     """One entry of the board, as stored and as written in board.jsonl."""
@@ -83,16 +101,20 @@ class BoardEntry:
     choices: tuple[int, ...]
     prev_hash: str
     entry_hash: str
+    paper_batch: int | None = None  # a paper ballot's batch id; None: cast online
 
     def as_dict(self) -> dict[str, Any]:
-        """The entry as board.jsonl holds it (choices as a list)."""
-        return {
+        """The entry as board.jsonl holds it (choices as a list; "paper_batch" only if set)."""
+        data: dict[str, Any] = {
             "seq": self.seq,
             "receipt_hash": self.receipt_hash,
             "choices": list(self.choices),
             "prev_hash": self.prev_hash,
             "entry_hash": self.entry_hash,
         }
+        if self.paper_batch is not None:
+            data[PAPER_KEY] = self.paper_batch
+        return data
 
     @classmethod
     def from_dict(cls, data: object) -> BoardEntry:
@@ -102,11 +124,13 @@ class BoardEntry:
         """
         if not isinstance(data, dict):
             raise ChainError("an entry must be a JSON object")
-        if set(data) != set(ENTRY_KEYS):
-            missing = sorted(set(ENTRY_KEYS) - set(data))
-            extra = sorted(set(data) - set(ENTRY_KEYS))
+        expected = set(ENTRY_KEYS) | ({PAPER_KEY} & set(data))
+        if set(data) != expected:
+            missing = sorted(expected - set(data))
+            extra = sorted(set(data) - expected)
             raise ChainError(
                 f"an entry must have exactly the keys {', '.join(ENTRY_KEYS)}"
+                f" (and {PAPER_KEY} for a paper ballot)"
                 f" (missing: {missing or 'none'}, unexpected: {extra or 'none'})"
             )
         if not is_int(data["seq"]):
@@ -117,12 +141,21 @@ class BoardEntry:
         choices = data["choices"]
         if not isinstance(choices, list) or not all(is_int(c) for c in choices):
             raise ChainError("choices must be a list of integers")
+        if PAPER_KEY in data:
+            problem = (
+                "paper_batch must not be null (an online entry has no paper_batch key)"
+                if data[PAPER_KEY] is None
+                else paper_batch_problem(data[PAPER_KEY])
+            )
+            if problem:
+                raise ChainError(problem)
         return cls(
             seq=data["seq"],
             receipt_hash=data["receipt_hash"],
             choices=tuple(choices),
             prev_hash=data["prev_hash"],
             entry_hash=data["entry_hash"],
+            paper_batch=data.get(PAPER_KEY),
         )
 
 
@@ -130,13 +163,15 @@ def extend(
     cycle_slug: str,
     head_seq: int,
     head_hash: str,
-    items: Iterable[tuple[str, Sequence[int]]],
+    items: Iterable[tuple[str, Sequence[int]] | tuple[str, Sequence[int], int | None]],
 ) -> list[BoardEntry]:
-    """Chain new (receipt_hash, choices) items after the head (0 and GENESIS_HASH: empty board).
+    """Chain new items after the head (0 and GENESIS_HASH: empty board).
 
-    Refuses (ChainError) a malformed head or item rather than chaining something that
-    `check_chain` would later reject: choices must already be sorted and distinct, as the
-    ballot rules store them.
+    An item is (receipt_hash, choices) for an online ballot, or (receipt_hash, choices,
+    paper_batch) where paper_batch is a paper ballot's batch id (None: online). Refuses
+    (ChainError) a malformed head or item rather than chaining something that `check_chain`
+    would later reject: choices must already be sorted and distinct, as the ballot rules
+    store them.
     """
     if not is_int(head_seq) or head_seq < 0:
         raise ChainError("head_seq must be an integer >= 0")
@@ -146,16 +181,20 @@ def extend(
         raise ChainError("an empty board (head_seq 0) has the genesis hash, and only it")
     entries: list[BoardEntry] = []
     seq, prev = head_seq, head_hash
-    for receipt_hash, raw_choices in items:
+    for item in items:
+        if len(item) not in (2, 3):
+            raise ChainError(f"entry {seq + 1}: an item is (receipt_hash, choices[, paper_batch])")
+        receipt_hash, raw_choices = item[0], item[1]
+        paper_batch = item[2] if len(item) == 3 else None  # type: ignore[misc]
         choices = tuple(raw_choices)
         if not is_hex64(receipt_hash):
             raise ChainError(f"entry {seq + 1}: receipt_hash must be 64 lowercase hex digits")
-        problem = choices_problem(choices)
+        problem = choices_problem(choices) or paper_batch_problem(paper_batch)
         if problem:
             raise ChainError(f"entry {seq + 1}: {problem}")
         seq += 1
-        digest = entry_hash(cycle_slug, seq, receipt_hash, choices, prev)
-        entries.append(BoardEntry(seq, receipt_hash, choices, prev, digest))
+        digest = entry_hash(cycle_slug, seq, receipt_hash, choices, prev, paper_batch)
+        entries.append(BoardEntry(seq, receipt_hash, choices, prev, digest, paper_batch))
         prev = digest
     return entries
 
@@ -191,14 +230,16 @@ def _entry_problem(
     for key in ("receipt_hash", "prev_hash", "entry_hash"):
         if not is_hex64(getattr(entry, key)):
             return f"{key} is not 64 lowercase hex digits"
-    problem = choices_problem(entry.choices)
+    problem = choices_problem(entry.choices) or paper_batch_problem(entry.paper_batch)
     if problem:
         return problem
     if entry.prev_hash != prev_hash:
         if expected_seq == 1:
             return "prev_hash is not the genesis hash (64 zeros)"
         return f"prev_hash does not match entry {expected_seq - 1}'s hash"
-    recomputed = entry_hash(cycle_slug, entry.seq, entry.receipt_hash, entry.choices, prev_hash)
+    recomputed = entry_hash(
+        cycle_slug, entry.seq, entry.receipt_hash, entry.choices, prev_hash, entry.paper_batch
+    )
     if entry.entry_hash != recomputed:
         return f"entry_hash does not match the entry's content (recomputed {recomputed})"
     return None
@@ -208,7 +249,8 @@ def check_chain(cycle_slug: str, entries: Iterable[BoardEntry]) -> ChainReport:
     """Walk the entries in order; report the first problem, else the head and the count.
 
     Checked per entry, in this order: seq is the next number (1, 2, 3...); the hashes are
-    64 lowercase hex; choices are ints, ascending, distinct; prev_hash is the previous entry's
+    64 lowercase hex; choices are ints, ascending, distinct; paper_batch, if any, is a
+    positive int; prev_hash is the previous entry's
     hash (GENESIS_HASH for entry 1); entry_hash recomputes; the receipt_hash is not repeated.
     """
     seq, prev = 0, GENESIS_HASH

@@ -1,15 +1,16 @@
 """The tally package: a zip whose bytes depend only on its inputs, and its careful reader.
 
-Writing: five members in a fixed order, fixed timestamps and modes, no comments, so the same
-definition, board, result and key give the same bytes (given the same zlib: see
-docs/tally-format.md). Reading: the verifier opens zips from anyone, so `read_package` refuses
-anything it did not expect (unknown, missing or repeated members, odd names, encryption,
-unknown compression, declared sizes over the caps, members larger than declared) before it
-parses a byte, and parses JSON strictly (no duplicate keys, no NaN). board.jsonl, the only
-member that may be large, is read as a stream, line by line, within caps derived from what
-cycle.json and result.json declare (how many ballots, how many proposals): a small zip that
-inflates to gigabytes is refused from its header, or at its first line that cannot be an entry,
-in little memory and time.
+Writing: five members (six with paper ballots: paper.json) in a fixed order, fixed timestamps
+and modes, no comments, so the same definition, board, result and key give the same bytes
+(given the same zlib: see docs/tally-format.md). Reading: the verifier opens zips from anyone,
+so `read_package` refuses anything it did not expect (unknown, missing or repeated members, odd
+names, encryption, unknown compression, declared sizes over the caps, members larger than
+declared) before it parses a byte, and parses JSON strictly (no duplicate keys, no NaN).
+board.jsonl, the only member that may be large, is read as a stream, line by line, within caps
+derived from what cycle.json and result.json declare (how many ballots, how many proposals; and
+paper.json, whose presence allows a paper batch on each line): a small zip that inflates to
+gigabytes is refused from its header, or at its first line that cannot be an entry, in little
+memory and time.
 
 Standard library, `cryptography` (through `keys`) and the pure ledger modules only.
 """
@@ -42,15 +43,28 @@ from opdigital.ledger.chain import (
 )
 from opdigital.ledger.result import TallyError, validate_definition
 
-CYCLE, BOARD, RESULT, SUMS, SIGNATURE = (
+CYCLE, BOARD, RESULT, PAPER, SUMS, SIGNATURE = (
     "cycle.json",
     "board.jsonl",
     "result.json",
+    "paper.json",
     "SHA256SUMS",
     "SHA256SUMS.sig",
 )
-MEMBERS = (CYCLE, BOARD, RESULT, SUMS, SIGNATURE)
+MEMBERS = (CYCLE, BOARD, RESULT, SUMS, SIGNATURE)  # every package has these
+# paper.json is there only when the cycle had paper ballots (docs/tally-format.md, "Paper
+# ballots"), so an online cycle's package is exactly what it was before paper ballots existed.
+OPTIONAL_MEMBERS = (PAPER,)
+WRITE_ORDER = (CYCLE, BOARD, RESULT, PAPER, SUMS, SIGNATURE)
 SUMMED = tuple(sorted((CYCLE, BOARD, RESULT)))  # the files SHA256SUMS lists, in its order
+SUMMED_WITH_PAPER = tuple(sorted((*SUMMED, PAPER)))
+
+
+def summed_members(has_paper: bool) -> tuple[str, ...]:
+    """The members SHA256SUMS lists, in its order: paper.json too when the package has it."""
+    return SUMMED_WITH_PAPER if has_paper else SUMMED
+
+
 SIGNATURE_KEYS = ("algorithm", "public_key", "fingerprint", "signature")
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: no build time leaks in
 # A regular file (S_IFREG) with mode 0644, as `zip` and `git archive` write it; without the
@@ -67,6 +81,7 @@ MAX_MEMBER_BYTES = {
     CYCLE: 16 * 1024**2,
     BOARD: MAX_TOTAL_BYTES,
     RESULT: 16 * 1024**2,
+    PAPER: 16 * 1024**2,
     SUMS: 64 * 1024,
     SIGNATURE: 64 * 1024,
 }
@@ -78,6 +93,9 @@ _NO_CHOICE = {"seq": 0, "choices": []} | dict.fromkeys(
     ("receipt_hash", "prev_hash", "entry_hash"), "0" * 64
 )
 _LINE_FIXED = len(canonical_json(_NO_CHOICE))
+# What a paper ballot's line adds when the package has paper.json: the key and a batch id of
+# at most 19 digits (PostgreSQL's bigint).
+_LINE_PAPER = len(',"paper_batch":') + 19
 _LINE_SLACK = 64  # room for what canonical JSON would not write (a space, a longer number)
 _CHUNK = 64 * 1024  # read size: also bounds the lines one split makes at once
 _SUMS_LINE = re.compile(r"([0-9a-f]{64})  ([^\n]+)")
@@ -141,16 +159,21 @@ def build_package(
     entries: Sequence[BoardEntry],
     result: dict[str, Any],
     private_key: Ed25519PrivateKey,
+    paper: dict[str, Any] | None = None,
 ) -> bytes:
     """The signed tally package's bytes; the same inputs always give the same bytes.
 
-    Serialises only: the caller passes a definition, the full board in seq order and the result
-    of `result.compute_result` for them (run the verifier on the bytes to check all three).
+    Serialises only: the caller passes a definition, the full board in seq order, the result
+    of `result.compute_result` for them and, when the cycle had paper ballots, paper.json's
+    object (`ledger.paper`); run the verifier on the bytes to check them all. Without `paper`
+    the package has no paper.json, byte for byte as before paper ballots existed.
     """
     files = {CYCLE: human_json(definition), BOARD: board_bytes(entries), RESULT: human_json(result)}
+    if paper is not None:
+        files[PAPER] = human_json(paper)
     sums = sha256sums(files)
     members = {**files, SUMS: sums, SIGNATURE: signature_file(private_key, sums)}
-    return zip_members([(name, members[name]) for name in MEMBERS])
+    return zip_members([(name, members[name]) for name in WRITE_ORDER if name in members])
 
 
 @dataclass(frozen=True)
@@ -171,7 +194,8 @@ class Package:
     does not keep them: it needs only their SHA-256, in `digests`, and the entries). `entries`
     stops at the first entry that breaks the chain (nothing after it needs to be kept), and is
     empty when cycle.json is not a valid definition (the board is then only hashed: the
-    verifier fails at the definition before it looks at entries).
+    verifier fails at the definition before it looks at entries). `paper` is paper.json,
+    parsed, or None when the package has no paper.json.
     """
 
     files: Mapping[str, bytes]
@@ -181,6 +205,17 @@ class Package:
     result: Any
     sums: Mapping[str, str]
     signature: Signature
+    paper: Any = None
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The members this package holds, in the order they are written."""
+        return tuple(name for name in WRITE_ORDER if name in self.files or name == BOARD)
+
+    @property
+    def summed(self) -> tuple[str, ...]:
+        """The members SHA256SUMS lists (paper.json too when the package has it)."""
+        return summed_members(PAPER in self.files)
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -213,7 +248,8 @@ def strict_json(data: bytes, where: str) -> Any:
 
 
 def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
-    """The archive and its five members, after every structural check a hostile zip calls for."""
+    """The archive and its members (five, or six with paper.json), after every structural check
+    a hostile zip calls for."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
@@ -222,7 +258,7 @@ def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
         infos = archive.infolist()
         names = [info.orig_filename for info in infos]
         for name in names:
-            if name not in MEMBERS:
+            if name not in MEMBERS and name not in OPTIONAL_MEMBERS:
                 raise PackageError(f"unexpected member {name!r}")
             if names.count(name) > 1:
                 raise PackageError(f"member {name} appears more than once")
@@ -271,13 +307,15 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return b"".join(_chunks(archive, info))
 
 
-def board_caps(definition: dict[str, Any], ballots: int) -> tuple[int, int]:
+def board_caps(definition: dict[str, Any], ballots: int, *, paper: bool = False) -> tuple[int, int]:
     """(bytes per line, bytes in all) board.jsonl may hold for a valid definition and the
     number of ballots result.json declares: each line an entry whose choices are distinct
-    proposals of the ballot."""
+    proposals of the ballot (and, when the package has paper.json, a paper batch)."""
     proposals = definition["proposals"]
     digits = max((len(str(p["id"])) for p in proposals), default=1)
     line = _LINE_FIXED + len(str(max(ballots, 1))) + len(proposals) * (digits + 1) + _LINE_SLACK
+    if paper:
+        line += _LINE_PAPER
     return line, line * ballots
 
 
@@ -315,6 +353,7 @@ def _read_board(
     definition: dict[str, Any] | None,
     ballots: int,
     keep_bytes: bool,
+    paper: bool = False,
 ) -> _Board:
     """Hash board.jsonl and parse it line by line within the caps; see `Package`."""
     digest = hashlib.sha256()
@@ -331,7 +370,7 @@ def _read_board(
         for _ in hashed():
             pass
         return _Board(digest.hexdigest(), (), b"".join(raw) if raw is not None else None)
-    line_cap, cap = board_caps(definition, ballots)
+    line_cap, cap = board_caps(definition, ballots, paper=paper)
     if info.file_size > cap:
         raise PackageError(
             f"{BOARD} declares {info.file_size} bytes, over its cap of {cap} bytes"
@@ -385,7 +424,7 @@ def _too_long(number: int, cap: int) -> str:
     return f"{BOARD} line {number} is longer than any entry of this ballot can be ({cap} bytes)"
 
 
-def _parse_sums(data: bytes) -> dict[str, str]:
+def _parse_sums(data: bytes, summed: tuple[str, ...]) -> dict[str, str]:
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
@@ -398,8 +437,8 @@ def _parse_sums(data: bytes) -> dict[str, str]:
         if not match:
             raise PackageError(f"{SUMS} line {number} is not '<64 hex digits>  <name>'")
         sums[match.group(2)] = match.group(1)
-    if list(sums) != list(SUMMED) or len(text.split("\n")) != len(SUMMED) + 1:
-        raise PackageError(f"{SUMS} must list exactly {', '.join(SUMMED)}, in that order")
+    if list(sums) != list(summed) or len(text.split("\n")) != len(summed) + 1:
+        raise PackageError(f"{SUMS} must list exactly {', '.join(summed)}, in that order")
     return sums
 
 
@@ -438,24 +477,43 @@ def read_package(data: bytes, *, keep_board_bytes: bool = True) -> Package:
     if len(data) > MAX_TOTAL_BYTES + 1024**2:
         raise PackageError("the file is larger than any tally package may be")
     archive, infos = _open(data)
+    has_paper = PAPER in infos
     with archive:
-        files = {name: _read_member(archive, infos[name]) for name in MEMBERS if name != BOARD}
+        files = {name: _read_member(archive, infos[name]) for name in infos if name != BOARD}
         definition = strict_json(files[CYCLE], CYCLE)
         result = strict_json(files[RESULT], RESULT)
+        paper = strict_json(files[PAPER], PAPER) if has_paper else None
         ballots = _declared_ballots(result)
         board = _read_board(
-            archive, infos[BOARD], _valid_definition(definition), ballots, keep_board_bytes
+            archive,
+            infos[BOARD],
+            _valid_definition(definition),
+            ballots,
+            keep_board_bytes,
+            paper=has_paper,
         )
     if board.raw is not None:
         files[BOARD] = board.raw
-    digests = {name: hashlib.sha256(files[name]).hexdigest() for name in (CYCLE, RESULT)}
+    summed = summed_members(has_paper)
+    digests = {name: hashlib.sha256(files[name]).hexdigest() for name in summed if name != BOARD}
     digests[BOARD] = board.digest
     return Package(
-        files=MappingProxyType({name: files[name] for name in MEMBERS if name in files}),
-        digests=MappingProxyType({name: digests[name] for name in SUMMED}),
+        files=MappingProxyType({name: files[name] for name in WRITE_ORDER if name in files}),
+        digests=MappingProxyType({name: digests[name] for name in summed}),
         definition=definition,
         entries=board.entries,
         result=result,
-        sums=MappingProxyType(_parse_sums(files[SUMS])),
+        sums=MappingProxyType(_parse_sums(files[SUMS], summed)),
         signature=_parse_signature(files[SIGNATURE]),
+        paper=paper,
     )
+
+
+def paper_member(data: bytes) -> Any:
+    """paper.json of a package we built (parsed), or None when it has none: for staff screens,
+    which show the counts it states without reading the whole board."""
+    archive, infos = _open(data)
+    with archive:
+        if PAPER not in infos:
+            return None
+        return strict_json(_read_member(archive, infos[PAPER]), PAPER)

@@ -1,13 +1,19 @@
 """Verify a tally package: `python -m opdigital.ledger.verify FILE.zip [--public-key KEY]`.
 
-Checks, in this order, printing one "ok" line per check that holds and stopping at the first
-that does not: the members are there and well-formed; every file's SHA-256 matches SHA256SUMS;
-the Ed25519 signature over SHA256SUMS holds (for the key given, or else the embedded one); the
-cycle definition is well-formed; the board's chain holds entry by entry (and contains any head
-recorded during the vote, given with --head); result.json's board head is the chain's head; the
-numbers of ballots, board entries and participation records agree; a recount with the stated
-rule gives result.json exactly. Exit 0: everything holds; 1: a check failed (the first failure
-is named); 2: the file cannot be read or the command line is wrong. Never a traceback.
+Checks, in this order, printing one "ok" line per check that holds: the members are there and
+well-formed; every file's SHA-256 matches SHA256SUMS; the Ed25519 signature over SHA256SUMS
+holds (for the key given, or else the embedded one); the cycle definition is well-formed; the
+board's chain holds entry by entry (and contains any head recorded during the vote, given with
+--head); result.json's board head is the chain's head; the numbers of ballots, board entries
+and participation records agree; a recount with the stated rule gives result.json exactly; and,
+when the cycle had paper ballots, the paper batches add up with the board and with the paper
+participations of each voting point (`ledger.paper`).
+
+A failed hash or signature does not stop the checks of the content after it (so an auditor
+learns what was changed, e.g. which paper batch's count); any other failure stops, as the checks
+after it need what it found wrong. The last line, "FAILED: ...", names the first failure; any
+later one is printed as "fail  ..." where its check ran. Exit 0: everything holds; 1: a check
+failed; 2: the file cannot be read or the command line is wrong. Never a traceback.
 
 Runs with only the standard library and `cryptography` installed (no Flask, no SQLAlchemy):
 tests check that importing and running it loads neither. docs/tally-format.md lists the same
@@ -34,15 +40,15 @@ from opdigital.ledger import keys
 from opdigital.ledger.chain import GENESIS_HASH, canonical_json, check_chain, is_hex64
 from opdigital.ledger.package import (
     MAX_TOTAL_BYTES,
-    MEMBERS,
+    PAPER,
     SIGNATURE,
-    SUMMED,
     SUMS,
     NotAZipError,
     Package,
     PackageError,
     read_package,
 )
+from opdigital.ledger.paper import PaperError, check_board, undeclared_batch, validate_paper
 from opdigital.ledger.result import (
     TallyError,
     compute_result,
@@ -55,7 +61,15 @@ EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 
 
 class CheckFailed(Exception):
-    """A verification check did not hold; the message names it (and the entry, if any)."""
+    """A verification check did not hold; the message names it (and the entry, if any).
+
+    Raised by `verify_package` with the first failure as its message, and every failure (that
+    one first) in `failures`.
+    """
+
+    def __init__(self, message: str, failures: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.failures: tuple[str, ...] = tuple(failures) or (message,)
 
 
 @dataclass(frozen=True)
@@ -158,10 +172,17 @@ class _Verification:
         self.recorded_heads = recorded_heads
         self.report = report
         self.lines: list[str] = []
+        self.failures: list[str] = []
 
     def ok(self, line: str) -> None:
         self.lines.append(f"ok  {line}")
         self.report(f"ok  {line}")
+
+    def failed(self, message: str) -> None:
+        """Note a failure; the first is the verdict's (printed last), later ones print here."""
+        if self.failures:
+            self.report(f"fail  {message}")
+        self.failures.append(message)
 
     def run(self) -> list[str]:
         try:
@@ -170,21 +191,36 @@ class _Verification:
             raise
         except PackageError as e:
             raise CheckFailed(str(e)) from None
-        self.ok(f"members {', '.join(MEMBERS)} present and well-formed")
-        self.check_hashes(package)
-        self.check_signature(package)
+        self.ok(f"members {', '.join(package.members)} present and well-formed")
+        # The bytes' integrity: a failure here does not stop the checks of their content.
+        for check in (self.check_hashes, self.check_signature):
+            try:
+                check(package)
+            except CheckFailed as e:
+                self.failed(str(e))
+        try:
+            self.check_content(package)
+        except CheckFailed as e:
+            self.failed(str(e))
+        if self.failures:
+            raise CheckFailed(self.failures[0], self.failures)
+        return self.lines
+
+    def check_content(self, package: Package) -> None:
+        """The checks of what the files say, in order, up to the first that fails."""
         self.check_definition(package)
         head = self.check_chain(package)
         result = self.check_head(package, head)
         self.check_counts(package, result)
         self.check_recount(package, result, head)
-        return self.lines
+        self.check_paper(package, result)
 
     def check_hashes(self, package: Package) -> None:
-        for name in SUMMED:
+        summed = package.summed
+        for name in summed:
             if package.digests[name] != package.sums[name]:
                 raise CheckFailed(f"{name}: its SHA-256 does not match the one in {SUMS}")
-        self.ok(f"SHA-256 of {', '.join(SUMMED)} match {SUMS}")
+        self.ok(f"SHA-256 of {', '.join(summed)} match {SUMS}")
 
     def check_signature(self, package: Package) -> None:
         signature = package.signature
@@ -314,6 +350,27 @@ class _Verification:
             f" {len(recount['selected'])} selected, {recount['allocated_cents']} cents allocated"
         )
 
+    def check_paper(self, package: Package, result: dict[str, Any]) -> None:
+        """Paper ballots (docs/tally-format.md, "Paper ballots"): nothing to check, and nothing
+        printed, for a package with no paper.json and no paper entry."""
+        declared = None
+        if PAPER in package.files:
+            try:
+                declared = validate_paper(package.paper)
+            except PaperError as e:
+                raise CheckFailed(f"{PAPER}: {e}") from None
+        undeclared = undeclared_batch(package.entries, declared)
+        if undeclared:
+            raise CheckFailed(undeclared)
+        if declared is None:
+            return
+        try:
+            held = check_board(declared, package.entries, result["ballots"])
+        except PaperError as e:
+            raise CheckFailed(str(e)) from None
+        for line in held:
+            self.ok(line)
+
 
 def verify_package(
     data: bytes,
@@ -324,8 +381,9 @@ def verify_package(
 ) -> list[str]:
     """Run every check; returns the "ok" lines (each also passed to `report` as it holds).
 
-    Raises CheckFailed naming the first check that fails, or NotAZipError for bytes that are
-    not a zip at all.
+    Raises CheckFailed naming the first check that fails (every failure in its `failures`;
+    those after the first are also passed to `report`, as "fail  ..."), or NotAZipError for
+    bytes that are not a zip at all.
     """
     return _Verification(data, expected_key, recorded_heads, report).run()
 

@@ -27,13 +27,15 @@ from opdigital.errors import IllegalTransition, NotFound
 from opdigital.extensions import db
 from opdigital.ledger import keys as signing
 from opdigital.ledger.package import build_package
+from opdigital.ledger.paper import Batch, Point, paper_json
 from opdigital.ledger.result import FORMAT, TIE_BREAK, TallyError, compute_result
 from opdigital.ledger.verify import CheckFailed, ExpectedKey, verify_package
+from opdigital.paper.models import BatchStatus, PaperBatch
 from opdigital.proposals.models import BALLOT_STATUSES, Proposal
 from opdigital.proposals.services import mark_result
 from opdigital.regions.models import Region
 from opdigital.tally.models import Tally
-from opdigital.voting.models import Participation
+from opdigital.voting.models import Participation, VotingPoint
 from opdigital.voting.settings import ballot_rule_for
 
 # Equal Shares' completion raises every voter's budget by this step (one real, in centavos).
@@ -120,6 +122,51 @@ def definition_of(cycle: Cycle) -> dict:
     }
 
 
+def paper_of(cycle: Cycle, entries) -> dict | None:
+    """paper.json's object (docs/tally-format.md, "Paper ballots"), or None for a cycle with
+    no sealed paper batch, no paper participation and no paper ballot on its board: its package
+    then has no paper.json, exactly as before paper ballots existed.
+
+    The batches are the sealed ones, each with the sheets counted into it; the points are those
+    with a sealed batch or a paper participation. Batches still being entered are left out: their
+    sheets are not on the board, so the points' sums show them missing.
+    """
+    batches = [
+        Batch(b.id, b.voting_point_id, b.number, b.sheet_count)
+        for b in db.session.scalars(
+            sa.select(PaperBatch).where(
+                PaperBatch.cycle_id == cycle.id, PaperBatch.status == BatchStatus.SEALED
+            )
+        )
+    ]
+    participation = dict(
+        db.session.execute(
+            sa.select(Participation.voting_point_id, sa.func.count())
+            .where(Participation.cycle_id == cycle.id, Participation.on_paper.is_(True))
+            .group_by(Participation.voting_point_id)
+        ).all()
+    )
+    if not batches and not participation and all(e.paper_batch is None for e in entries):
+        return None
+    if None in participation:
+        raise IllegalTransition(
+            _l(
+                "%(n)d paper participation(s) were recorded without a voting point: "
+                "the package could not match them with the point's batches.",
+                n=participation[None],
+            ),
+            code="paper_without_point",
+        )
+    point_ids = set(participation) | {b.voting_point_id for b in batches}
+    names = dict(
+        db.session.execute(
+            sa.select(VotingPoint.id, VotingPoint.name).where(VotingPoint.id.in_(point_ids))
+        ).all()
+    )
+    points = [Point(pid, names[pid], participation.get(pid, 0)) for pid in point_ids]
+    return paper_json(batches, points, entries)
+
+
 def seal_for_count(cycle: Cycle) -> None:
     """Before a count, in transactions of their own: refuse early when the package could not be
     signed, and seal every ballot still waiting (none should after the close; this makes sure,
@@ -153,7 +200,8 @@ def count(cycle: Cycle, actor) -> Tally:
             _l("This cycle cannot be counted into a package: %(why)s", why=str(e)),
             code="tally_not_countable",
         ) from e
-    package = build_package(definition, entries, result, key)
+    paper = paper_of(cycle, entries)
+    package = build_package(definition, entries, result, key, paper)
     try:  # never keep a package our own verifier refuses
         verify_package(package, expected_key=ExpectedKey(public_raw=signing.public_key_raw(key)))
     except CheckFailed as e:

@@ -14,6 +14,7 @@ from opdigital.cycles.states import CycleState
 from opdigital.errors import DomainError
 from opdigital.extensions import db
 from opdigital.ledger import keys
+from opdigital.ledger.package import PackageError, paper_member
 from opdigital.tally import services as tallies
 from opdigital.tally.models import Tally
 
@@ -41,6 +42,14 @@ class TallySummary:
     head_hash: str
     created_at: datetime
     published_at: datetime | None
+    # Of `ballots`, those cast on paper (entered from a voting point's batches) and online:
+    # paper.json's counts (docs/tally-format.md, "Paper ballots"); no paper.json: all online.
+    paper_ballots: int = 0
+    paper_batches: int = 0
+
+    @property
+    def online_ballots(self) -> int:
+        return self.ballots - self.paper_ballots
 
 
 def board_state(cycle: Cycle) -> board.Head | None:
@@ -52,6 +61,10 @@ def board_state(cycle: Cycle) -> board.Head | None:
 
 def summary_of(record: Tally) -> TallySummary:
     result = record.result
+    try:
+        paper = paper_member(record.package)
+    except PackageError:  # not a package we wrote: show its counts as all online, never a 500
+        paper = None
     return TallySummary(
         sha256=record.sha256,
         key_fingerprint=record.key_fingerprint,
@@ -61,6 +74,8 @@ def summary_of(record: Tally) -> TallySummary:
         head_hash=result["board_head"]["hash"],
         created_at=record.created_at,
         published_at=record.published_at,
+        paper_ballots=paper["ballots"]["paper"] if paper else 0,
+        paper_batches=len(paper["batches"]) if paper else 0,
     )
 
 

@@ -119,7 +119,8 @@ def rezip(files: dict[str, bytes], key: Ed25519PrivateKey | None = None) -> byte
     """Zip `files` again; with `key`, fix SHA256SUMS and sign it (a key holder's forgery)."""
     files = dict(files)
     if key is not None:
-        summed = {name: files[name] for name in package.SUMMED}
+        names = package.summed_members(package.PAPER in files)
+        summed = {name: files[name] for name in names}
         files[package.SUMS] = package.sha256sums(summed)
         files[package.SIGNATURE] = package.signature_file(key, files[package.SUMS])
     return zip_members(list(files.items()))
