@@ -1,7 +1,8 @@
 """`POST /api/v1/cycles/{slug}/ballots`: casting a vote from a kiosk or another channel.
 
 Checks run in a fixed order, each with its documented answer: the client's rate limit (429),
-the body (400), the cycle (404), the voting window (403 voting_closed), the ballot (422
+the body (400), the cycle (404), a mistyped delegate code (422 invalid_delegate_code),
+the voting window (403 voting_closed), the ballot (422
 invalid_ballot), the failed-identification limits (429: this client's failures, with these
 credentials or any, and the credentials' city-wide ceiling), eligibility (403 not_eligible)
 and the cast (409 already_voted). Ballot secrecy (docs/security.md, "Ballot secrecy"): nothing
@@ -27,9 +28,11 @@ from opdigital.api import bp
 from opdigital.api.json_body import decode_json, no_store, read_body
 from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.cycles.queries import public_cycle
-from opdigital.errors import DomainError
+from opdigital.delegates import codes as delegate_codes
+from opdigital.errors import DomainError, ValidationFailed
 from opdigital.registry.credentials import Credentials
 from opdigital.registry.keys import normalise_enrolment
+from opdigital.registry.models import is_delegate_scope
 from opdigital.voting.cycle_cache import voting_cycle
 from opdigital.voting.identification import count_client_request, identify_with_limits
 from opdigital.voting.limits import Client, current_client
@@ -46,10 +49,11 @@ from opdigital.voting.services import (
 MAX_BODY_BYTES = 16 * 1024
 # More choices than any ballot holds: refused before the rules look at them.
 MAX_CHOICES = 1000
-_MAX_TEXT = {"titulo": 32, "school": 80, "enrolment": 32}
+_MAX_TEXT = {"titulo": 32, "school": 80, "enrolment": 32, "delegate_code": 32}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TITULO_FIELDS = frozenset({"titulo", "birth_date"})
 _SCHOOL_FIELDS = frozenset({"school", "enrolment", "birth_date"})
+_DELEGATE_FIELDS = frozenset({"delegate_code"})
 
 
 class BadBallotRequest(DomainError):
@@ -110,6 +114,13 @@ def _credentials(value: Any) -> Credentials:
     if not isinstance(value, dict):
         raise _refuse(_("credentials must be an object."))
     fields = set(value)
+    if "delegate_code" in fields:
+        extra = fields - _DELEGATE_FIELDS
+        if extra:
+            raise _refuse(
+                _("credentials has unknown fields: %(fields)s.", fields=", ".join(sorted(extra)))
+            )
+        return Credentials.for_delegate(_text(value, "delegate_code"))
     if "titulo" in fields and "school" in fields:
         raise _refuse(_("Give either credentials.titulo or credentials.school, not both."))
     expected = _SCHOOL_FIELDS if "school" in fields else _TITULO_FIELDS
@@ -155,6 +166,18 @@ def parse_ballot_request(body: Any) -> tuple[Credentials, list]:
 
 
 def _check_kind(cycle: Cycle, credentials: Credentials) -> None:
+    if is_delegate_scope(cycle.registry_scope):
+        if credentials.delegate_code is None:
+            raise _refuse(_("This cycle identifies its delegates by their delegate code."))
+        if not delegate_codes.is_well_formed(credentials.delegate_code):
+            # The check character says so without the roll: a typing mistake, not a guess.
+            raise ValidationFailed(
+                _l("This delegate code is mistyped: it has 10 letters and digits."),
+                code="invalid_delegate_code",
+            )
+        return
+    if credentials.delegate_code is not None:
+        raise _refuse(_("Delegate codes are accepted only in cycles whose roll is its delegates."))
     school_cycle = cycle.kind == CycleKind.OPCA.value
     if school_cycle and credentials.school is None:
         raise _refuse(_("This cycle identifies voters by school, enrolment and birth date."))

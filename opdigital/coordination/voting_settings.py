@@ -61,6 +61,10 @@ BALLOT_RULES = {
 REGISTRY_SCOPES = {
     "city": _l("The city's voter registry (shared by every city-wide cycle)"),
     "cycle": _l("A registry imported for this cycle only"),
+    "delegates": _l(
+        "The cycle's delegates (each votes once with the code printed on their slip; ages do "
+        "not apply)"
+    ),
 }
 
 

@@ -5,15 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+# A delegate's roll entry has no birth date; the column is required, so every delegate entry
+# holds this same placeholder (it says nothing about anyone), and a delegate's credentials carry
+# it too, so the cast statement's roll lookup works unchanged.
+DELEGATE_BIRTH_DATE = date(1900, 1, 1)
+
 
 @dataclass(frozen=True)
 class Credentials:
-    """Título de eleitor + birth date; for OPCA, school slug + enrolment number + birth date."""
+    """Título de eleitor + birth date; for OPCA, school slug + enrolment number + birth date;
+    for a cycle whose roll is its delegates, the delegate code alone (`for_delegate`)."""
 
     birth_date: date
     titulo: str | None = None
     school: str | None = None
     enrolment: str | None = None
+    delegate_code: str | None = None
+
+    @classmethod
+    def for_delegate(cls, code: str) -> Credentials:
+        return cls(birth_date=DELEGATE_BIRTH_DATE, delegate_code=code)
 
 
 @dataclass(frozen=True)

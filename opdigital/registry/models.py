@@ -18,6 +18,21 @@ def cycle_scope(cycle_id: int) -> str:
     return f"cycle:{cycle_id}"
 
 
+# A cycle whose roll is its delegates: each entry stands for one delegate code
+# (opdigital/delegates; docs/domain.md, "Delegates"). Apart from `cycle:<id>`, so an imported
+# roll and delegate codes never mix.
+DELEGATE_SCOPE_PREFIX = "delegates:"
+
+
+def delegate_scope(cycle_id: int) -> str:
+    """The scope of a cycle's delegate roll."""
+    return f"{DELEGATE_SCOPE_PREFIX}{cycle_id}"
+
+
+def is_delegate_scope(scope: str | None) -> bool:
+    return bool(scope) and scope.startswith(DELEGATE_SCOPE_PREFIX)
+
+
 class RegistryEntry(db.Model):
     """One eligible person. The registration number itself is never stored: only `voter_key`,
     a keyed hash (HMAC-SHA-256 with the server's pepper) of it (docs/security.md, "One vote per

@@ -21,13 +21,14 @@ from flask_babel import lazy_gettext as _l
 from opdigital.audit import services as audit
 from opdigital.clock import to_city, today_in_city
 from opdigital.cycles.models import Cycle, CycleKind, PhaseKind
+from opdigital.delegates import codes as delegate_codes
 from opdigital.errors import NotEligible
 from opdigital.extensions import db
 from opdigital.regions.models import Region, School
 from opdigital.registry import importer, titulo
 from opdigital.registry.credentials import Credentials, EligibleVoter
 from opdigital.registry.keys import school_number, voter_key
-from opdigital.registry.models import CITY_SCOPE, RegistryEntry, cycle_scope
+from opdigital.registry.models import CITY_SCOPE, RegistryEntry, cycle_scope, is_delegate_scope
 
 NOT_ELIGIBLE_MESSAGE = _l(
     "We could not confirm that you can vote in this cycle. Check your título and birth date."
@@ -35,6 +36,10 @@ NOT_ELIGIBLE_MESSAGE = _l(
 NOT_ELIGIBLE_SCHOOL_MESSAGE = _l(
     "We could not confirm that you can vote in this cycle. "
     "Check your school, enrolment number and birth date."
+)
+NOT_ELIGIBLE_DELEGATE_MESSAGE = _l(
+    "We could not confirm this delegate code. Check the code printed on your slip; if it was "
+    "lost or does not work, ask the coordinators at the forum."
 )
 
 
@@ -131,8 +136,13 @@ def birth_bounds(cycle: Cycle, on: date | None = None) -> tuple[date | None, dat
 
 
 def _refuse(cycle: Cycle, reason: str) -> NotEligible:
-    school = cycle.kind == CycleKind.OPCA.value
-    error = NotEligible(NOT_ELIGIBLE_SCHOOL_MESSAGE if school else NOT_ELIGIBLE_MESSAGE)
+    if is_delegate_scope(cycle.registry_scope):
+        message = NOT_ELIGIBLE_DELEGATE_MESSAGE
+    elif cycle.kind == CycleKind.OPCA.value:
+        message = NOT_ELIGIBLE_SCHOOL_MESSAGE
+    else:
+        message = NOT_ELIGIBLE_MESSAGE
+    error = NotEligible(message)
     error.reason = reason  # for tests and rate limiting only; never shown nor logged
     return error
 
@@ -141,6 +151,8 @@ def identifier_key(cycle: Cycle, credentials: Credentials) -> str | None:
     """The voter key these credentials stand for (None if malformed): a rate-limit key that
     names no registration number."""
     pepper = current_app.config["VOTER_KEY_PEPPER"]
+    if is_delegate_scope(cycle.registry_scope) or credentials.delegate_code is not None:
+        return delegate_key(cycle, credentials.delegate_code, pepper)
     try:
         if cycle.kind == CycleKind.OPCA.value:
             if not credentials.school or credentials.enrolment is None:
@@ -154,17 +166,32 @@ def identifier_key(cycle: Cycle, credentials: Credentials) -> str | None:
     return voter_key(number, pepper)
 
 
+def delegate_key(cycle: Cycle, code: str | None, pepper: str) -> str | None:
+    """The voter key of a delegate code in a cycle whose roll is its delegates (None: not such
+    a cycle, or a malformed code)."""
+    if not is_delegate_scope(cycle.registry_scope) or code is None:
+        return None
+    try:
+        return voter_key(delegate_codes.delegate_number(delegate_codes.normalise(code)), pepper)
+    except ValueError:
+        return None
+
+
 def _checked_key(cycle: Cycle, credentials: Credentials) -> str:
     """The voter key of well-formed credentials, else NotEligible (no database needed)."""
     key = identifier_key(cycle, credentials)
     if key is None:
         raise _refuse(cycle, "malformed")
+    if credentials.delegate_code is not None:
+        return key
     if cycle.kind != CycleKind.OPCA.value and not titulo.is_valid(credentials.titulo):
         raise _refuse(cycle, "titulo_invalid")
     return key
 
 
 def _age_refusal(cycle: Cycle, born: date, on: date | None = None) -> NotEligible | None:
+    if is_delegate_scope(cycle.registry_scope):
+        return None  # delegates were elected: the cycle's ages are its general roll's
     latest, too_early = birth_bounds(cycle, on)
     if latest is not None and born > latest:
         return _refuse(cycle, "too_young")
@@ -260,7 +287,7 @@ def registry_counts(cycle: Cycle, on: date | None = None) -> RegistryCounts:
         sa.select(sa.func.count()).select_from(RegistryEntry).where(RegistryEntry.scope == scope)
     )
     conditions = [RegistryEntry.scope == scope]
-    latest, too_early = birth_bounds(cycle, on)
+    latest, too_early = (None, None) if is_delegate_scope(scope) else birth_bounds(cycle, on)
     if latest is not None:
         conditions.append(RegistryEntry.birth_date <= latest)
     if too_early is not None:

@@ -7,8 +7,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
+from opdigital.delegates import codes as delegate_codes
 from opdigital.fields import GuardedForm
 
 # Browsers send the ISO form from <input type="date">; people typing by hand write 31/12/1990.
@@ -69,6 +70,35 @@ class SchoolIdentifyForm(FlaskForm):
         """Do not echo the enrolment number back on the page."""
         self.enrolment.data = None
         self.enrolment.raw_data = []
+
+
+class DelegateIdentifyForm(FlaskForm):
+    """A cycle whose roll is its delegates: the delegate code printed on the slip, alone."""
+
+    code = StringField(
+        _l("Delegate code"),
+        validators=[
+            DataRequired(message=_l("Type the code printed on your delegate slip.")),
+            Length(max=20, message=_l("A delegate code has 10 letters and digits.")),
+        ],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+
+    def validate_code(self, field) -> None:
+        # The check character tells a typing mistake from a wrong code without the roll: a
+        # mistyped code is not a guess, and is not counted as one.
+        if not delegate_codes.is_well_formed(field.data or ""):
+            raise ValidationError(
+                _l(
+                    "This code is mistyped: it has 10 letters and digits, as printed on your "
+                    "slip. Check each one and try again."
+                )
+            )
+
+    def forget_secrets(self) -> None:
+        """Do not echo the code back on the page (shared kiosks)."""
+        self.code.data = None
+        self.code.raw_data = []
 
 
 class BallotForm(FlaskForm):

@@ -23,9 +23,11 @@ from opdigital.errors import ValidationFailed
 from opdigital.extensions import db
 from opdigital.proposals.models import BALLOT_STATUSES, Proposal, ProposalStatus
 from opdigital.regions.models import Region
-from opdigital.registry.models import CITY_SCOPE, cycle_scope
+from opdigital.registry.models import CITY_SCOPE, cycle_scope, delegate_scope, is_delegate_scope
 
-REGISTRY_SCOPES = ("city", "cycle")
+# "delegates": the cycle's roll is its delegate list, each voting with a one-time code
+# (opdigital/delegates; docs/domain.md, "Delegates").
+REGISTRY_SCOPES = ("city", "cycle", "delegates")
 MAX_LIMIT = 1000  # more choices than any real ballot has projects
 
 # Keys of `Cycle.ballot_rule_params` this module writes; others (the demo's) are ignored.
@@ -107,10 +109,22 @@ def settings_of(cycle: Cycle) -> VotingSettings:
         max_voter_age=cycle.max_voter_age,
         age_reference_date=cycle.age_reference_date,
         restrict_region_id=cycle.restrict_region_id,
-        registry_scope="city" if cycle.registry_scope == CITY_SCOPE else "cycle",
+        registry_scope=_scope_setting(cycle.registry_scope),
         shuffle_ballot=cycle.shuffle_ballot,
         show_running_totals=cycle.show_running_totals,
     )
+
+
+def _scope_setting(scope: str) -> str:
+    if scope == CITY_SCOPE:
+        return "city"
+    return "delegates" if is_delegate_scope(scope) else "cycle"
+
+
+def _scope_of(setting: str, cycle: Cycle) -> str:
+    if setting == "city":
+        return CITY_SCOPE
+    return delegate_scope(cycle.id) if setting == "delegates" else cycle_scope(cycle.id)
 
 
 def _project(proposal: Proposal) -> BallotProject:
@@ -259,9 +273,7 @@ def configure_voting(cycle: Cycle, settings: VotingSettings, actor) -> Cycle:
     cycle.max_voter_age = settings.max_voter_age
     cycle.age_reference_date = settings.age_reference_date
     cycle.restrict_region_id = settings.restrict_region_id
-    cycle.registry_scope = (
-        CITY_SCOPE if settings.registry_scope == "city" else cycle_scope(cycle.id)
-    )
+    cycle.registry_scope = _scope_of(settings.registry_scope, cycle)
     cycle.shuffle_ballot = settings.shuffle_ballot
     cycle.show_running_totals = settings.show_running_totals
     audit.record(actor, "cycle.voting_settings", cycle, before=before, after=_snapshot(settings))

@@ -1,0 +1,1 @@
+"""Delegates: the roll of delegates, substitutes and Comforça members, and delegate codes."""
