@@ -130,6 +130,9 @@ def register_blueprints(app: Flask) -> None:
     from opdigital.board.views import bp as board_bp
     from opdigital.coordination import bp as coordination_bp
     from opdigital.health import bp as health_bp
+    from opdigital.kiosk.views import bp as kiosk_bp
+    from opdigital.paper.views import bp as paper_bp
+    from opdigital.polling.views import bp as polling_bp
     from opdigital.public import bp as public_bp
     from opdigital.tally.views import bp as results_bp
     from opdigital.voting.views import bp as voting_bp
@@ -143,6 +146,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(voting_bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(paper_bp)
+    app.register_blueprint(polling_bp)
     csrf.exempt(api_bp)  # JSON API: no cookie is trusted there (a ballot carries its credentials)
 
 

@@ -14,6 +14,7 @@ from opdigital.cycles.models import (
     RegionBudget,
 )
 from opdigital.cycles.states import CycleState
+from opdigital.delegates.models import Delegate, DelegateRole, Seat
 from opdigital.kiosk.models import KioskDevice
 from opdigital.paper.models import (
     PaperBatch,
@@ -41,6 +42,9 @@ __all__ = [
     "Ballot",
     "BoardEntry",
     "BoardHead",
+    "Delegate",
+    "DelegateRole",
+    "Seat",
     "KioskDevice",
     "PaperBatch",
     "PaperEntry",

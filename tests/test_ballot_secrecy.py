@@ -22,7 +22,8 @@ from tests.support import voting as vs
 
 VOTER_TABLES = {"participation", "registry_entry"}
 # Column names that would hold (or point to) a voter's identity.
-VOTER_COLUMN = re.compile(r"voter_(key|id|hash)|titulo|elector|registration|enrol", re.I)
+# (`enrol` is a pupil's enrolment number; a kiosk's `enrolled_at` and `enrolled_by_id` are not.)
+VOTER_COLUMN = re.compile(r"voter_(key|id|hash)|titulo|elector|registration|enrol(?!led_)", re.I)
 TIME_TYPES = ("TIMESTAMP", "TIME", "INTERVAL")
 
 
@@ -40,18 +41,27 @@ def _type(column: dict) -> str:
 def test_ballot_has_no_column_referring_to_a_voter(app_ctx):
     inspector = inspect(db.engine)
     columns = _columns("ballot")
-    assert set(columns) == {"id", "cycle_id", "receipt_hash", "choices"}
+    # A paper ballot's batch: a bundle of a point's sheets, never a voter (docs/security.md).
+    assert set(columns) == {"id", "cycle_id", "receipt_hash", "choices", "paper_batch_id"}
     assert not [name for name in columns if VOTER_COLUMN.search(name)]
     # Nothing that orders ballots in time: no timestamp, no date.
     assert not [n for n, c in columns.items() if any(t in _type(c) for t in (*TIME_TYPES, "DATE"))]
     foreign = {fk["referred_table"] for fk in inspector.get_foreign_keys("ballot")}
-    assert foreign == {"cycle"}
+    assert foreign == {"cycle", "paper_batch"}
 
 
 def test_participation_has_no_order_no_clock_and_no_ballot(app_ctx):
     inspector = inspect(db.engine)
     columns = _columns("participation")
-    assert set(columns) == {"cycle_id", "voter_key", "voted_on", "region_id", "voting_point_id"}
+    assert set(columns) == {
+        "cycle_id",
+        "voter_key",
+        "voted_on",
+        "region_id",
+        "voting_point_id",
+        "assisted",  # a flag: never who assisted
+        "on_paper",
+    }
     for name, column in columns.items():
         # No serial, identity or sequence-fed column: insertion order is not recorded.
         assert not column.get("autoincrement"), name

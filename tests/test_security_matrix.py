@@ -136,6 +136,71 @@ TABLE: dict[str, Route] = {
         "/staff/proposals/{w.on_ballot_code}/result", STAFF_ACTION, "POST"
     ),
     "coordination.start_review": R("/staff/proposals/{w.code}/start-review", STAFF_ACTION, "POST"),
+    # Poll workers (a poll worker's own screens are tested in test_poll_workers.py, including
+    # their refusal everywhere else): none of the matrix's visitors is one, so staff get 403.
+    "polling.dashboard": R("/mesario/", Access(LOGIN, LOGIN, 403, 403, 403)),
+    "polling.identify": R("/mesario/identificar", Access(LOGIN, LOGIN, 403, 403, 403)),
+    "polling.open_point": R("/mesario/abrir", Access(LOGIN, LOGIN, 403, 403, 403), "POST"),
+    "polling.close_point": R("/mesario/fechar", Access(LOGIN, LOGIN, 403, 403, 403), "POST"),
+    "coordination.poll_workers": R("/staff/voting-points/{w.point_id}/poll-workers", STAFF),
+    "coordination.new_poll_worker": R(
+        "/staff/voting-points/{w.point_id}/poll-workers", STAFF_ACTION, "POST"
+    ),
+    "coordination.import_point_poll_workers": R(
+        "/staff/voting-points/{w.point_id}/poll-workers/import", STAFF_ACTION, "POST"
+    ),
+    "coordination.import_poll_workers": R("/staff/poll-workers/import", STAFF),
+    "coordination.poll_worker_active": R(
+        "/staff/voting-points/{w.point_id}/poll-workers/999999/active", STAFF_ACTION, "POST"
+    ),
+    # Kiosks: enrolled by staff on the device; no visitor of the matrix is a kiosk.
+    "coordination.kiosks_of_point": R("/staff/voting-points/{w.point_id}/kiosks", STAFF),
+    "coordination.revoke_kiosk": R(
+        "/staff/voting-points/{w.point_id}/kiosks/999999/revoke", STAFF_ACTION, "POST"
+    ),
+    "kiosk.start": R("/quiosque", Access(403, 403, 403, 403, 403)),
+    "kiosk.timed_out": R("/quiosque/tempo-esgotado", PUBLIC),
+    "kiosk.next_voter": R("/quiosque/proximo", Access(303, 303, 303, 303, 303), "POST"),
+    "kiosk.cancel": R("/quiosque/cancelar", Access(303, 303, 303, 303, 303), "POST"),
+    # Paper ballots (a poll worker's access to their own point: test_paper_*.py).
+    "paper.index": R("/staff/paper/", STAFF),
+    "paper.point": R("/staff/paper/{w.voting_slug}/points/{w.point_id}", STAFF),
+    "paper.sheets": R("/staff/paper/{w.voting_slug}/points/{w.point_id}/sheets", STAFF),
+    "paper.sheet_run": R(
+        "/staff/paper/{w.voting_slug}/runs/999999", Access(LOGIN, LOGIN, 403, 404, 404)
+    ),
+    "paper.participation": R(
+        "/staff/paper/{w.voting_slug}/points/{w.point_id}/participation",
+        Access(LOGIN, LOGIN, 403, 403, 403),
+    ),
+    "paper.batches": R("/staff/paper/{w.voting_slug}/points/{w.point_id}/batches", STAFF),
+    "paper.batch": R(
+        "/staff/paper/{w.voting_slug}/batches/999999", Access(LOGIN, LOGIN, 403, 404, 404)
+    ),
+    "paper.entry": R(
+        "/staff/paper/{w.voting_slug}/batches/999999/entry", Access(LOGIN, LOGIN, 403, 404, 404)
+    ),
+    "paper.resolve_batch": R(
+        "/staff/paper/{w.voting_slug}/batches/999999/resolve",
+        Access(LOGIN, LOGIN, 403, 404, 404),
+    ),
+    "paper.seal": R("/staff/paper/{w.voting_slug}/batches/999999/seal", STAFF_ACTION, "POST"),
+    # The delegate roll (no delegate in the world: a staff member gets the 404 of an unknown one).
+    "coordination.delegates": R("/staff/cycles/{w.slug}/delegates", STAFF),
+    "coordination.new_delegate": R("/staff/cycles/{w.slug}/delegates/new", STAFF),
+    "coordination.edit_delegate": R(
+        "/staff/cycles/{w.slug}/delegates/999999/edit", Access(LOGIN, LOGIN, 403, 404, 404)
+    ),
+    "coordination.delete_delegate": R(
+        "/staff/cycles/{w.slug}/delegates/999999/delete", STAFF_ACTION, "POST"
+    ),
+    "coordination.import_delegates": R(
+        "/staff/cycles/{w.slug}/delegates/import", STAFF_ACTION, "POST"
+    ),
+    "coordination.issue_codes": R("/staff/cycles/{w.slug}/delegates/codes", STAFF_ACTION, "POST"),
+    "coordination.issue_code": R(
+        "/staff/cycles/{w.slug}/delegates/999999/code", STAFF_ACTION, "POST"
+    ),
     # Staff: accounts (admins only).
     "accounts.list_users": R("/staff/accounts", ADMIN),
     "accounts.create_user": R("/staff/accounts/new", ADMIN),

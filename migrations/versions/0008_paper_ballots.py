@@ -70,6 +70,7 @@ def upgrade():
         sa.Column("cycle_id", sa.Integer(), nullable=False),
         sa.Column("voting_point_id", sa.Integer(), nullable=False),
         sa.Column("region_id", sa.Integer(), nullable=True),
+        sa.Column("school_id", sa.Integer(), nullable=True),
         sa.Column("first_serial", sa.Integer(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("printed_at", opdigital.db_types.UTCDateTime(timezone=True), nullable=False),
@@ -79,6 +80,9 @@ def upgrade():
         ),
         sa.ForeignKeyConstraint(
             ["cycle_id"], ["cycle.id"], name=op.f("fk_paper_sheet_run_cycle_id_cycle")
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["school.id"], name=op.f("fk_paper_sheet_run_school_id_school")
         ),
         sa.ForeignKeyConstraint(
             ["printed_by_id"],

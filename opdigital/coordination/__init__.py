@@ -28,7 +28,10 @@ def require_staff():
 from opdigital.coordination import (  # noqa: E402, F401
     budgets,
     cycles,
+    delegates,
+    kiosks,
     phases_events,
+    poll_workers,
     proposals,
     tally_steps,
     turnout,
