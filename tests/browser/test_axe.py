@@ -7,31 +7,14 @@ Every page is checked before the test fails, so one run lists every problem.
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from opdigital.extensions import db
 from opdigital.voting.views.qr import receipt_lookup_url
 from tests.support import factories
 from tests.support import voting as vs
+from tests.support.browser import violations
 
 pytestmark = pytest.mark.browser
-
-BLOCKING = ("serious", "critical")
-_axe = Axe()
-
-
-def violations(page, name: str) -> list[str]:
-    """Run axe on the page as it is; the blocking violations, one line per rule."""
-    found = _axe.run(page).response["violations"]
-    blocking = []
-    for violation in found:
-        nodes = [", ".join(node["target"]) for node in violation["nodes"]][:5]
-        line = f"{name}: [{violation['impact']}] {violation['id']}: {violation['help']} at {nodes}"
-        if violation["impact"] in BLOCKING:
-            blocking.append(line)
-        else:
-            print("axe, not blocking:", line)
-    return blocking
 
 
 def test_axe_finds_what_it_must(page):

@@ -7,31 +7,15 @@ The whole voting-day flow (three voters, poll workers, paper) is the lead's brow
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from opdigital.extensions import db
 from opdigital.polling.models import PointOpening
 from opdigital.voting.models import VotingPoint
 from tests.support import factories
 from tests.support import voting as vs
+from tests.support.browser import sign_in, violations
 
 pytestmark = pytest.mark.browser
-
-BLOCKING = ("serious", "critical")
-_axe = Axe()
-
-
-def violations(page, name: str) -> list[str]:
-    """The blocking axe violations of the page as it is, one line per rule (as test_axe.py)."""
-    blocking = []
-    for violation in _axe.run(page).response["violations"]:
-        nodes = [", ".join(node["target"]) for node in violation["nodes"]][:5]
-        line = f"{name}: [{violation['impact']}] {violation['id']}: {violation['help']} at {nodes}"
-        if violation["impact"] in BLOCKING:
-            blocking.append(line)
-        else:
-            print("axe, not blocking:", line)
-    return blocking
 
 
 def _point_open_for(app, slug: str) -> tuple[int, str]:
@@ -78,11 +62,7 @@ def test_kiosk_pages_have_no_serious_violations(app, new_page, election, viewpor
         if not _fits_at_double_text(page):
             too_wide.append(name)
 
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", factories.PASSWORD)
-    page.locator("main form #submit").click()
-    page.wait_for_load_state()
+    sign_in(page, email)
     check("kiosk enrolment", f"/staff/voting-points/{point_id}/kiosks")
     page.fill("#label", "Mesa 1")
     page.locator("main form button[type=submit]").first.click()

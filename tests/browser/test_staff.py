@@ -20,6 +20,7 @@ from opdigital.ledger.verify import main as verify_main
 from opdigital.proposals.models import Proposal
 from tests.support import factories
 from tests.support import voting as vs
+from tests.support.browser import sign_in
 from tests.support.live import request
 
 pytestmark = pytest.mark.browser
@@ -32,15 +33,6 @@ def _staff_user(app, role: str) -> str:
         email = factories.user(role).email
         db.session.remove()
     return email
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", factories.PASSWORD)
-    page.locator("main form #submit").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.locator("main").inner_text()
 
 
 def wait_for_path(page, path: str) -> None:
