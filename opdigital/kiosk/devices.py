@@ -28,6 +28,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from opdigital.extensions import db
 from opdigital.kiosk.models import KioskDevice
+from opdigital.voting.models import VotingPoint
 
 COOKIE_BASE_NAME = "opdigital-kiosk"
 COOKIE_SALT = "opdigital.kiosk.device-cookie"
@@ -96,9 +97,12 @@ _devices: dict[int, tuple[float, str, int, bool]] = {}
 
 
 def device_of(cookie_value: str | None) -> EnrolledDevice | None:
-    """The enrolled, unrevoked device a cookie value names, or None (forged, revoked, unknown).
+    """The enrolled, unrevoked device of an active voting point a cookie value names, or None
+    (forged, revoked, unknown, or its point deactivated).
 
-    Whether the device's voting point is active is the caller's question (`voting.limits`).
+    The point's state is read with the device (not from the voting points' cache of
+    `voting.limits`), so a kiosk enrolled on a point made a moment ago works at once in every
+    process.
     """
     read = _read(cookie_value)
     if read is None:
@@ -111,13 +115,19 @@ def device_of(cookie_value: str | None) -> EnrolledDevice | None:
     if not fresh or not hmac.compare_digest(kept[1], wanted):
         row = db.session.execute(
             sa.select(
-                KioskDevice.secret_hash, KioskDevice.voting_point_id, KioskDevice.revoked_at
-            ).where(KioskDevice.id == device_id)
+                KioskDevice.secret_hash,
+                KioskDevice.voting_point_id,
+                KioskDevice.revoked_at,
+                VotingPoint.active,
+            )
+            .join(VotingPoint, VotingPoint.id == KioskDevice.voting_point_id)
+            .where(KioskDevice.id == device_id)
         ).first()
         if row is None:
             _devices.pop(device_id, None)
             return None
-        kept = (time.monotonic(), row.secret_hash, row.voting_point_id, row.revoked_at is None)
+        usable = row.revoked_at is None and row.active
+        kept = (time.monotonic(), row.secret_hash, row.voting_point_id, usable)
         _devices[device_id] = kept
     _, stored_hash, point_id, active = kept
     if not active or not hmac.compare_digest(stored_hash, wanted):

@@ -129,7 +129,7 @@ def current_client() -> Client:
         )
         on_pages = request.blueprint not in COOKIE_FREE_BLUEPRINTS
         kiosk = device_of(request.cookies.get(cookie_name())) if on_pages else None
-        if kiosk is not None and kiosk.voting_point_id in _active_points().ids:
+        if kiosk is not None:
             client = replace(client, voting_point_id=kiosk.voting_point_id, kiosk_id=kiosk.id)
         g.vote_client = client
     return g.vote_client
@@ -222,7 +222,6 @@ def _voting_point_id(token: str, address: str) -> int | None:
 class _ActivePoints:
     by_token: dict[str, int]
     by_address: list[tuple[int, list]]
-    ids: frozenset[int] = frozenset()
 
 
 # Every vote request asks "is this a voting point?": the active points are read at most every
@@ -239,7 +238,6 @@ def _active_points() -> _ActivePoints:
         _points_cache["points"] = _ActivePoints(
             by_token={row.device_token_hash: row.id for row in rows if row.device_token_hash},
             by_address=[(row.id, networks(row.ip_addresses)) for row in rows if row.ip_addresses],
-            ids=frozenset(row.id for row in rows),
         )
         _points_cache["at"] = time.monotonic()
     return _points_cache["points"]

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from opdigital.audit import services as audit
 from opdigital.errors import NotFound, ValidationFailed
 from opdigital.extensions import db
+from opdigital.kiosk.devices import forget_device
 from opdigital.regions.models import Region
 from opdigital.voting.limits import forget_voting_points, token_hash
 from opdigital.voting.models import VotingPoint
@@ -153,4 +154,5 @@ def _save(point: VotingPoint, action: str, before: dict, actor: Any) -> VotingPo
         db.session.rollback()
         raise
     forget_voting_points()
+    forget_device()  # kiosks keep their point's state with them
     return point
