@@ -195,6 +195,6 @@ def test_a_paper_entry_is_shown_as_paper_with_its_batch(app_ctx, client):
     response = client.post(url, data={"csrf_token": csrf_token(client, url), "codigo": code})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert f'<dd id="entry-paper-batch">On paper, batch {batch.id}</dd>' in html
+    assert f'<dd id="entry-paper-batch">Em papel, lote {batch.id}</dd>' in html
     board_page = client.get(f"/ciclos/{world.slug}/quadro").get_data(as_text=True)
-    assert "paper ballots have no receipt code" in board_page
+    assert "cédulas de papel não têm código do comprovante" in board_page

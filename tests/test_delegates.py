@@ -439,7 +439,8 @@ def test_regional_forum_votes_by_delegate_code(app, staff, settings, signing_key
     answers = [_api_cast(api, w.slug, wrong, [w.works[0][0]]).status_code for _ in range(4)]
     assert answers == [403, 403, 403, 429]
     unknown = _api_cast(app.test_client(), w.slug, codes.new_code(), [w.works[0][0]])
-    assert unknown.status_code == 403 and "delegate code" in unknown.get_json()["error"]["message"]
+    assert unknown.status_code == 403
+    assert "código de delegado" in unknown.get_json()["error"]["message"]
 
     # A lost slip: Edu's new code replaces the old one, which no longer works.
     edu = next(d for d in _delegates(app, w) if d.name == "Edu")

@@ -390,7 +390,7 @@ def import_delegates(cycle: Cycle, raw: bytes, actor, event_id: int | None = Non
             if data.seat is not None:
                 seat = (data.school_id, data.role, data.seat)
                 if seat in taken:
-                    problem = _l("this school already has a %(role)s in this seat", role=data.role)
+                    problem = _l("this school already has someone in this seat with this role")
                 taken.add(seat)
         if problem is not None:
             errors.append(str(_l("line %(line)s: %(reason)s", line=line, reason=problem)))

@@ -6,7 +6,9 @@
  *    touch, click or scroll, an alert dialog asks "Are you still there?" with a countdown of
  *    data-kiosk-warning seconds; "Continue" (or Escape) goes back to the page, otherwise the
  *    kiosk goes to data-kiosk-timeout-url, which clears the session. Without this script the
- *    page's <noscript> refresh does the same after a fixed time. */
+ *    page's <noscript> refresh does the same after a fixed time.
+ * 3. A page waiting for something (a closed point's start screen: data-kiosk-reload seconds)
+ *    loads data-kiosk-reload-url again, as its <noscript> refresh does without this script. */
 (function () {
   "use strict";
   var printButtons = document.querySelectorAll("[data-kiosk-print]");
@@ -16,6 +18,11 @@
   });
 
   var body = document.body;
+  var reload = parseInt(body.getAttribute("data-kiosk-reload"), 10);
+  var reloadUrl = body.getAttribute("data-kiosk-reload-url");
+  if (reload && reloadUrl) {
+    window.setTimeout(function () { window.location.replace(reloadUrl); }, reload * 1000);
+  }
   var idle = parseInt(body.getAttribute("data-kiosk-idle"), 10);
   var warning = parseInt(body.getAttribute("data-kiosk-warning"), 10);
   var url = body.getAttribute("data-kiosk-timeout-url");
