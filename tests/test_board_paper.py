@@ -10,6 +10,7 @@ import secrets
 import zipfile
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from opdigital.board import services as board
@@ -198,3 +199,23 @@ def test_a_paper_entry_is_shown_as_paper_with_its_batch(app_ctx, client):
     assert f'<dd id="entry-paper-batch">Em papel, lote {batch.id}</dd>' in html
     board_page = client.get(f"/ciclos/{world.slug}/quadro").get_data(as_text=True)
     assert "cédulas de papel não têm código do comprovante" in board_page
+
+
+def test_a_batch_sealed_while_the_count_starts_makes_the_count_refuse_not_miss_it(
+    app_ctx, client, runner, signing_key
+):
+    """A batch sealed between the tally's sealing of the board and its count waits in the
+    queue: the count refuses (board_not_sealed) rather than sign a board without it."""
+    from opdigital.board.services import BoardNotSealed
+    from opdigital.tally import services as tally
+
+    world = vs.voting_cycle()
+    closed = runner.invoke(args=["cycle", "close", world.slug])
+    assert closed.exit_code == 0, closed.output
+    tally.seal_for_count(world.cycle)
+    point = vs.voting_point("tok-paper-7", name="Posto Oeste")
+    paper_batch(world, point, 1, [[world.ids[0]], [world.ids[1]]])
+    with pytest.raises(BoardNotSealed):
+        tally.count(world.cycle, None)
+    db.session.rollback()
+    assert board.pending_count(world.cycle.id) == 2

@@ -183,6 +183,11 @@ def count(cycle: Cycle, actor) -> Tally:
     """
     key = signing_key()
     definition = definition_of(cycle)
+    if board.pending_count(cycle.id):
+        # A paper batch sealed after `seal_for_count` sealed the board: count it too, next time.
+        raise board.BoardNotSealed(
+            _l("Ballots arrived while the count was starting: please tally again.")
+        )
     entries = board.board_entries(cycle.id)
     participation = db.session.scalar(
         sa.select(sa.func.count())
