@@ -177,3 +177,31 @@ def test_anonymous_and_plain_visitors_cannot_identify(app, world):
     assert anonymous.get(IDENTIFY).status_code == 302
     response = anonymous.post(IDENTIFY, data={"csrf_token": token(app, anonymous)})
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_delegate_is_identified_by_the_code_on_their_slip(app, world):
+    """A cycle whose roll is its delegates (the Regional Forum): the poll worker types the
+    delegate's code, with no birth date, and the delegate votes as any assisted voter."""
+    from opdigital.cycles.models import Cycle
+    from opdigital.delegates.models import Delegate
+    from opdigital.delegates.services import issue_code
+    from opdigital.registry.models import delegate_scope
+
+    with app.app_context():
+        cycle = db.session.get(Cycle, world.cycle_id)
+        cycle.registry_scope = delegate_scope(cycle.id)
+        delegate = Delegate(cycle_id=cycle.id, name="Rosa Delegada", region_id=world.regions[0])
+        db.session.add(delegate)
+        db.session.commit()
+        code = issue_code(delegate, None).printed
+    browser = ps.signed_in(app, world.person)
+    form = browser.get(IDENTIFY).get_data(as_text=True)
+    assert 'name="code"' in form and 'name="birth_date"' not in form
+    answer = browser.post(IDENTIFY, data={"csrf_token": token(app, browser), "code": code})
+    assert answer.status_code == 303, text(answer)
+    assert answer.headers["Location"].endswith("/votar/cedula")
+    own_region = {region_field(world.regions[0]): str(world.proposals[0][0])}
+    assert post_ballot(browser, world, own_region).status_code == 303
+    assert confirm(browser, world).status_code == 303
+    [(_, point, assisted, on_paper)] = _participations(app, world)
+    assert (point, assisted, on_paper) == (world.point_id, True, False)

@@ -9,8 +9,12 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
+from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.delegates import codes as delegate_codes
 from opdigital.fields import GuardedForm
+from opdigital.regions.queries import all_schools
+from opdigital.registry.credentials import Credentials
+from opdigital.registry.models import is_delegate_scope
 
 # Browsers send the ISO form from <input type="date">; people typing by hand write 31/12/1990.
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -99,6 +103,33 @@ class DelegateIdentifyForm(FlaskForm):
         """Do not echo the code back on the page (shared kiosks)."""
         self.code.data = None
         self.code.raw_data = []
+
+
+def identify_form(cycle: Cycle, school_prompt: str) -> FlaskForm:
+    """The form that identifies a voter of `cycle`, wherever it is filled in (the voting flow,
+    a poll worker's assisted identification, the paper list): the delegate code where the roll
+    is the cycle's delegates (the Regional Forum), school, enrolment and birth date in OPCA,
+    else título and birth date. `school_prompt`: the school list's first, empty option."""
+    if is_delegate_scope(cycle.registry_scope):
+        return DelegateIdentifyForm()
+    if cycle.kind != CycleKind.OPCA:
+        return IdentifyForm()
+    form = SchoolIdentifyForm()
+    form.school.choices = [("", school_prompt)] + [
+        (school.slug, school.name) for school in all_schools()
+    ]
+    return form
+
+
+def credentials_of(form: FlaskForm) -> Credentials:
+    """The credentials a validated `identify_form` holds."""
+    if isinstance(form, DelegateIdentifyForm):
+        return Credentials.for_delegate(form.code.data)
+    if isinstance(form, SchoolIdentifyForm):
+        return Credentials(
+            birth_date=form.birth_date.data, school=form.school.data, enrolment=form.enrolment.data
+        )
+    return Credentials(birth_date=form.birth_date.data, titulo=form.titulo.data)
 
 
 class BallotForm(FlaskForm):

@@ -135,6 +135,16 @@ def current_client() -> Client:
     return g.vote_client
 
 
+def client_at_point(voting_point_id: int) -> Client:
+    """The current request's client as a staffed point's: a poll worker identifying a voter
+    counts against their point's limits wherever their device is (so a staffed point neither
+    counts towards nor meets a credential's city-wide ceiling, as on its kiosks)."""
+    client = current_client()
+    if client.voting_point_id is None:
+        client = replace(client, voting_point_id=voting_point_id)
+    return client
+
+
 def count_client_attempt(client: Client) -> Lock | None:
     """Count one identification or cast from `client`; a Lock when its window is full."""
     return count_attempt(client.limit, client.identity)

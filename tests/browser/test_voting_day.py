@@ -201,6 +201,10 @@ def test_a_voting_day_at_a_staffed_point(
     sign_in(first, workers[0][1], passwords[0])
     assert first.url.endswith("/mesario/")
     audit(first, "poll worker's page")
+    first.goto("/mesario/identificar")  # the point is not open yet
+    assert first.locator(".error-summary").count() == 1
+    audit(first, "assisted identification refused")
+    first.goto("/mesario/")
     _submit(first, "/mesario/abrir")
     assert first.locator('form[action="/mesario/fechar"] button').is_visible()
     first.goto("/mesario/identificar")
@@ -291,6 +295,8 @@ def test_a_voting_day_at_a_staffed_point(
         db.session.remove()
     first.goto(f"/staff/paper/{election.slug}/points/{point_id}/batches")
     audit(first, "batches of a point")
+    staff.goto("/staff/paper/")
+    audit(staff, "paper ballots: choosing a point")
     staff.goto(f"/staff/cycles/{election.slug}/turnout")
     audit(staff, "turnout with assisted and paper votes")
     assert not problems, "\n".join(problems)

@@ -63,4 +63,3 @@ def timed_out():
     """
     end_voter_session(current_client().is_kiosk)
     return render_template("kiosk/timed_out.html")
-

@@ -6,18 +6,15 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.errors import AlreadyVoted, DomainError, NotEligible
 from opdigital.paper.participation import ensure_may_record, record_paper_participation
 from opdigital.paper.services import is_bound_to
 from opdigital.paper.views import bp
 from opdigital.paper.views.common import cycle_for_user, point_for_user
-from opdigital.regions.queries import all_schools
-from opdigital.registry.credentials import Credentials
 from opdigital.registry.services import find_eligible_voter
-from opdigital.voting.forms import IdentifyForm, SchoolIdentifyForm
+from opdigital.voting.forms import credentials_of, identify_form
 from opdigital.voting.identification import identify_with_limits
-from opdigital.voting.limits import current_client
+from opdigital.voting.limits import client_at_point
 
 
 @bp.route("/<slug>/points/<int:point_id>/participation", methods=["GET", "POST"])
@@ -28,17 +25,17 @@ def participation(slug: str, point_id: int):
     point = point_for_user(cycle, point_id)
     if not is_bound_to(current_user, cycle.id, point.id):
         abort(403)  # the paper list is the point's poll workers' alone
-    form = _form(cycle)
+    form = identify_form(cycle, _("Choose the school"))
     try:
         ensure_may_record(current_user, cycle, point.id)
     except DomainError as e:
         return _page(cycle, point, form, e.status, error=str(e), closed=True)
     if not form.validate_on_submit():
         return _page(cycle, point, form, 422 if form.is_submitted() else 200)
-    credentials = _credentials(form)
+    credentials = credentials_of(form)
     try:
         voter = identify_with_limits(
-            current_client(),
+            client_at_point(point.id),
             credentials,
             lambda: find_eligible_voter(cycle, credentials),
             count_request=True,
@@ -52,24 +49,6 @@ def participation(slug: str, point_id: int):
         return _page(cycle, point, form, e.status, error=str(e))
     flash(_("Recorded on the paper list. Hand the voter one blank sheet."), "success")
     return redirect(url_for("paper.participation", slug=cycle.slug, point_id=point.id), 303)
-
-
-def _form(cycle: Cycle):
-    if cycle.kind != CycleKind.OPCA:
-        return IdentifyForm()
-    form = SchoolIdentifyForm()
-    form.school.choices = [("", _("Choose the school"))] + [
-        (school.slug, school.name) for school in all_schools()
-    ]
-    return form
-
-
-def _credentials(form) -> Credentials:
-    if isinstance(form, SchoolIdentifyForm):
-        return Credentials(
-            birth_date=form.birth_date.data, school=form.school.data, enrolment=form.enrolment.data
-        )
-    return Credentials(birth_date=form.birth_date.data, titulo=form.titulo.data)
 
 
 def _page(cycle, point, form, status: int, *, error=None, already=False, closed=False):

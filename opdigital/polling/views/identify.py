@@ -9,24 +9,19 @@ poll worker to the vote: participation records only the point and that it was as
 
 from __future__ import annotations
 
-import dataclasses
-
 from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.errors import DomainError, NotEligible, RateLimited
 from opdigital.polling.services import Assignment, ensure_takes_votes
 from opdigital.polling.views import bp
 from opdigital.polling.views.common import current_assignment
 from opdigital.polling.views.shared_device import end_here
-from opdigital.regions.queries import all_schools
-from opdigital.registry.credentials import Credentials
 from opdigital.registry.services import find_eligible_voter
 from opdigital.voting import flow
-from opdigital.voting.forms import IdentifyForm, SchoolIdentifyForm
+from opdigital.voting.forms import credentials_of, identify_form
 from opdigital.voting.identification import identify_with_limits
-from opdigital.voting.limits import Client, current_client
+from opdigital.voting.limits import client_at_point
 from opdigital.voting.services import has_voted
 
 
@@ -38,13 +33,13 @@ def identify():
         ensure_takes_votes(where)
     except DomainError as e:
         return _refused(where, str(e), e.status)
-    form = _identify_form(where.cycle)
+    form = identify_form(where.cycle, _("Choose the school"))
     if not form.validate_on_submit():
         return _page(where, form, 422 if form.is_submitted() else 200)
-    credentials = _credentials(form)
+    credentials = credentials_of(form)
     try:
         voter = identify_with_limits(
-            _client(where),
+            client_at_point(where.point.id),
             credentials,
             lambda: find_eligible_voter(where.cycle, credentials),
             count_request=True,
@@ -61,33 +56,6 @@ def identify():
     end_here()  # the poll worker leaves this browser to the voter
     flow.start(where.cycle, voter, assisted=True, voting_point_id=where.point.id)
     return redirect(url_for("voting.ballot", slug=slug), code=303)
-
-
-def _client(where: Assignment) -> Client:
-    """The client whose limits count: the point's, as on its kiosks (a staffed point neither
-    counts towards nor meets the credentials' city-wide ceiling, docs/security.md)."""
-    client = current_client()
-    if client.voting_point_id is None:
-        client = dataclasses.replace(client, voting_point_id=where.point.id)
-    return client
-
-
-def _identify_form(cycle: Cycle):
-    if cycle.kind != CycleKind.OPCA:
-        return IdentifyForm()
-    form = SchoolIdentifyForm()
-    form.school.choices = [("", _("Choose the school"))] + [
-        (school.slug, school.name) for school in all_schools()
-    ]
-    return form
-
-
-def _credentials(form) -> Credentials:
-    if isinstance(form, SchoolIdentifyForm):
-        return Credentials(
-            birth_date=form.birth_date.data, school=form.school.data, enrolment=form.enrolment.data
-        )
-    return Credentials(birth_date=form.birth_date.data, titulo=form.titulo.data)
 
 
 def _page(where: Assignment, form, status: int, error: str | None = None, headers=None):

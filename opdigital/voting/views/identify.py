@@ -6,14 +6,11 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from opdigital.cycles.models import Cycle, CycleKind
+from opdigital.cycles.models import Cycle
 from opdigital.errors import NotEligible, RateLimited
-from opdigital.regions.queries import all_schools
-from opdigital.registry.credentials import Credentials
-from opdigital.registry.models import is_delegate_scope
 from opdigital.registry.services import find_eligible_voter
 from opdigital.voting import flow
-from opdigital.voting.forms import DelegateIdentifyForm, IdentifyForm, SchoolIdentifyForm
+from opdigital.voting.forms import credentials_of, identify_form
 from opdigital.voting.identification import identify_with_limits
 from opdigital.voting.limits import current_client
 from opdigital.voting.services import has_voted
@@ -29,7 +26,7 @@ def identify(cycle: Cycle):
     form = _identify_form(cycle)
     if not form.validate_on_submit():
         return _identify_page(cycle, form, 422 if form.is_submitted() else 200)
-    credentials = _credentials(form)
+    credentials = credentials_of(form)
     try:
         voter = identify_with_limits(
             current_client(),
@@ -48,29 +45,11 @@ def identify(cycle: Cycle):
 
 
 def _identify_form(cycle: Cycle):
-    if is_delegate_scope(cycle.registry_scope):
-        return DelegateIdentifyForm()  # the Regional Forum: the delegate code alone
-    if cycle.kind != CycleKind.OPCA:
-        form = IdentifyForm()
-    else:
-        form = SchoolIdentifyForm()
-        form.school.choices = [("", _("Choose your school"))] + [
-            (school.slug, school.name) for school in all_schools()
-        ]
-    if current_client().is_kiosk:
+    form = identify_form(cycle, _("Choose your school"))
+    if current_client().is_kiosk and "birth_date" in form:
         # A shared device must not offer the previous voter's birth date to the next one.
         form.birth_date.render_kw = {**(form.birth_date.render_kw or {}), "autocomplete": "off"}
     return form
-
-
-def _credentials(form) -> Credentials:
-    if isinstance(form, DelegateIdentifyForm):
-        return Credentials.for_delegate(form.code.data)
-    if isinstance(form, SchoolIdentifyForm):
-        return Credentials(
-            birth_date=form.birth_date.data, school=form.school.data, enrolment=form.enrolment.data
-        )
-    return Credentials(birth_date=form.birth_date.data, titulo=form.titulo.data)
 
 
 def _identify_page(cycle: Cycle, form, status: int, error: str | None = None):
