@@ -20,6 +20,14 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def never_cache(response):
+    """An `after_request` hook for the blueprints of shared devices (the voting flow, kiosks, poll
+    workers, paper ballots): nothing of a page may come back from the browser's cache or its
+    back button to the next person at the device."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def is_read() -> bool:
     """True when the request only reads (GET or HEAD), False for a submission."""
     return request.method in READ_METHODS

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from opdigital.kiosk.layout import layout_context
 from opdigital.kiosk.sessions import end_voter_session
 from opdigital.voting.limits import current_client
+from opdigital.web import never_cache
 
 bp = Blueprint("kiosk", __name__, url_prefix="/quiosque")
 
@@ -24,11 +25,7 @@ def inject_layout() -> dict:
     return layout_context(current_client)
 
 
-@bp.after_request
-def never_cache(response):
-    # Nothing of a voter may come back from the browser's cache or its back button.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(never_cache)
 
 
 @bp.errorhandler(CSRFError)

@@ -12,6 +12,7 @@ from flask import Blueprint
 
 from opdigital.auth import roles_required
 from opdigital.paper.services import PAPER_ROLES
+from opdigital.web import never_cache
 
 bp = Blueprint("paper", __name__, url_prefix="/staff/paper")
 
@@ -23,11 +24,7 @@ def require_paper_staff():
     return None
 
 
-@bp.after_request
-def never_cache(response):
-    # Shared devices at a voting point: the paper list's page held a voter's credentials.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(never_cache)
 
 
 # The route modules register on `bp`.

@@ -15,6 +15,7 @@ from flask_login import user_logged_in
 from opdigital.accounts.models import Role
 from opdigital.auth import roles_required
 from opdigital.polling.views import shared_device
+from opdigital.web import never_cache
 
 bp = Blueprint("polling", __name__, url_prefix="/mesario")
 
@@ -29,11 +30,7 @@ def require_poll_worker():
     return None
 
 
-@bp.after_request
-def never_cache(response):
-    # A shared device's back button or cache must not show the page to the next person.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(never_cache)
 
 
 # The route modules register on `bp`.

@@ -20,6 +20,7 @@ from opdigital import display
 from opdigital.kiosk.layout import layout_context
 from opdigital.voting.limits import current_client
 from opdigital.voting.services import voting_window
+from opdigital.web import never_cache
 
 bp = Blueprint("voting", __name__)
 
@@ -41,11 +42,7 @@ def inject_layout() -> dict:
     return layout_context(current_client)
 
 
-@bp.after_request
-def never_cache(response):
-    # A shared kiosk's back button or cache must not bring back someone's ballot or receipt.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(never_cache)
 
 
 # The route modules register on `bp`.
