@@ -246,6 +246,22 @@ def test_deactivation_signs_the_poll_worker_out(app, day):
         assert db.session.get(User, person.id).active is False
 
 
+def test_the_account_screen_sends_poll_workers_to_their_point(app, day):
+    """A poll worker's role and binding are not edited as an account's: the admin screen sends
+    to the point's page (GET and POST), and nothing changes."""
+    person = ps.poll_worker(app, day.point_id, day.cycle_id)
+    with app.app_context():
+        staff = factories.user("admin")
+        admin = ps.signed_in(app, SimpleNamespace(email=staff.email))
+    url = f"/staff/accounts/{person.id}"
+    target = f"/staff/voting-points/{day.point_id}/poll-workers"
+    assert admin.get(url).headers["Location"] == target
+    changed = admin.post(url, data={"csrf_token": token(app, admin), "role": "admin"})
+    assert (changed.status_code, changed.headers["Location"]) == (303, target)
+    with app.app_context():
+        assert db.session.get(User, person.id).role == "poll_worker"
+
+
 # --- the shared device ----------------------------------------------------------------------
 
 

@@ -184,6 +184,10 @@ def _edit_page(
 def edit_user(user_id: int):
     """Change an account's name, role or activation."""
     user = accounts.get_user(user_id)
+    if user.is_poll_worker:
+        # Bound to a point and a cycle: managed on the point's page, never by a role change.
+        flash(_("Poll workers are managed on their voting point's page."), "info")
+        return redirect(url_for("coordination.poll_workers", point_id=user.voting_point_id), 303)
     form = EditUserForm(obj=user)
     password_form = PasswordForm(prefix="pw", formdata=None)
     if is_read():
