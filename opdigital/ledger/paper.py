@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opdigital.ledger.chain import BoardEntry, is_int
+from opdigital.ledger.json_checks import FieldChecks
 from opdigital.ledger.package import MAX_BALLOTS
 from opdigital.ledger.result import MAX_ID
 
@@ -80,19 +81,8 @@ def paper_json(
     }
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise PaperError(message)
-
-
-def _object(value: object, path: str, keys: Sequence[str]) -> dict[str, Any]:
-    _require(isinstance(value, dict), f"{path} must be an object")
-    assert isinstance(value, dict)
-    missing = [k for k in keys if k not in value]
-    _require(not missing, f"{path} lacks the field {missing[0] if missing else ''}")
-    extra = sorted(set(value) - set(keys))
-    _require(not extra, f"{path} has an unexpected field {extra[0] if extra else ''}")
-    return value
+_checks = FieldChecks(PaperError)
+_require, _object = _checks.require, _checks.object
 
 
 def _integer(value: object, path: str, least: int, most: int) -> int:
@@ -108,10 +98,6 @@ def _list(value: object, path: str, most: int) -> list[Any]:
     assert isinstance(value, list)
     _require(len(value) <= most, f"{path} must have at most {most} items")
     return value
-
-
-def _sorted_ids(ids: list[int], path: str) -> None:
-    _require(ids == sorted(set(ids)), f"{path} must be sorted by id, each id once")
 
 
 @dataclass(frozen=True)
@@ -150,7 +136,7 @@ def validate_paper(paper: object) -> Declared:
         )
         ids.append(point_id)
         points[point_id] = Point(point_id, item["name"], participation)
-    _sorted_ids(ids, "voting_points")
+    _checks.sorted_ids(ids, "voting_points")
     batches: dict[int, Batch] = {}
     ids = []
     numbers: set[tuple[int, int]] = set()
@@ -172,7 +158,7 @@ def validate_paper(paper: object) -> Declared:
         numbers.add(key)
         ids.append(batch.id)
         batches[batch.id] = batch
-    _sorted_ids(ids, "batches")
+    _checks.sorted_ids(ids, "batches")
     return Declared(online, on_paper, batches, points)
 
 

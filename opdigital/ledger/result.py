@@ -24,6 +24,7 @@ from opdigital.counting.instance import (
 )
 from opdigital.counting.rules import RULES, count
 from opdigital.ledger.chain import is_hex64, is_int
+from opdigital.ledger.json_checks import FieldChecks
 
 FORMAT = "opdigital-tally/1"
 CYCLE_KINDS = ("op-digital", "op-regional", "opca")
@@ -72,20 +73,8 @@ class TallyError(ValueError):
     """The definition is malformed, or the ballots cannot be counted under it."""
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise TallyError(message)
-
-
-def _object(value: object, path: str, keys: Sequence[str]) -> dict[str, Any]:
-    """`value` as a dict with exactly `keys`; a missing or unexpected key is named."""
-    _require(isinstance(value, dict), f"{path} must be an object")
-    assert isinstance(value, dict)
-    missing = [k for k in keys if k not in value]
-    _require(not missing, f"{path} lacks the field {missing[0] if missing else ''}")
-    extra = sorted(set(value) - set(keys))
-    _require(not extra, f"{path} has an unexpected field {extra[0] if extra else ''}")
-    return value
+_checks = FieldChecks(TallyError)
+_require, _object = _checks.require, _checks.object
 
 
 def _count_field(value: object, path: str, maximum: int | None = None) -> int:
@@ -125,17 +114,13 @@ def _listed(
         yield path, _object(item, path, keys)
 
 
-def _require_sorted_ids(ids: list[int], name: str) -> None:
-    _require(ids == sorted(set(ids)), f"{name} must be sorted by id, each id once")
-
-
 def _check_regions(definition: dict[str, Any]) -> set[int]:
     ids: list[int] = []
     for path, region in _listed(definition, "regions", MAX_REGIONS, ("id", "slug", "name")):
         ids.append(_count_field(region["id"], f"{path}.id", MAX_ID))
         _text(region["slug"], f"{path}.slug")
         _text(region["name"], f"{path}.name")
-    _require_sorted_ids(ids, "regions")
+    _checks.sorted_ids(ids, "regions")
     return set(ids)
 
 
@@ -152,7 +137,7 @@ def _check_proposals(definition: dict[str, Any], region_ids: set[int]) -> None:
             f"{path}.region_id must be null or the id of a region in regions",
         )
         _count_field(proposal["cost_cents"], f"{path}.cost_cents", MAX_CENTS)
-    _require_sorted_ids(ids, "proposals")
+    _checks.sorted_ids(ids, "proposals")
 
 
 def _check_budgets(definition: dict[str, Any], region_ids: set[int]) -> None:
