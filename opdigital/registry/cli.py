@@ -13,10 +13,16 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from opdigital.retention.cli import purge_command
+
 
 @click.group("registry")
 def registry_group() -> None:
     """Manage the rolls that say who may vote."""
+
+
+# `registry purge` lives with the other retention rules (opdigital/retention/cli.py).
+registry_group.add_command(purge_command)
 
 
 @registry_group.command("import")

@@ -29,6 +29,7 @@ from opdigital.registry import importer, titulo
 from opdigital.registry.credentials import Credentials, EligibleVoter
 from opdigital.registry.keys import school_number, voter_key
 from opdigital.registry.models import CITY_SCOPE, RegistryEntry, cycle_scope, is_delegate_scope
+from opdigital.retention.models import RollCount
 
 NOT_ELIGIBLE_MESSAGE = _l(
     "We could not confirm that you can vote in this cycle. Check your título and birth date."
@@ -272,20 +273,20 @@ def not_eligible(cycle: Cycle) -> NotEligible:
 
 @dataclass(frozen=True)
 class RegistryCounts:
-    """Size of a cycle's roll: every entry, and those eligible under its rules, by region."""
+    """Size of a cycle's roll: every entry, and those eligible under its rules, by region.
+
+    `kept` is True when the roll was purged after the tally: the counts are then the ones
+    stored at the purge (`roll_count`), and `entries` is the eligible total."""
 
     scope: str
     entries: int
     eligible: int
     by_region: list[tuple[Region | None, int]]
+    kept: bool = False
 
 
-def registry_counts(cycle: Cycle, on: date | None = None) -> RegistryCounts:
-    """How many people the cycle's roll lets vote (ages and region applied), per region."""
+def _eligible_conditions(cycle: Cycle, on: date | None = None) -> list:
     scope = cycle.registry_scope
-    entries = db.session.scalar(
-        sa.select(sa.func.count()).select_from(RegistryEntry).where(RegistryEntry.scope == scope)
-    )
     conditions = [RegistryEntry.scope == scope]
     latest, too_early = (None, None) if is_delegate_scope(scope) else birth_bounds(cycle, on)
     if latest is not None:
@@ -294,16 +295,53 @@ def registry_counts(cycle: Cycle, on: date | None = None) -> RegistryCounts:
         conditions.append(RegistryEntry.birth_date > too_early)
     if cycle.restrict_region_id is not None:
         conditions.append(RegistryEntry.region_id == cycle.restrict_region_id)
+    return conditions
+
+
+def eligible_groups(cycle: Cycle) -> list[tuple[int | None, int | None, int]]:
+    """(region id, school id, eligible) for the cycle's roll as it stands: what a purge keeps."""
     rows = db.session.execute(
-        sa.select(RegistryEntry.region_id, sa.func.count())
-        .where(*conditions)
-        .group_by(RegistryEntry.region_id)
+        sa.select(RegistryEntry.region_id, RegistryEntry.school_id, sa.func.count())
+        .where(*_eligible_conditions(cycle))
+        .group_by(RegistryEntry.region_id, RegistryEntry.school_id)
     ).all()
+    return [(region_id, school_id, int(n)) for region_id, school_id, n in rows]
+
+
+def _by_region(rows) -> list[tuple[Region | None, int]]:
     regions = {r.id: r for r in db.session.scalars(sa.select(Region))}
-    by_region = sorted(
+    return sorted(
         ((regions.get(region_id), count) for region_id, count in rows),
         key=lambda pair: (pair[0] is None, pair[0].name if pair[0] else ""),
     )
+
+
+def registry_counts(cycle: Cycle, on: date | None = None) -> RegistryCounts:
+    """How many people the cycle's roll lets vote (ages and region applied), per region; once
+    the roll is purged, the counts kept at the purge."""
+    scope = cycle.registry_scope
+    kept = db.session.execute(
+        sa.select(RollCount.region_id, sa.func.sum(RollCount.eligible))
+        .where(RollCount.cycle_id == cycle.id)
+        .group_by(RollCount.region_id)
+    ).all()
+    if kept:
+        rows = [(region_id, int(n)) for region_id, n in kept]
+        total = sum(n for _, n in rows)
+        return RegistryCounts(
+            scope=scope, entries=total, eligible=total, by_region=_by_region(rows), kept=True
+        )
+    entries = db.session.scalar(
+        sa.select(sa.func.count()).select_from(RegistryEntry).where(RegistryEntry.scope == scope)
+    )
+    rows = db.session.execute(
+        sa.select(RegistryEntry.region_id, sa.func.count())
+        .where(*_eligible_conditions(cycle, on))
+        .group_by(RegistryEntry.region_id)
+    ).all()
     return RegistryCounts(
-        scope=scope, entries=entries, eligible=sum(c for _, c in rows), by_region=by_region
+        scope=scope,
+        entries=entries,
+        eligible=sum(c for _, c in rows),
+        by_region=_by_region(rows),
     )
