@@ -8,7 +8,9 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from opdigital.privacy.cli import privacy_group
 from opdigital.registry.cli import registry_group
+from opdigital.retention.cli import retention_group
 from opdigital.tally.cli import COMMANDS as TALLY_COMMANDS
 from opdigital.tally.pabulib_cli import pb_group
 
@@ -29,6 +31,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
     app.cli.add_command(registry_group)
+    app.cli.add_command(privacy_group)
+    app.cli.add_command(retention_group)
     app.cli.add_command(pb_group)
     for command in TALLY_COMMANDS:
         app.cli.add_command(command)

@@ -34,6 +34,7 @@ from opdigital.proposals.models import (
 )
 from opdigital.regions.models import Region, School
 from opdigital.registry.models import RegistryEntry
+from opdigital.retention.models import RollCount
 from opdigital.tally.models import Tally
 from opdigital.voting.models import Ballot, Participation, TurnoutCount, VotingPoint
 
@@ -54,6 +55,7 @@ __all__ = [
     "Participation",
     "PointOpening",
     "RegistryEntry",
+    "RollCount",
     "TurnoutCount",
     "VotingPoint",
     "BudgetSplit",

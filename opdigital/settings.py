@@ -151,6 +151,22 @@ class Base:
     # The Ed25519 key that signs tally packages (`opdigital keys generate` creates it).
     SIGNING_KEY_PATH = _env("SIGNING_KEY_PATH") or str(instance_dir() / "signing-key.pem")
 
+    # Retention (opdigital/retention; docs/data-model.md, "Retention"), applied by
+    # `opdigital retention run`: a tallied cycle's roll is purged this many days after its tally
+    # (its eligible counts are kept), and proposers' contacts are blanked this many days after
+    # the end of their cycle's calendar (its last phase's end).
+    ROLL_RETENTION_DAYS_AFTER_TALLY = _env_int("ROLL_RETENTION_DAYS_AFTER_TALLY", 30)
+    PROPOSER_CONTACT_RETENTION_DAYS = _env_int("PROPOSER_CONTACT_RETENTION_DAYS", 365)
+
+    # The privacy notice (/privacidade, docs/privacy.md): the controller (the city body
+    # responsible for the data) and its encarregado (data protection officer, LGPD art. 41).
+    # Production refuses to start without them; the phone is optional.
+    PRIVACY_CONTROLLER_NAME = _env("PRIVACY_CONTROLLER_NAME")
+    PRIVACY_CONTROLLER_CONTACT = _env("PRIVACY_CONTROLLER_CONTACT")
+    PRIVACY_OFFICER_NAME = _env("PRIVACY_OFFICER_NAME")
+    PRIVACY_OFFICER_EMAIL = _env("PRIVACY_OFFICER_EMAIL")
+    PRIVACY_OFFICER_PHONE = _env("PRIVACY_OFFICER_PHONE", "")
+
     # Check at the first request of each process that PostgreSQL does not log statements with
     # their values for this app's role (opdigital/health/checks.py); /healthz reports it too.
     CHECK_DATABASE_LOGGING = True
@@ -159,10 +175,27 @@ class Base:
     TESTING = False
 
 
+# Demonstration values for development and tests; production must set its own.
+DEMO_PRIVACY = {
+    "PRIVACY_CONTROLLER_NAME": "Prefeitura de Belo Horizonte (demonstration)",
+    "PRIVACY_CONTROLLER_CONTACT": "Av. Afonso Pena, 1212, Centro · participe@pbh.gov.br",
+    "PRIVACY_OFFICER_NAME": "Encarregado de dados (demonstration)",
+    "PRIVACY_OFFICER_EMAIL": "encarregado@example.org",
+}
+
+
 class Development(Base):
     """`make run`: SQLite in the instance folder, in-process rate-limit store."""
 
     CONFIG_NAME = "development"
+    PRIVACY_CONTROLLER_NAME = _env(
+        "PRIVACY_CONTROLLER_NAME", DEMO_PRIVACY["PRIVACY_CONTROLLER_NAME"]
+    )
+    PRIVACY_CONTROLLER_CONTACT = _env(
+        "PRIVACY_CONTROLLER_CONTACT", DEMO_PRIVACY["PRIVACY_CONTROLLER_CONTACT"]
+    )
+    PRIVACY_OFFICER_NAME = _env("PRIVACY_OFFICER_NAME", DEMO_PRIVACY["PRIVACY_OFFICER_NAME"])
+    PRIVACY_OFFICER_EMAIL = _env("PRIVACY_OFFICER_EMAIL", DEMO_PRIVACY["PRIVACY_OFFICER_EMAIL"])
     DEBUG = _env_bool("FLASK_DEBUG", True)
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(_env("DATABASE_URL")) or (
         "sqlite:///" + str(instance_dir() / "opdigital.sqlite3")
@@ -175,6 +208,10 @@ class Testing(Base):
 
     CONFIG_NAME = "testing"
     TESTING = True
+    PRIVACY_CONTROLLER_NAME = DEMO_PRIVACY["PRIVACY_CONTROLLER_NAME"]
+    PRIVACY_CONTROLLER_CONTACT = DEMO_PRIVACY["PRIVACY_CONTROLLER_CONTACT"]
+    PRIVACY_OFFICER_NAME = DEMO_PRIVACY["PRIVACY_OFFICER_NAME"]
+    PRIVACY_OFFICER_EMAIL = DEMO_PRIVACY["PRIVACY_OFFICER_EMAIL"]
     # Not on every test app's first request; the tests of the check turn it on.
     CHECK_DATABASE_LOGGING = False
     SECRET_KEY = "testing-secret-key"  # noqa: S105
@@ -214,9 +251,20 @@ class Production(Base):
             problems.append("DATABASE_URL must be set")
         if not cls.REDIS_URL:
             problems.append("REDIS_URL must be set")
+        # The privacy notice names them (LGPD art. 41): a city cannot serve without them.
+        for name in PRIVACY_REQUIRED:
+            if not getattr(cls, name, None):
+                problems.append(f"{name} must be set (the privacy notice names it)")
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 
+
+PRIVACY_REQUIRED = (
+    "PRIVACY_CONTROLLER_NAME",
+    "PRIVACY_CONTROLLER_CONTACT",
+    "PRIVACY_OFFICER_NAME",
+    "PRIVACY_OFFICER_EMAIL",
+)
 
 CONFIGS = {"development": Development, "testing": Testing, "production": Production}
 

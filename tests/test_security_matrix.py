@@ -31,6 +31,7 @@ from tests.support import voting as vs
 from tests.support.client import login_as
 from tests.support.coordination import token
 from tests.support.coordination import world as coordination_world
+from tests.support.production import PRIVACY
 
 ROLES = ("anonymous", "citizen", "auditor", "coordinator", "admin")
 LOGIN = "login"  # expected outcome: a redirect to the sign-in page
@@ -86,6 +87,8 @@ TABLE: dict[str, Route] = {
     "public.submit_proposal": R("/ciclos/{w.open_slug}/propostas/nova", PUBLIC),
     "public.proposal": R("/propostas/{w.selected_code}", PUBLIC),
     "public.set_language": R("/lang/en", REDIRECT),
+    "public.privacy": R("/privacidade", PUBLIC),
+    "public.privacy_json": R("/privacidade.json", PUBLIC),
     "static": R("/static/css/site.css", PUBLIC),
     "board.board_page": R("/ciclos/{w.published_slug}/quadro", PUBLIC),
     # Receipt codes never in a URL: the lookup form is POSTed (without a code: 422); old links
@@ -127,6 +130,7 @@ TABLE: dict[str, Route] = {
     "coordination.execution": R("/staff/proposals/{w.selected_code}/execution", STAFF),
     "coordination.review": R("/staff/proposals/{w.code}/review", STAFF),
     "coordination.voting_points": R("/staff/voting-points", STAFF),
+    "coordination.retention_page": R("/staff/retention", STAFF),
     "coordination.voting_point": R("/staff/voting-points/{w.point_id}", STAFF),
     "coordination.new_voting_point": R("/staff/voting-points/new", STAFF),
     "coordination.transition": R("/staff/cycles/{w.slug}/transition", STAFF_ACTION, "POST"),
@@ -405,7 +409,7 @@ def production_app(make_app, database_url, redis_url, monkeypatch):
             "SQLALCHEMY_DATABASE_URI": settings_module._sqlalchemy_url(database_url),
             "REDIS_URL": redis_url,
             "RATELIMIT_STORAGE_URI": redis_url,
-        }
+        } | PRIVACY
         secured = type("SecuredProduction", (settings_module.Production,), settings)
         secured.validate()  # what `create_app("production")` checks first
         yield make_app(secured)

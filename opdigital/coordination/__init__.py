@@ -33,6 +33,7 @@ from opdigital.coordination import (  # noqa: E402, F401
     phases_events,
     poll_workers,
     proposals,
+    retention,
     tally_steps,
     turnout,
     voting_points,

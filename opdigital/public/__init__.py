@@ -28,4 +28,4 @@ def inject_display_helpers() -> dict:
 
 
 # The route modules register on `bp`.
-from opdigital.public import cycle_pages, home, proposal_pages, submit  # noqa: E402, F401
+from opdigital.public import cycle_pages, home, privacy, proposal_pages, submit  # noqa: E402, F401

@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 from opdigital.demo.digital import DIGITAL_SLUG
 from opdigital.resources import RESOURCES
 from tests.support.live import ROOT, free_port, stop, wait_until_up
+from tests.support.production import PRIVACY
 
 pytestmark = pytest.mark.faults
 
@@ -203,16 +204,20 @@ def test_the_wheel_installs_migrates_and_serves_outside_the_checkout(
     for pth in site.glob("*.pth"):
         assert str(ROOT) not in pth.read_text(), pth
 
-    production = pip_env | {
-        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "OPDIGITAL_CONFIG": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "VOTER_KEY_PEPPER": secrets.token_urlsafe(48),
-        "DATABASE_URL": fresh_database,
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "RATELIMIT_KEY_PREFIX": f"opdigital-wheel-{uuid.uuid4().hex[:8]}",
-        "SIGNING_KEY_PATH": str(tmp / "keys" / "signing-key.pem"),
-    }
+    production = (
+        pip_env
+        | PRIVACY
+        | {
+            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            "OPDIGITAL_CONFIG": "production",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "VOTER_KEY_PEPPER": secrets.token_urlsafe(48),
+            "DATABASE_URL": fresh_database,
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "RATELIMIT_KEY_PREFIX": f"opdigital-wheel-{uuid.uuid4().hex[:8]}",
+            "SIGNING_KEY_PATH": str(tmp / "keys" / "signing-key.pem"),
+        }
+    )
     production.pop("RATELIMIT_STORAGE_URI", None)  # REDIS_URL's, as in production
     where = run(
         [python, "-c", "import opdigital.resources as r; print(r.resource_dir('migrations'))"],

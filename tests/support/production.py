@@ -15,14 +15,31 @@ SETTINGS_VARIABLES = [
     "REDIS_URL",
     "RATELIMIT_STORAGE_URI",
     "SESSION_COOKIE_SECURE",
+    "PRIVACY_CONTROLLER_NAME",
+    "PRIVACY_CONTROLLER_CONTACT",
+    "PRIVACY_OFFICER_NAME",
+    "PRIVACY_OFFICER_EMAIL",
+    "PRIVACY_OFFICER_PHONE",
 ]
+
+# The privacy notice's controller and encarregado (opdigital/settings.py, PRIVACY_REQUIRED).
+PRIVACY = {
+    "PRIVACY_CONTROLLER_NAME": "Prefeitura Municipal",
+    "PRIVACY_CONTROLLER_CONTACT": "Av. Afonso Pena, 1212",
+    "PRIVACY_OFFICER_NAME": "Encarregada de Dados",
+    "PRIVACY_OFFICER_EMAIL": "encarregado@prefeitura.example",
+}
 
 
 def full_production(**changes: str | None) -> dict[str, str | None]:
     """Every variable production requires, set to valid values, with `changes` applied."""
-    return {
-        "SECRET_KEY": SECRET,
-        "VOTER_KEY_PEPPER": "p" * 32,
-        "DATABASE_URL": "postgres://op:secret@db.internal:5432/opdigital",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-    } | changes
+    return (
+        {
+            "SECRET_KEY": SECRET,
+            "VOTER_KEY_PEPPER": "p" * 32,
+            "DATABASE_URL": "postgres://op:secret@db.internal:5432/opdigital",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+        }
+        | PRIVACY
+        | changes
+    )
