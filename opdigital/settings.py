@@ -157,6 +157,8 @@ class Base:
     # the end of their cycle's calendar (its last phase's end).
     ROLL_RETENTION_DAYS_AFTER_TALLY = _env_int("ROLL_RETENTION_DAYS_AFTER_TALLY", 30)
     PROPOSER_CONTACT_RETENTION_DAYS = _env_int("PROPOSER_CONTACT_RETENTION_DAYS", 365)
+    # A poll worker's session on a shared device ends after this long without a request.
+    POLL_WORKER_IDLE_MINUTES = _env_int("POLL_WORKER_IDLE_MINUTES", 15)
 
     # The privacy notice (/privacidade, docs/privacy.md): the controller (the city body
     # responsible for the data) and its encarregado (data protection officer, LGPD art. 41).

@@ -1,5 +1,5 @@
 """A poll worker signs in on a shared device: their session is never remembered and ends after
-`IDLE_MINUTES` without a request (docs/security.md, "Poll workers").
+`POLL_WORKER_IDLE_MINUTES` without a request (docs/security.md, "Poll workers").
 
 The time of their last request is kept in the signed session cookie, set at sign-in (Flask-Login's
 `user_logged_in` signal) and renewed on each request. A session without it, or older than the
@@ -16,14 +16,13 @@ from flask_login import current_user, logout_user
 
 from opdigital.clock import now
 
-# Long enough to serve a queue of voters, short enough that a device left signed in is closed
-# before the next person is likely to find it. `POLL_WORKER_IDLE_MINUTES` overrides it.
-IDLE_MINUTES = 15
 LAST_SEEN = "polling.last_seen"
 
 
 def idle_minutes() -> int:
-    return int(current_app.config.get("POLL_WORKER_IDLE_MINUTES", IDLE_MINUTES))
+    """`POLL_WORKER_IDLE_MINUTES` (15): long enough to serve a queue of voters, short enough
+    that a device left signed in is closed before the next person is likely to find it."""
+    return int(current_app.config["POLL_WORKER_IDLE_MINUTES"])
 
 
 def start_the_idle_clock(sender, user, **extra) -> None:
