@@ -433,7 +433,11 @@ def test_kiosk_pages_are_never_cached_and_keep_to_the_vote(app, world):
     assert 'autocomplete="off"' in birth_date
     assert "bday" not in identify_page
     hrefs = re.findall(r'href="([^"]+)"', identify_page)
-    assert all(h.startswith(("/static/", "/lang/", "#")) for h in hrefs), hrefs
+    # The privacy notice (LGPD: linked from every form that takes personal data) keeps to the
+    # kiosk's layout; nothing else leaves the vote.
+    assert all(h.startswith(("/static/", "/lang/", "#", "/privacidade")) for h in hrefs), hrefs
+    notice = text(client.get("/privacidade"))
+    assert "kiosk-main" in notice and "main-nav" not in notice
     assert identify(client, world, world.voters[0]).status_code == 303
     seen += [client.get(url(world, "cedula")), client.get("/quiosque/tempo-esgotado")]
     for response in seen:

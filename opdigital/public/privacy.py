@@ -8,8 +8,10 @@ from __future__ import annotations
 from flask import current_app, jsonify, render_template
 
 from opdigital.kiosk.devices import COOKIE_MAX_AGE
+from opdigital.kiosk.layout import layout_context
 from opdigital.privacy import record
 from opdigital.public import bp
+from opdigital.voting.limits import current_client
 
 
 @bp.get("/privacidade")
@@ -23,6 +25,7 @@ def privacy():
         rights=record.RIGHTS,
         session_cookie=current_app.config.get("SESSION_COOKIE_NAME", "session"),
         kiosk_cookie_days=COOKIE_MAX_AGE.days,
+        **layout_context(current_client),
     )
 
 
