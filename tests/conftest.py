@@ -10,6 +10,7 @@ either cannot be reached the run fails at once with a clear message: it never si
 
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
 
@@ -20,11 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from opdigital import create_app
+from opdigital import settings as settings_module
 from opdigital.attempt_limits import forget_store_outage
 from opdigital.extensions import db, limiter
 from opdigital.voting.cycle_cache import forget_voting_cycles
 from opdigital.voting.limits import forget_voting_points
 from opdigital.voting.services import forget_frozen_ballots
+from tests.support.production import SETTINGS_VARIABLES
 
 BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -126,6 +129,25 @@ def make_app(app):
             db.engine.dispose()
     limiter.init_app(app)
     assert type(limiter.storage).__name__ == "RedisStorage"
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """Call with the environment variables a deployment sets (None removes one): the settings
+    module reloaded from them. Every settings variable not given is unset; all is restored
+    afterwards."""
+
+    def configure(**variables: str | None):
+        for name in SETTINGS_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in variables.items():
+            if value is not None:
+                monkeypatch.setenv(name, value)
+        return importlib.reload(settings_module)
+
+    yield configure
+    monkeypatch.undo()
+    importlib.reload(settings_module)
 
 
 @pytest.fixture

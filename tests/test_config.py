@@ -7,32 +7,14 @@ module.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
 
 from opdigital import create_app, settings
-from tests.support.production import SECRET, SETTINGS_VARIABLES, full_production
+from tests.support.production import SECRET, full_production
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def environment(monkeypatch):
-    """Call with variables to set (None removes one); returns the reloaded settings module."""
-
-    def configure(**variables: str | None):
-        for name in SETTINGS_VARIABLES:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in variables.items():
-            if value is not None:
-                monkeypatch.setenv(name, value)
-        return importlib.reload(settings)
-
-    yield configure
-    monkeypatch.undo()
-    importlib.reload(settings)
 
 
 def test_production_accepts_a_full_configuration(environment, make_app):

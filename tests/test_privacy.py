@@ -5,7 +5,6 @@ the encarregado or refuses to start; forms that take personal data link to it.""
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
 from datetime import timedelta
@@ -20,7 +19,7 @@ from opdigital.privacy import record
 from opdigital.privacy.cli import CSV_COLUMNS
 from tests.support import factories
 from tests.support import voting as vs
-from tests.support.production import SETTINGS_VARIABLES, full_production
+from tests.support.production import full_production
 
 # The kinds of data the issue asks the notice to name, at least.
 REQUIRED_ACTIVITIES = {
@@ -138,23 +137,6 @@ def test_the_footer_and_the_forms_link_to_the_notice(app, app_ctx, english_by_de
         assert response.status_code == 200, url
         page = response.get_data(as_text=True)
         assert 'class="privacy-link"><a href="/privacidade">How we use these data' in page, url
-
-
-@pytest.fixture
-def environment(monkeypatch):
-    """Set the variables given (None removes one) and reload the settings module."""
-
-    def configure(**variables: str | None):
-        for name in SETTINGS_VARIABLES:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in variables.items():
-            if value is not None:
-                monkeypatch.setenv(name, value)
-        return importlib.reload(settings_module)
-
-    yield configure
-    monkeypatch.undo()
-    importlib.reload(settings_module)
 
 
 @pytest.mark.parametrize("missing", settings_module.PRIVACY_REQUIRED)

@@ -68,15 +68,14 @@ def start(
     cycle: Cycle,
     voter: EligibleVoter,
     *,
-    assisted: bool = False,
-    voting_point_id: int | None = None,
+    assisted_at: int | None = None,
     lifetime: timedelta | None = None,
 ) -> None:
     """Remember, for a few minutes, that this browser identified `voter` for `cycle`.
 
-    `assisted`: a poll worker identified the voter from a document and handed them the device
-    (the cast records it; who assisted is kept nowhere). `voting_point_id`: the poll worker's
-    point, which the cast records when the device itself is not known as that point.
+    `assisted_at`: the voting point of a poll worker who identified the voter from a document
+    and handed them the device; the cast records the point and that the vote was assisted (who
+    assisted is kept nowhere), even when the device itself is not known as that point.
     `lifetime`: how long the context lasts (default: KIOSK_CONTEXT_LIFETIME on a kiosk, else
     CONTEXT_LIFETIME)."""
     if lifetime is None:
@@ -91,8 +90,7 @@ def start(
             "school_id": voter.school_id,
             "expires": (now() + lifetime).timestamp(),
             "choices": None,
-            "assisted": bool(assisted),
-            "point": voting_point_id if assisted else None,
+            "assisted_at": assisted_at,
         },
     )
 
@@ -135,19 +133,11 @@ def _is_other_cycle(cycle: Cycle) -> bool:
     return context is not None and context.get("cycle_id") != cycle.id
 
 
-def is_assisted(cycle: Cycle) -> bool:
-    """True when a poll worker identified the voter now voting in this browser for `cycle`."""
-    context = _context(cycle)
-    return bool(context and context.get("assisted") is True)
-
-
 def assisted_point(cycle: Cycle) -> int | None:
     """The voting point of the poll worker who identified the voter now voting in this browser
-    for `cycle` (None: not an assisted identification)."""
+    for `cycle` (None: the voter identified themselves)."""
     context = _context(cycle)
-    if not context or context.get("assisted") is not True:
-        return None
-    point = context.get("point")
+    point = context.get("assisted_at") if context else None
     return point if isinstance(point, int) and not isinstance(point, bool) else None
 
 

@@ -54,7 +54,7 @@ def identify():
         )
     slug = where.cycle.slug
     end_here()  # the poll worker leaves this browser to the voter
-    flow.start(where.cycle, voter, assisted=True, voting_point_id=where.point.id)
+    flow.start(where.cycle, voter, assisted_at=where.point.id)
     return redirect(url_for("voting.ballot", slug=slug), code=303)
 
 

@@ -22,13 +22,14 @@ from opdigital.voting.views.steps import voting_step
 def review(cycle: Cycle, voter: EligibleVoter, choices: list[int]):
     """The choices once more, with "Confirm my vote" (casts) and "Change" (back to the ballot)."""
     if request.method == "POST":
+        assisted_at = flow.assisted_point(cycle)
         try:
             receipt = cast_ballot(
                 cycle,
                 voter,
                 choices,
-                voting_point_id=flow.assisted_point(cycle) or current_client().voting_point_id,
-                assisted=flow.is_assisted(cycle),
+                voting_point_id=assisted_at or current_client().voting_point_id,
+                assisted=assisted_at is not None,
             )
         except AlreadyVoted:
             return already_voted(cycle)
