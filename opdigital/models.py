@@ -16,6 +16,7 @@ from opdigital.cycles.models import (
 from opdigital.cycles.states import CycleState
 from opdigital.delegates.models import Delegate, DelegateRole, Seat
 from opdigital.kiosk.models import KioskDevice
+from opdigital.mail.models import OutboxMessage, OutboxStatus
 from opdigital.paper.models import (
     PaperBatch,
     PaperEntry,
@@ -47,6 +48,8 @@ __all__ = [
     "DelegateRole",
     "Seat",
     "KioskDevice",
+    "OutboxMessage",
+    "OutboxStatus",
     "PaperBatch",
     "PaperEntry",
     "PaperEntrySheet",

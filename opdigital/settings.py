@@ -169,6 +169,29 @@ class Base:
     PRIVACY_OFFICER_EMAIL = _env("PRIVACY_OFFICER_EMAIL")
     PRIVACY_OFFICER_PHONE = _env("PRIVACY_OFFICER_PHONE", "")
 
+    # The address citizens reach the site at, for the links in e-mails (written by background
+    # commands, outside any web request). Production requires an https:// address.
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://localhost:5000")
+
+    # Outgoing mail (opdigital/mail; docs/deploy.md, "Mail"): Flask-Mailman's SMTP settings.
+    # Requests only queue messages (the outbox table); `opdigital mail send` delivers them,
+    # retrying a failed delivery with growing delays up to MAIL_MAX_ATTEMPTS times.
+    MAIL_SERVER = _env("MAIL_SERVER", "localhost")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)  # STARTTLS
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)  # implicit TLS (port 465)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "OP Digital <nao-responda@localhost>")
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
+    # A sent (or given up) message's address and text are erased this many days later.
+    OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 30)
+
+    # Data-subject requests (opdigital/subject_requests): days the city has to answer a
+    # verified request (LGPD art. 19, II: 15 days for a full statement of the data held).
+    SUBJECT_REQUEST_DEADLINE_DAYS = _env_int("SUBJECT_REQUEST_DEADLINE_DAYS", 15)
+
     # Check at the first request of each process that PostgreSQL does not log statements with
     # their values for this app's role (opdigital/health/checks.py); /healthz reports it too.
     CHECK_DATABASE_LOGGING = True
@@ -203,6 +226,8 @@ class Development(Base):
         "sqlite:///" + str(instance_dir() / "opdigital.sqlite3")
     )
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
+    # `make mailsink` listens here and prints what it receives.
+    MAIL_PORT = _env_int("MAIL_PORT", 8025)
 
 
 class Testing(Base):
@@ -253,6 +278,11 @@ class Production(Base):
             problems.append("DATABASE_URL must be set")
         if not cls.REDIS_URL:
             problems.append("REDIS_URL must be set")
+        if not (cls.PUBLIC_BASE_URL or "").startswith("https://"):
+            # Links in e-mails (unsubscribe, a request's page) must reach the real site.
+            problems.append("PUBLIC_BASE_URL must be set to the site's https:// address")
+        if "@localhost" in (cls.MAIL_DEFAULT_SENDER or "@localhost"):
+            problems.append("MAIL_DEFAULT_SENDER must be set to the city's sending address")
         # The privacy notice names them (LGPD art. 41): a city cannot serve without them.
         for name in PRIVACY_REQUIRED:
             if not getattr(cls, name, None):

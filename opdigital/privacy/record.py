@@ -150,6 +150,28 @@ ACTIVITIES: tuple[Activity, ...] = (
         tables=("proposal", "proposal_history"),
     ),
     Activity(
+        key="proposer_emails",
+        name=_l("E-mails to proposers"),
+        data=(
+            _l("The proposer's consent to e-mails about the proposal: when given or withdrawn"),
+            _l("Each message: the e-mail address, the text, when it was sent"),
+        ),
+        subjects=_l("People who submit a proposal and ask to be told what becomes of it"),
+        purpose=_l(
+            "Telling the proposer when the proposal is accepted or rejected, put on the ballot, "
+            "selected, and as its works move."
+        ),
+        legal_basis=(CONSENT,),
+        retention=_l(
+            "Only while consent lasts: the link in every message withdraws it, without signing "
+            "in. A sent message's address and text are erased by `opdigital retention run` a "
+            "set number of days after sending."
+        ),
+        retention_settings=("OUTBOX_RETENTION_DAYS",),
+        shared_with=_l("The city's mail server, which delivers the messages; nobody else."),
+        tables=("proposal", "outbox_message"),
+    ),
+    Activity(
         key="staff_accounts",
         name=_l("Staff accounts"),
         data=(

@@ -75,6 +75,14 @@ class Proposal(db.Model):
     # Who proposed it: the name is public, the contact is for staff only.
     author_name: Mapped[str] = mapped_column(sa.String(120), default="")
     contact: Mapped[str] = mapped_column(sa.String(160), default="")
+    # The proposer's consent to e-mails about this proposal (LGPD art. 7, I): asked for apart
+    # from the submission, never pre-ticked, withdrawn by the link in every message or by a
+    # data-subject request. Only with an e-mail contact.
+    notify_by_email: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    notify_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notify_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the proposer used the site in: their e-mails are written in it.
+    notify_language: Mapped[str] = mapped_column(sa.String(8), default="pt_BR")
     execution_status: Mapped[str | None] = mapped_column(sa.String(20))
     execution_note: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -20,6 +20,8 @@ SETTINGS_VARIABLES = [
     "PRIVACY_OFFICER_NAME",
     "PRIVACY_OFFICER_EMAIL",
     "PRIVACY_OFFICER_PHONE",
+    "PUBLIC_BASE_URL",
+    "MAIL_DEFAULT_SENDER",
 ]
 
 # The privacy notice's controller and encarregado (opdigital/settings.py, PRIVACY_REQUIRED).
@@ -39,6 +41,8 @@ def full_production(**changes: str | None) -> dict[str, str | None]:
             "VOTER_KEY_PEPPER": "p" * 32,
             "DATABASE_URL": "postgres://op:secret@db.internal:5432/opdigital",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "PUBLIC_BASE_URL": "https://op.prefeitura.example",
+            "MAIL_DEFAULT_SENDER": "OP Digital <nao-responda@prefeitura.example>",
         }
         | PRIVACY
         | changes
