@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 TRANSLATIONS := opdigital/translations
 
-.PHONY: install run test test-quick lint format translations messages clean
+.PHONY: install run mailsink test test-quick lint format translations messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ run: install
 	OPDIGITAL_CONFIG=development $(BIN)/opdigital db upgrade
 	OPDIGITAL_CONFIG=development $(BIN)/opdigital demo
 	OPDIGITAL_CONFIG=development $(BIN)/opdigital run --host 127.0.0.1 --port $(PORT)
+
+# A local SMTP server for development that prints every message it receives: run it beside
+# `make run`, then `OPDIGITAL_CONFIG=development .venv/bin/opdigital mail send` delivers the
+# outbox to it (the development settings send to localhost:8025).
+mailsink: $(VENV)/.installed
+	$(BIN)/python -m aiosmtpd -n -l localhost:8025 -c aiosmtpd.handlers.Debugging
 
 test: install
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from opdigital.mail.cli import mail_group
 from opdigital.privacy.cli import privacy_group
 from opdigital.registry.cli import registry_group
 from opdigital.retention.cli import retention_group
@@ -33,6 +34,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(registry_group)
     app.cli.add_command(privacy_group)
     app.cli.add_command(retention_group)
+    app.cli.add_command(mail_group)
     app.cli.add_command(pb_group)
     for command in TALLY_COMMANDS:
         app.cli.add_command(command)

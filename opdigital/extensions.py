@@ -3,6 +3,7 @@
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -30,5 +31,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Outgoing mail: only the outbox's sender (opdigital/mail/sender.py) opens SMTP connections.
+mail = Mail()
 # Per-address limits count an IPv6 client by its network (opdigital/networks.py).
 limiter = Limiter(key_func=client_group)

@@ -21,7 +21,8 @@ def run_command(dry_run: bool) -> None:
 
     Purges the rolls of cycles tallied ROLL_RETENTION_DAYS_AFTER_TALLY days ago (the city's
     roll once every cycle using it is), keeping their eligible counts, and blanks proposers'
-    contacts PROPOSER_CONTACT_RETENTION_DAYS days after their cycle's last phase ends.
+    contacts PROPOSER_CONTACT_RETENTION_DAYS days after their cycle's last phase ends, and
+    the address and text of e-mails sent or given up OUTBOX_RETENTION_DAYS days ago.
     """
     from opdigital.retention import services
 
@@ -32,6 +33,9 @@ def run_command(dry_run: bool) -> None:
     verb = "Would blank" if dry_run else "Blanked"
     for slug, contacts in report.contacts:
         click.echo(f"{verb} {contacts} proposer contacts of {slug}.")
+    if report.outbox_erased:
+        verb = "Would erase" if dry_run else "Erased"
+        click.echo(f"{verb} the address and text of {report.outbox_erased} sent or failed e-mails.")
     counts = report.counts()
     prefix = "Dry run, nothing changed" if dry_run else "Done"
     click.echo(
