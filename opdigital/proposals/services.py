@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,7 @@ from opdigital.cycles.services import ensure_ballot_open
 from opdigital.cycles.states import CycleState
 from opdigital.errors import Conflict, IllegalTransition, NotFound, PhaseClosed, ValidationFailed
 from opdigital.extensions import db
+from opdigital.proposals import consent, notifications
 from opdigital.proposals.models import (
     BALLOT_STATUSES,
     ExecutionStatus,
@@ -73,6 +74,10 @@ class ProposalData:
     place: str = ""
     author_name: str = ""
     contact: str = ""
+    # The proposer's own consent to e-mails about the proposal (only through the public form),
+    # and the language the messages are written in.
+    notify_by_email: bool = False
+    notify_language: str = "pt_BR"
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,11 @@ def _check_data(cycle: Cycle, data: ProposalData) -> None:
             raise ValidationFailed(
                 _l("The school is not in the chosen region."), code="school_region_mismatch"
             )
+    if data.notify_by_email and not consent.is_email_address(data.contact):
+        raise ValidationFailed(
+            _l("To receive e-mails about the proposal, give an e-mail address as the contact."),
+            code="notify_needs_email",
+        )
 
 
 def _next_code(cycle: Cycle) -> str:
@@ -188,6 +198,9 @@ def _create(cycle: Cycle, data: ProposalData, origin: ProposalOrigin, actor) -> 
             db.session.rollback()
             continue
         audit.record(actor, "proposal.create", proposal, after=_snapshot(proposal))
+        if data.notify_by_email:
+            consent.record_consent(proposal, data.notify_language)
+            notifications.notify(proposal, notifications.RECEIVED)
         db.session.commit()
         return proposal
     raise Conflict(_l("Could not assign a proposal code; please try again."), code="code_conflict")
@@ -211,6 +224,8 @@ def enter_proposal(cycle: Cycle, data: ProposalData, origin: str, actor) -> Prop
     if origin not in {o.value for o in ProposalOrigin}:
         raise ValidationFailed(_l("Unknown origin."), code="unknown_origin")
     _check_data(cycle, data)
+    # Consent is the proposer's own act: staff entering a proposal cannot give it for them.
+    data = replace(data, notify_by_email=False)
     return _create(cycle, data, ProposalOrigin(origin), actor)
 
 
@@ -221,7 +236,8 @@ def change_status(
     actor,
     track: HistoryTrack = HistoryTrack.REVIEW,
 ) -> None:
-    """Record a status change in the public history and the audit log (no commit)."""
+    """Record a status change in the public history and the audit log, and tell the proposer
+    if they asked for e-mails (no commit)."""
     before = proposal.status
     proposal.status = to.value
     proposal.history.append(
@@ -234,6 +250,7 @@ def change_status(
         before={"status": before},
         after={"status": to.value, "note": note},
     )
+    notifications.status_changed(proposal, before, to)
 
 
 def start_review(proposal: Proposal, actor) -> Proposal:
@@ -320,6 +337,7 @@ def update_execution(proposal: Proposal, status: str, note: str, actor) -> Propo
     if status == ExecutionStatus.CANCELLED and not note.strip():
         raise ValidationFailed(_l("A cancellation needs a public reason."), code="missing_reason")
     before = proposal.execution_status
+    changed = (before, proposal.execution_note) != (status, note.strip())
     proposal.execution_status = status
     proposal.execution_note = note.strip()
     proposal.history.append(
@@ -337,6 +355,8 @@ def update_execution(proposal: Proposal, status: str, note: str, actor) -> Propo
         before={"execution_status": before},
         after={"execution_status": status, "note": note.strip()},
     )
+    if changed:  # saving the same status and note again is no news
+        notifications.notify(proposal, notifications.EXECUTION)
     db.session.commit()
     return proposal
 

@@ -1,7 +1,8 @@
 """The public blueprint: pages citizens read, and the proposal form.
 
-Routes live in small modules by page (home, cycle_pages, proposal_pages, submit), each importing
-`bp` from here and none of its siblings; `loaders` holds the queries only these pages need.
+Routes live in small modules by page (home, cycle_pages, proposal_pages, submit, unsubscribe...),
+each importing `bp` from here and none of its siblings; `loaders` holds the queries only these
+pages need.
 """
 
 from __future__ import annotations
@@ -28,4 +29,11 @@ def inject_display_helpers() -> dict:
 
 
 # The route modules register on `bp`.
-from opdigital.public import cycle_pages, home, privacy, proposal_pages, submit  # noqa: E402, F401
+from opdigital.public import (  # noqa: E402, F401
+    cycle_pages,
+    home,
+    privacy,
+    proposal_pages,
+    submit,
+    unsubscribe,
+)

@@ -6,11 +6,12 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.fields import GuardedForm, MoneyField
+from opdigital.proposals.consent import is_email_address
 from opdigital.regions.models import Region, School
 
 _PHONE = re.compile(r"^\+?[0-9\s().-]+$")
@@ -106,6 +107,20 @@ class ProposalForm(GuardedForm):
             email_or_phone,
         ],
     )
+    # Consent to e-mails (LGPD art. 8): its own question, apart from sending the proposal, and
+    # never ticked in advance.
+    notify_by_email = BooleanField(
+        _l("Send me e-mails about what becomes of this proposal"), default=False
+    )
+
+    def validate_notify_by_email(self, field) -> None:
+        if field.data and not is_email_address(self.contact.data or ""):
+            raise ValidationError(
+                _l(
+                    "To receive e-mails, give an e-mail address as your contact (a phone number "
+                    "cannot receive them), or leave this box unticked."
+                )
+            )
 
 
 def build_proposal_form(cycle: Cycle, regions: list[Region], schools: list[School]):

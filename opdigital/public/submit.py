@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from opdigital.cycles.models import CycleKind, PhaseKind
@@ -44,6 +45,9 @@ def _data_from(form, cycle) -> ProposalData:
         place=form.place.data or "",
         author_name=form.author_name.data or "",
         contact=form.contact.data or "",
+        notify_by_email=bool(form.notify_by_email.data),
+        # The language the proposer reads the site in: their e-mails will be written in it.
+        notify_language=str(get_locale()),
     )
 
 
