@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask, request, session
 from flask_babel import format_currency, format_date, format_datetime
 
-from opdigital.extensions import babel, csrf, db, limiter, login_manager, migrate
+from opdigital.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from opdigital.resources import resource_dir
 
 
@@ -56,6 +56,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
+    # SMTP in every environment, tests included (Flask-Mailman would pick its in-memory backend
+    # under TESTING): the tests send to a real local server (tests/support/smtp_sink.py).
+    app.config.setdefault("MAIL_BACKEND", "smtp")
+    mail.init_app(app)
 
 
 def reset_request_caches(app: Flask) -> None:
@@ -131,9 +135,11 @@ def register_blueprints(app: Flask) -> None:
     from opdigital.coordination import bp as coordination_bp
     from opdigital.health import bp as health_bp
     from opdigital.kiosk.views import bp as kiosk_bp
+    from opdigital.mail.views import bp as outbox_bp
     from opdigital.paper.views import bp as paper_bp
     from opdigital.polling.views import bp as polling_bp
     from opdigital.public import bp as public_bp
+    from opdigital.subject_requests.views import bp as subject_requests_bp
     from opdigital.tally.views import bp as results_bp
     from opdigital.voting.views import bp as voting_bp
 
@@ -149,6 +155,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(paper_bp)
     app.register_blueprint(polling_bp)
+    app.register_blueprint(outbox_bp)
+    app.register_blueprint(subject_requests_bp)
     csrf.exempt(api_bp)  # JSON API: no cookie is trusted there (a ballot carries its credentials)
 
 
@@ -190,11 +198,14 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from opdigital import formatting
+    from opdigital.mail.links import external_url
 
     app.jinja_env.filters["money"] = formatting.money
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["format_currency"] = format_currency
+    # E-mail templates link to the site from PUBLIC_BASE_URL, outside any request too.
+    app.jinja_env.globals["external_url"] = external_url
 
     @app.context_processor
     def inject_globals() -> dict:

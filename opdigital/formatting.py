@@ -109,6 +109,7 @@ def labels() -> dict[str, dict[str, str]]:
             "admin": _l("Administrator"),
             "coordinator": _l("Coordinator"),
             "auditor": _l("Auditor"),
+            "privacy_officer": _l("Privacy officer (encarregado)"),
         },
         "status": {
             "upcoming": _l("Upcoming"),

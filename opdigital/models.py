@@ -36,6 +36,7 @@ from opdigital.proposals.models import (
 from opdigital.regions.models import Region, School
 from opdigital.registry.models import RegistryEntry
 from opdigital.retention.models import RollCount
+from opdigital.subject_requests.models import SubjectRequest
 from opdigital.tally.models import Tally
 from opdigital.voting.models import Ballot, Participation, TurnoutCount, VotingPoint
 
@@ -79,6 +80,7 @@ __all__ = [
     "RegionBudget",
     "Role",
     "School",
+    "SubjectRequest",
     "Tally",
     "User",
 ]

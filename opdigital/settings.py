@@ -191,6 +191,12 @@ class Base:
     # Data-subject requests (opdigital/subject_requests): days the city has to answer a
     # verified request (LGPD art. 19, II: 15 days for a full statement of the data held).
     SUBJECT_REQUEST_DEADLINE_DAYS = _env_int("SUBJECT_REQUEST_DEADLINE_DAYS", 15)
+    # The public request form (per client address), the code checks and new codes (per client
+    # address), and new requests per contact: nobody can use the form to flood a third
+    # party's mailbox (the contact is counted by its keyed hash, never stored in Redis).
+    SUBJECT_REQUEST_LIMIT_PER_IP = _env("SUBJECT_REQUEST_LIMIT_PER_IP", "10 per hour")
+    SUBJECT_REQUEST_CODE_LIMIT_PER_IP = _env("SUBJECT_REQUEST_CODE_LIMIT_PER_IP", "30 per hour")
+    SUBJECT_REQUEST_LIMIT_PER_CONTACT = _env("SUBJECT_REQUEST_LIMIT_PER_CONTACT", "3 per day")
 
     # Check at the first request of each process that PostgreSQL does not log statements with
     # their values for this app's role (opdigital/health/checks.py); /healthz reports it too.

@@ -28,6 +28,7 @@ from opdigital.voting.cycle_cache import forget_voting_cycles
 from opdigital.voting.limits import forget_voting_points
 from opdigital.voting.services import forget_frozen_ballots
 from tests.support.production import SETTINGS_VARIABLES
+from tests.support.smtp_sink import SmtpSink
 
 BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -188,6 +189,34 @@ def signing_key(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     yield app.config["SIGNING_KEY_PATH"]
     app.config["SIGNING_KEY_PATH"] = saved
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    """The session's local SMTP server (tests/support/smtp_sink.py), started at first use."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_sink(app, smtp_sink):
+    """The app's mail settings pointed at the local SMTP server, emptied for this test: its
+    `.messages` (email.message.EmailMessage), `.recipients`, `.clear()`, `.refuse(address)`,
+    and `.stop()`/`.start()` to make it unreachable. `opdigital.mail.sender.send_due()`
+    delivers the outbox to it."""
+    saved = {
+        name: app.config[name]
+        for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL")
+    }
+    app.config.update(
+        MAIL_SERVER=smtp_sink.host, MAIL_PORT=smtp_sink.port, MAIL_USE_TLS=False, MAIL_USE_SSL=False
+    )
+    smtp_sink.clear()
+    yield smtp_sink
+    smtp_sink.clear()  # listening again for the next test, whatever this one did
+    app.config.update(saved)
 
 
 @pytest.fixture

@@ -26,6 +26,9 @@ from opdigital import settings as settings_module
 from opdigital.cycles.lifecycle import advance
 from opdigital.cycles.states import CycleState
 from opdigital.extensions import db
+from opdigital.proposals.consent import unsubscribe_token
+from opdigital.proposals.services import get_proposal
+from opdigital.subject_requests import services as subject_requests
 from tests.support import factories
 from tests.support import voting as vs
 from tests.support.client import login_as
@@ -64,6 +67,10 @@ NO_CODE = Access(422, 422, 422, 422, 422)
 NO_RECEIPT = Access(400, 400, 400, 400, 400)
 GONE = Access(410, 410, 410, 410, 410)
 STAFF_ACTION = Access(LOGIN, LOGIN, 403, ALLOWED, ALLOWED)
+# The encarregado's queue: privacy officers (tested in test_subject_requests_staff.py, with
+# their refusal everywhere else) and admins; none of the matrix's other visitors.
+PRIVACY_STAFF = Access(LOGIN, LOGIN, 403, 403, 200)
+PRIVACY_ACTION = Access(LOGIN, LOGIN, 403, 403, ALLOWED)
 ADMIN_ACTION = Access(LOGIN, LOGIN, 403, 403, ALLOWED)
 
 
@@ -89,6 +96,20 @@ TABLE: dict[str, Route] = {
     "public.set_language": R("/lang/en", REDIRECT),
     "public.privacy": R("/privacidade", PUBLIC),
     "public.privacy_json": R("/privacidade.json", PUBLIC),
+    # A proposer's e-mails are stopped by the signed link in each message, without signing in
+    # and without a CSRF token (one click from the mail client); a second POST says "already".
+    "public.unsubscribe": R("/avisos/cancelar/{w.unsubscribe_token}", PUBLIC),
+    "public.unsubscribe_confirm": R("/avisos/cancelar/{w.unsubscribe_token}", PUBLIC, "POST"),
+    # Data-subject requests: the form, and the person's page (its token in the address). The
+    # world's request is by phone, waiting for its call: no code to check (422), none to mail.
+    "subject_requests.new_request": R("/privacidade/pedidos", PUBLIC),
+    "subject_requests.status": R("/privacidade/pedidos/{w.subject_token}", PUBLIC),
+    "subject_requests.verify": R("/privacidade/pedidos/{w.subject_token}/codigo", NO_CODE, "POST"),
+    "subject_requests.new_code": R(
+        "/privacidade/pedidos/{w.subject_token}/novo-codigo",
+        Access(409, 409, 409, 409, 409),
+        "POST",
+    ),
     "static": R("/static/css/site.css", PUBLIC),
     "board.board_page": R("/ciclos/{w.published_slug}/quadro", PUBLIC),
     # Receipt codes never in a URL: the lookup form is POSTed (without a code: 422); old links
@@ -210,6 +231,29 @@ TABLE: dict[str, Route] = {
     "accounts.create_user": R("/staff/accounts/new", ADMIN),
     "accounts.edit_user": R("/staff/accounts/{w.other_user_id}", ADMIN),
     "accounts.set_password": R("/staff/accounts/{w.other_user_id}/password", ADMIN_ACTION, "POST"),
+    # Staff: the e-mail outbox (admins only; no message in the world: an admin's retry is a 404).
+    "outbox.index": R("/staff/outbox/", ADMIN),
+    "outbox.retry": R("/staff/outbox/999999/retry", ADMIN_ACTION, "POST"),
+    # The encarregado's queue of data-subject requests.
+    "subject_requests.queue": R("/staff/privacy/requests", PRIVACY_STAFF),
+    "subject_requests.request_page": R(
+        "/staff/privacy/requests/{w.subject_reference}", PRIVACY_STAFF
+    ),
+    "subject_requests.phone_code": R(
+        "/staff/privacy/requests/{w.subject_reference}/phone-code", PRIVACY_ACTION, "POST"
+    ),
+    "subject_requests.anonymise": R(
+        "/staff/privacy/requests/{w.subject_reference}/anonymise", PRIVACY_ACTION, "POST"
+    ),
+    "subject_requests.withdraw_consent": R(
+        "/staff/privacy/requests/{w.subject_reference}/consent", PRIVACY_ACTION, "POST"
+    ),
+    "subject_requests.correct": R(
+        "/staff/privacy/requests/{w.subject_reference}/correct", PRIVACY_ACTION, "POST"
+    ),
+    "subject_requests.answer": R(
+        "/staff/privacy/requests/{w.subject_reference}/answer", PRIVACY_ACTION, "POST"
+    ),
     # Audit (auditors and admins).
     "audit.log": R("/audit/", AUDIT),
     "audit.export_csv": R("/audit/export.csv", AUDIT),
@@ -275,6 +319,10 @@ def world(app, client, signing_key):
         w.citizen_titulo = vs.make_titulo(42)
         vs.register(w.citizen_titulo)
         w.point_id = vs.voting_point("matrix-token").id
+        w.unsubscribe_token = unsubscribe_token(get_proposal(w.code))
+        request = subject_requests.NewRequest(kind="access", contact="(31) 3277-4000")
+        filed = subject_requests.file_request(request)
+        w.subject_token, w.subject_reference = filed.token, filed.request.reference
         db.session.remove()
     return w
 
@@ -409,6 +457,8 @@ def production_app(make_app, database_url, redis_url, monkeypatch):
             "SQLALCHEMY_DATABASE_URI": settings_module._sqlalchemy_url(database_url),
             "REDIS_URL": redis_url,
             "RATELIMIT_STORAGE_URI": redis_url,
+            "PUBLIC_BASE_URL": "https://op.prefeitura.example",
+            "MAIL_DEFAULT_SENDER": "OP Digital <nao-responda@prefeitura.example>",
         } | PRIVACY
         secured = type("SecuredProduction", (settings_module.Production,), settings)
         secured.validate()  # what `create_app("production")` checks first

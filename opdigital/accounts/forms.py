@@ -28,6 +28,7 @@ def role_choices() -> list[tuple[str, str]]:
         Role.ADMIN: _l("Administrator"),
         Role.COORDINATOR: _l("Coordinator"),
         Role.AUDITOR: _l("Auditor"),
+        Role.PRIVACY_OFFICER: _l("Privacy officer (encarregado)"),
     }
     return [(role.value, names[role]) for role in Role if role in names]
 

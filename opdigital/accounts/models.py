@@ -1,4 +1,5 @@
-"""Staff accounts: admins, coordinators, auditors and poll workers. Citizens never log in."""
+"""Staff accounts: admins, coordinators, auditors, poll workers and the encarregado (privacy
+officer). Citizens never log in."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     # A mesário: bound to one voting point and one cycle, sees only that point's screens.
     POLL_WORKER = "poll_worker"
+    # The encarregado (data protection officer, LGPD art. 41): sees only the queue of
+    # data-subject requests, and handles them.
+    PRIVACY_OFFICER = "privacy_officer"
 
 
 def new_session_token() -> str:
@@ -47,7 +51,8 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "role IN ('admin', 'coordinator', 'auditor', 'poll_worker')", name="role_known"
+            "role IN ('admin', 'coordinator', 'auditor', 'poll_worker', 'privacy_officer')",
+            name="role_known",
         ),
         sa.CheckConstraint(
             "(role = 'poll_worker') = (voting_point_id IS NOT NULL AND cycle_id IS NOT NULL)"

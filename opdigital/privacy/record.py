@@ -172,6 +172,34 @@ ACTIVITIES: tuple[Activity, ...] = (
         tables=("proposal", "outbox_message"),
     ),
     Activity(
+        key="subject_requests",
+        name=_l("Data-subject requests"),
+        data=(
+            _l("What the person asks for, the e-mail or phone they give, and their message"),
+            _l(
+                "A keyed hash of the confirmation code sent to them, and when the request was "
+                "made, confirmed and answered"
+            ),
+            _l("What was done (proposal codes and counts only); never the text of the answer"),
+        ),
+        subjects=_l("People who ask to see, correct, anonymise or delete their data"),
+        purpose=_l(
+            "Answering the rights of LGPD art. 18 within the legal deadline, after checking that "
+            "the request comes from the owner of the contact."
+        ),
+        legal_basis=(PUBLIC_POLICY,),
+        retention=_l(
+            "The contact and the message are erased as soon as the request is answered; the "
+            "request's reference, kind, dates and what was done are kept as the record of the "
+            "answer. A request never confirmed is deleted by `opdigital retention run` a day "
+            "after it was made (for a phone number, once the answer deadline has passed). The "
+            "code and the answer e-mails are erased as soon as they are sent."
+        ),
+        retention_settings=("SUBJECT_REQUEST_DEADLINE_DAYS",),
+        shared_with=_l("The city's mail server, which delivers the messages; nobody else."),
+        tables=("subject_request", "outbox_message"),
+    ),
+    Activity(
         key="staff_accounts",
         name=_l("Staff accounts"),
         data=(
@@ -180,7 +208,7 @@ ACTIVITIES: tuple[Activity, ...] = (
             _l("Role, and when the account was created and last signed in"),
             _l("A random session token"),
         ),
-        subjects=_l("City staff: administrators, coordinators, auditors"),
+        subjects=_l("City staff: administrators, coordinators, auditors, the privacy officer"),
         purpose=_l("Signing in to the staff screens and knowing who may do what."),
         legal_basis=(PUBLIC_POLICY,),
         retention=_l(

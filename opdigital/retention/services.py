@@ -1,6 +1,6 @@
 """The retention rules: purging rolls after the tally and blanking proposers' contacts.
 
-Two rules (docs/data-model.md, "Retention"):
+Four rules (docs/data-model.md, "Retention"):
 
 - **Rolls.** A cycle's own roll (`registry_entry` scopes `cycle:<id>` and `delegates:<id>`) may
   be purged once the cycle is tallied; the city's roll (`city`) once every cycle whose registry
@@ -11,6 +11,12 @@ Two rules (docs/data-model.md, "Retention"):
 - **Proposer contacts.** `proposal.contact` (an e-mail or phone for staff) is blanked
   `PROPOSER_CONTACT_RETENTION_DAYS` days after the end of the proposal's cycle, the end being
   its last phase's end. The proposal, its public author name and its history stay.
+- **E-mails.** The address and the text of an outbox message are blanked
+  `OUTBOX_RETENTION_DAYS` days after it was sent or given up (opdigital/mail/services.py);
+  its kind, subject and dates stay for the outbox screen.
+- **Unconfirmed data-subject requests.** A request whose code was never entered is deleted a
+  day after it was made (a phone request once the answer deadline has passed, as it waits for
+  the encarregado's call; opdigital/subject_requests/services.py).
 
 Purging touches neither the board, the participation rows, nor the tally package: the tally
 read none of the roll (docs/tally-format.md). Each unit of work commits with its audit entry,
@@ -34,6 +40,9 @@ from opdigital.cycles.models import Cycle, Phase
 from opdigital.cycles.states import CycleState
 from opdigital.errors import Conflict
 from opdigital.extensions import db
+from opdigital.mail import queries as mail_queries
+from opdigital.mail import services as mail_services
+from opdigital.proposals.consent import stop_notifications
 from opdigital.proposals.models import Proposal
 from opdigital.registry.models import (
     CITY_SCOPE,
@@ -44,6 +53,7 @@ from opdigital.registry.models import (
 )
 from opdigital.registry.services import eligible_groups
 from opdigital.retention.models import RollCount
+from opdigital.subject_requests import services as subject_requests
 from opdigital.tally.models import Tally
 
 # States in which the vote is counted: the roll has served its purpose.
@@ -53,7 +63,9 @@ AFTER_TALLY = frozenset({CycleState.TALLIED, CycleState.PUBLISHED, CycleState.MO
 PURGE_ACTION = "registry.purge"
 CONTACT_ACTION = "proposal.contact_expired"
 RUN_ACTION = "retention.run"
-ACTIONS = (RUN_ACTION, PURGE_ACTION, CONTACT_ACTION)
+OUTBOX_ACTION = mail_services.ERASE_ACTION
+REQUEST_ACTION = subject_requests.EXPIRE_ACTION
+ACTIONS = (RUN_ACTION, PURGE_ACTION, CONTACT_ACTION, OUTBOX_ACTION, REQUEST_ACTION)
 
 
 class Roll:
@@ -178,7 +190,10 @@ def purge_city_roll(actor: Any = None, *, dry_run: bool = False) -> PurgeReport:
 
 
 def expire_contacts(cycle: Cycle, actor: Any = None) -> list[str]:
-    """Blank the proposers' contacts of a cycle's proposals; the codes of those changed."""
+    """Blank the proposers' contacts of a cycle's proposals; the codes of those changed.
+
+    Without the address, the e-mails a proposer asked for stop too, queued ones included.
+    """
     proposals = list(
         db.session.scalars(
             sa.select(Proposal)
@@ -189,6 +204,8 @@ def expire_contacts(cycle: Cycle, actor: Any = None) -> list[str]:
     try:
         for proposal in proposals:
             proposal.contact = ""
+            if proposal.notify_by_email:
+                stop_notifications(proposal)
             # The code only: the log must not keep what was just deleted.
             audit.record(actor, CONTACT_ACTION, proposal)
         db.session.commit()
@@ -235,6 +252,8 @@ class Plan:
     contact_days: int
     rolls: list[RollItem] = field(default_factory=list)
     contacts: list[ContactItem] = field(default_factory=list)
+    outbox_days: int = 0
+    outbox: mail_queries.HeldMessages = mail_queries.HeldMessages(0, 0, None)
 
     @property
     def due_rolls(self) -> list[RollItem]:
@@ -311,12 +330,16 @@ def plan(at: datetime | None = None) -> Plan:
     config = current_app.config
     roll_days = int(config["ROLL_RETENTION_DAYS_AFTER_TALLY"])
     contact_days = int(config["PROPOSER_CONTACT_RETENTION_DAYS"])
+    outbox_days = int(config["OUTBOX_RETENTION_DAYS"])
+    at = at or now()
     return Plan(
-        at=at or now(),
+        at=at,
         roll_days=roll_days,
         contact_days=contact_days,
         rolls=_roll_items(timedelta(days=roll_days)),
         contacts=_contact_items(timedelta(days=contact_days)),
+        outbox_days=outbox_days,
+        outbox=mail_queries.held_messages(at, timedelta(days=outbox_days)),
     )
 
 
@@ -325,6 +348,8 @@ class RunReport:
     dry_run: bool
     rolls: list[tuple[str, int]] = field(default_factory=list)  # (scope, entries)
     contacts: list[tuple[str, int]] = field(default_factory=list)  # (cycle slug, contacts)
+    outbox_erased: int = 0  # e-mails whose address and text were blanked
+    requests_deleted: int = 0  # data-subject requests never confirmed
 
     def counts(self) -> dict[str, int]:
         return {
@@ -332,6 +357,8 @@ class RunReport:
             "roll_entries_deleted": sum(n for _, n in self.rolls),
             "cycles_with_contacts_expired": len(self.contacts),
             "contacts_expired": sum(n for _, n in self.contacts),
+            "outbox_messages_erased": self.outbox_erased,
+            "unconfirmed_requests_deleted": self.requests_deleted,
         }
 
 
@@ -354,7 +381,14 @@ def run(actor: Any = None, *, dry_run: bool = False) -> RunReport:
     for item in due.due_contacts:
         count = item.contacts if dry_run else len(expire_contacts(item.cycle, actor))
         report.contacts.append((item.cycle.slug, count))
-    if not dry_run:
+    if due.outbox.is_due(due.at):
+        report.outbox_erased = (
+            due.outbox.due if dry_run else mail_services.erase_expired(actor, at=due.at)
+        )
+    if dry_run:
+        report.requests_deleted = subject_requests.count_unverified_due(due.at)
+    else:
+        report.requests_deleted = len(subject_requests.delete_unverified(actor, at=due.at))
         audit.record(actor, RUN_ACTION, None, after=report.counts())
         db.session.commit()
     return report

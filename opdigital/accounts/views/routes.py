@@ -44,6 +44,8 @@ def home_for(user: User) -> str:
         return url_for("polling.dashboard")
     if user.has_role(Role.AUDITOR):
         return url_for("audit.log")
+    if user.has_role(Role.PRIVACY_OFFICER):
+        return url_for("subject_requests.queue")
     return url_for("coordination.dashboard")
 
 
