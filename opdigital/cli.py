@@ -72,9 +72,10 @@ def users_group() -> None:
 @click.argument("email")
 @click.option(
     "--role",
-    type=click.Choice(["admin", "coordinator", "auditor"]),
+    # Poll workers are bound to a point and a cycle: the coordination screens create them.
+    type=click.Choice(["admin", "coordinator", "auditor", "privacy_officer"]),
     required=True,
-    help="What the account may do.",
+    help="What the account may do (privacy_officer: the encarregado's request queue).",
 )
 @click.option("--name", default="", help="Full name shown in the audit log.")
 @click.option(

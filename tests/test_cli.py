@@ -136,3 +136,13 @@ def test_console_script_lists_the_project_and_flask_commands():
     assert users_help.returncode == 0, users_help.stderr
     assert "--password-stdin" in users_help.stdout
     assert "admin|coordinator|auditor" in users_help.stdout
+
+
+def test_the_encarregado_account_is_created_from_the_command_line(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "dpo@pbh.gov.br", "--role", "privacy_officer", "--password-stdin"],
+        input=GOOD_PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert [(u.email, u.role) for u in users()] == [("dpo@pbh.gov.br", "privacy_officer")]

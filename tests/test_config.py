@@ -43,6 +43,11 @@ def test_production_accepts_a_full_configuration(environment, make_app):
         ({"DATABASE_URL": None}, "DATABASE_URL"),
         ({"DATABASE_URL": ""}, "DATABASE_URL"),
         ({"REDIS_URL": None}, "REDIS_URL"),
+        # Links in e-mails must reach the real site, over HTTPS.
+        ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "http://op.prefeitura.example"}, "PUBLIC_BASE_URL"),
+        ({"MAIL_DEFAULT_SENDER": None}, "MAIL_DEFAULT_SENDER"),
+        ({"MAIL_DEFAULT_SENDER": "OP <nao-responda@localhost>"}, "MAIL_DEFAULT_SENDER"),
     ],
 )
 def test_production_refuses_to_start_without_its_secrets(environment, changes, complaint):

@@ -84,7 +84,7 @@ def test_demo_command_twice_changes_nothing(app, runner):
         assert row_counts() == counts
     assert counts["region"] == 9
     assert counts["cycle"] == 4
-    assert counts["user_account"] == 3
+    assert counts["user_account"] == len(ACCOUNTS)
     assert counts["proposal"] == 36 + 19 + 12 + 16
     assert counts["event"] == 45 + 17
     assert counts["registry_entry"] == len(DEMO_VOTERS)

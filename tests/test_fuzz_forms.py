@@ -55,6 +55,8 @@ LIMIT_SETTINGS = (
     "VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL",
     "VOTER_FAILURES_PER_ADDRESS",
     "VOTER_FAILURES_PER_CREDENTIAL",
+    "SUBJECT_REQUEST_LIMIT_PER_IP",
+    "SUBJECT_REQUEST_LIMIT_PER_CONTACT",
 )
 SUCCESS = {302, 303}
 VOTERS = EXAMPLES * 2 + 5
@@ -214,8 +216,18 @@ FORMS: dict[str, FormCase] = {
             "estimated_cost": "1.250.000,00",
             "author_name": "Ana Souza",
             "contact": "ana.souza@example.com",
+            "notify_by_email": "y",
         },
         text=frozenset({"title", "description", "place", "author_name"}),
+    ),
+    "subject_request": FormCase(
+        url=lambda w: "/privacidade/pedidos",
+        fields=lambda w: {
+            "kind": "correction",
+            "contact": "ana.souza@example.com",
+            "details": "Meu nome na proposta está errado: é Ana Maria Souza.",
+        },
+        text=frozenset({"details"}),
     ),
     "identify": FormCase(
         url=lambda w: f"/ciclos/{w.voting_slug}/votar",

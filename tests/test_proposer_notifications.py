@@ -237,7 +237,8 @@ def test_the_review_decisions_reach_the_proposer(client, open_cycle, staff):
     assert kinds(accepted) == ["proposal.received", "proposal.accepted"]
     assert kinds(rejected) == ["proposal.received", "proposal.rejected"]
     message = queued(rejected)[-1]
-    assert message.to_address == BETO and message.body_text.startswith("Hello,\n\n")
+    # Beto used the site in Portuguese: his messages are written in it.
+    assert message.to_address == BETO and message.body_text.startswith("Olá,\n\n")
     assert "A praça é de responsabilidade do Estado." in message.body_text
     assert f"/propostas/{rejected.code}" in message.body_text
     # Reviewing again with the same outcome is no news; changing it is.
@@ -490,18 +491,18 @@ def test_from_the_form_through_the_vote_to_the_mailbox(
 
     beto_mail = mailbox(mail_sink, BETO)
     assert [m["Subject"].split(beto.code)[0] for m in beto_mail] == [
-        "We received your proposal ",
-        "Your proposal ",
-        "Your proposal ",
-        "Your proposal ",
+        "Recebemos sua proposta ",
+        "Sua proposta ",
+        "Sua proposta ",
+        "Sua proposta ",
     ]
-    assert beto_mail[-1]["Subject"].endswith("was not selected")
+    assert beto_mail[-1]["Subject"].endswith("não foi escolhida")
     assert {m["Content-Language"] for m in beto_mail} == {"pt-BR"}
     assert f"/propostas/{beto.code}?lang=pt_BR" in beto_mail[-1].get_content()
     carla_mail = mailbox(mail_sink, CARLA)
     assert [m["Subject"] for m in carla_mail] == [
-        f"We received your proposal {carla.code}",
-        f"Your proposal {carla.code} was not accepted",
+        f"Recebemos sua proposta {carla.code}",
+        f"Sua proposta {carla.code} não foi aprovada",
     ]
     assert REASON in carla_mail[-1].get_content()
 

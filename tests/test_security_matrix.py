@@ -34,7 +34,7 @@ from tests.support import voting as vs
 from tests.support.client import login_as
 from tests.support.coordination import token
 from tests.support.coordination import world as coordination_world
-from tests.support.production import PRIVACY
+from tests.support.production import PRIVACY, PUBLIC_SITE
 
 ROLES = ("anonymous", "citizen", "auditor", "coordinator", "admin")
 LOGIN = "login"  # expected outcome: a redirect to the sign-in page
@@ -451,15 +451,17 @@ def production_app(make_app, database_url, redis_url, monkeypatch):
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "")  # the production default, whatever is set
     importlib.reload(settings_module)
     try:
-        settings = {
-            "SECRET_KEY": "s" * 48,
-            "VOTER_KEY_PEPPER": "p" * 32,
-            "SQLALCHEMY_DATABASE_URI": settings_module._sqlalchemy_url(database_url),
-            "REDIS_URL": redis_url,
-            "RATELIMIT_STORAGE_URI": redis_url,
-            "PUBLIC_BASE_URL": "https://op.prefeitura.example",
-            "MAIL_DEFAULT_SENDER": "OP Digital <nao-responda@prefeitura.example>",
-        } | PRIVACY
+        settings = (
+            {
+                "SECRET_KEY": "s" * 48,
+                "VOTER_KEY_PEPPER": "p" * 32,
+                "SQLALCHEMY_DATABASE_URI": settings_module._sqlalchemy_url(database_url),
+                "REDIS_URL": redis_url,
+                "RATELIMIT_STORAGE_URI": redis_url,
+            }
+            | PRIVACY
+            | PUBLIC_SITE
+        )
         secured = type("SecuredProduction", (settings_module.Production,), settings)
         secured.validate()  # what `create_app("production")` checks first
         yield make_app(secured)

@@ -77,6 +77,12 @@ ACCOUNTS = [
     DemoAccount(
         "auditoria@demo.opdigital.local", "auditor", "Auditoria (demo)", "demo-auditoria-2026"
     ),
+    DemoAccount(
+        "encarregado@demo.opdigital.local",
+        "privacy_officer",
+        "Encarregado de dados (demo)",
+        "demo-encarregado-2026",
+    ),
 ]
 ADMIN_EMAIL = ACCOUNTS[0].email
 

@@ -22,7 +22,9 @@ def run_command(dry_run: bool) -> None:
     Purges the rolls of cycles tallied ROLL_RETENTION_DAYS_AFTER_TALLY days ago (the city's
     roll once every cycle using it is), keeping their eligible counts, and blanks proposers'
     contacts PROPOSER_CONTACT_RETENTION_DAYS days after their cycle's last phase ends, and
-    the address and text of e-mails sent or given up OUTBOX_RETENTION_DAYS days ago.
+    the address and text of e-mails sent or given up OUTBOX_RETENTION_DAYS days ago, and
+    deletes data-subject requests never confirmed (e-mail: after a day; phone: after
+    SUBJECT_REQUEST_DEADLINE_DAYS days).
     """
     from opdigital.retention import services
 
@@ -36,6 +38,9 @@ def run_command(dry_run: bool) -> None:
     if report.outbox_erased:
         verb = "Would erase" if dry_run else "Erased"
         click.echo(f"{verb} the address and text of {report.outbox_erased} sent or failed e-mails.")
+    if report.requests_deleted:
+        verb = "Would delete" if dry_run else "Deleted"
+        click.echo(f"{verb} {report.requests_deleted} data-subject requests never confirmed.")
     counts = report.counts()
     prefix = "Dry run, nothing changed" if dry_run else "Done"
     click.echo(

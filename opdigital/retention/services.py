@@ -254,6 +254,8 @@ class Plan:
     contacts: list[ContactItem] = field(default_factory=list)
     outbox_days: int = 0
     outbox: mail_queries.HeldMessages = mail_queries.HeldMessages(0, 0, None)
+    # Data-subject requests never confirmed, past their time (deleted by the next run).
+    unconfirmed_requests: int = 0
 
     @property
     def due_rolls(self) -> list[RollItem]:
@@ -340,6 +342,7 @@ def plan(at: datetime | None = None) -> Plan:
         contacts=_contact_items(timedelta(days=contact_days)),
         outbox_days=outbox_days,
         outbox=mail_queries.held_messages(at, timedelta(days=outbox_days)),
+        unconfirmed_requests=subject_requests.count_unverified_due(at),
     )
 
 
@@ -386,7 +389,7 @@ def run(actor: Any = None, *, dry_run: bool = False) -> RunReport:
             due.outbox.due if dry_run else mail_services.erase_expired(actor, at=due.at)
         )
     if dry_run:
-        report.requests_deleted = subject_requests.count_unverified_due(due.at)
+        report.requests_deleted = due.unconfirmed_requests
     else:
         report.requests_deleted = len(subject_requests.delete_unverified(actor, at=due.at))
         audit.record(actor, RUN_ACTION, None, after=report.counts())

@@ -8,8 +8,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from opdigital.extensions import db
+from opdigital.mail.services import queue_test_message
+from opdigital.proposals.consent import unsubscribe_token
 from opdigital.proposals.models import Proposal
-from tests.support.browser import violations
+from tests.support import factories
+from tests.support.browser import sign_in, violations
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +31,8 @@ def test_public_pages_request_nothing_from_another_origin(
 ):
     published = counted_cycle(publish=True)
     with app.app_context():
-        code = db.session.scalar(db.select(Proposal.code).order_by(Proposal.id).limit(1))
+        proposal = db.session.scalar(db.select(Proposal).order_by(Proposal.id).limit(1))
+        code, token = proposal.code, unsubscribe_token(proposal)
         db.session.remove()
     page = new_page()
     requested: list[str] = []
@@ -42,6 +46,8 @@ def test_public_pages_request_nothing_from_another_origin(
         f"/ciclos/{published.slug}/resultados",
         f"/ciclos/{election.slug}/votar",
         "/privacidade",
+        "/privacidade/pedidos",
+        f"/avisos/cancelar/{token}",
     ]
     for path in paths:
         response = page.goto(path)
@@ -78,3 +84,30 @@ def test_privacy_page_works_without_javascript(new_page):
     page.goto("/")
     page.locator("footer a[href='/privacidade']").click()
     page.wait_for_url("**/privacidade")
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 900}, {"width": 360, "height": 740}],
+    ids=["desktop", "phone"],
+)
+def test_the_staff_privacy_screens_have_no_serious_violations(app, new_page, viewport):
+    """The retention plan and the e-mail outbox, for an admin (the request queue has its own
+    test, tests/browser/test_subject_requests.py)."""
+    with app.app_context():
+        admin = factories.user("admin").email
+        # Rows on the outbox screen: one waiting, one given up with the server's answer.
+        queue_test_message("axe@example.org", "pt_BR")
+        failed = queue_test_message("axe.failed@example.org", "en")
+        failed.status, failed.attempts = "failed", 8
+        failed.last_error = "550 5.1.1 <recipient>: mailbox unavailable"
+        db.session.commit()
+        db.session.remove()
+    page = new_page(viewport=viewport)
+    sign_in(page, admin)
+    problems: list[str] = []
+    for name, path in (("retention", "/staff/retention"), ("outbox", "/staff/outbox/")):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        problems.extend(violations(page, name))
+    assert not problems, "\n".join(problems)

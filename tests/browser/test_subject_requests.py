@@ -59,7 +59,7 @@ def fill_and_send(page, kind_label: str, contact: str, details: str = "") -> Non
 )
 def test_the_form_and_the_persons_page_have_no_serious_violations(new_page, viewport):
     page = new_page(viewport=viewport)
-    page.goto(f"{FORM}?lang=en")
+    page.goto(f"/lang/en?next={FORM}")
     assert violations(page, "request form") == []
     # Sent empty: the errors, tied to their fields.
     page.locator("main form button[type=submit]").click()
@@ -80,7 +80,7 @@ def test_the_form_and_the_persons_page_have_no_serious_violations(new_page, view
 
 def test_a_request_is_made_and_confirmed_without_javascript(app, new_page):
     page = new_page(java_script_enabled=False)
-    page.goto(f"{FORM}?lang=en")
+    page.goto(f"/lang/en?next={FORM}")
     fill_and_send(page, "Correct my data", "sem.js@example.org")  # no details: refused
     assert page.locator("#details-error").count() == 1
     assert "/privacidade/pedidos" in page.url and page.locator("#kind-2").is_checked()
@@ -96,7 +96,7 @@ def test_a_request_is_made_and_confirmed_without_javascript(app, new_page):
     assert "your request is confirmed" in page.inner_text("main")
     assert "What happens now" in page.inner_text("main")
     # A new code, without JavaScript too, on another request.
-    page.goto(f"{FORM}?lang=en")
+    page.goto(f"/lang/en?next={FORM}")
     fill_and_send(page, "Delete my data", "outro@example.org")
     page.get_by_role("button", name="Send a new code").click()
     page.wait_for_load_state()
@@ -108,12 +108,12 @@ def test_the_encarregados_screens_have_no_serious_violations(app, new_page):
         officer = factories.user("privacy_officer").email
         db.session.remove()
     person = new_page(java_script_enabled=False)
-    person.goto(f"{FORM}?lang=en")
+    person.goto(f"/lang/en?next={FORM}")
     fill_and_send(person, "See my data", "(31) 99876-5432")
     reference = reference_of(app, "(31) 99876-5432")
     page = new_page()
     sign_in(page, officer)
-    page.goto("/staff/privacy/requests?lang=en")
+    page.goto("/lang/en?next=/staff/privacy/requests")
     assert violations(page, "queue") == []
     page.locator(f'a[href="/staff/privacy/requests/{reference}"]').first.click()
     page.wait_for_load_state()

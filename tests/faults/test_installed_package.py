@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 from opdigital.demo.digital import DIGITAL_SLUG
 from opdigital.resources import RESOURCES
 from tests.support.live import ROOT, free_port, stop, wait_until_up
-from tests.support.production import PRIVACY
+from tests.support.production import PRIVACY, PUBLIC_SITE
 
 pytestmark = pytest.mark.faults
 
@@ -207,6 +207,7 @@ def test_the_wheel_installs_migrates_and_serves_outside_the_checkout(
     production = (
         pip_env
         | PRIVACY
+        | PUBLIC_SITE
         | {
             "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
             "OPDIGITAL_CONFIG": "production",

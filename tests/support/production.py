@@ -33,6 +33,13 @@ PRIVACY = {
 }
 
 
+# The public address and the mail sender (opdigital/settings.py, Production.validate).
+PUBLIC_SITE = {
+    "PUBLIC_BASE_URL": "https://op.prefeitura.example",
+    "MAIL_DEFAULT_SENDER": "OP Digital <nao-responda@prefeitura.example>",
+}
+
+
 def full_production(**changes: str | None) -> dict[str, str | None]:
     """Every variable production requires, set to valid values, with `changes` applied."""
     return (
@@ -41,9 +48,8 @@ def full_production(**changes: str | None) -> dict[str, str | None]:
             "VOTER_KEY_PEPPER": "p" * 32,
             "DATABASE_URL": "postgres://op:secret@db.internal:5432/opdigital",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
-            "PUBLIC_BASE_URL": "https://op.prefeitura.example",
-            "MAIL_DEFAULT_SENDER": "OP Digital <nao-responda@prefeitura.example>",
         }
         | PRIVACY
+        | PUBLIC_SITE
         | changes
     )
