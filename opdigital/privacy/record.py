@@ -26,6 +26,11 @@ LEGITIMATE_SECURITY = _l(
     "secure and accountable (LGPD art. 6, VII and X)."
 )
 
+LEGAL_OBLIGATION = _l(
+    "Compliance with a legal obligation (LGPD art. 7, II): answering the rights the LGPD gives "
+    "data subjects (art. 18)."
+)
+
 NOBODY = _l("Nobody outside the city's staff.")
 
 
@@ -187,7 +192,7 @@ ACTIVITIES: tuple[Activity, ...] = (
             "Answering the rights of LGPD art. 18 within the legal deadline, after checking that "
             "the request comes from the owner of the contact."
         ),
-        legal_basis=(PUBLIC_POLICY,),
+        legal_basis=(LEGAL_OBLIGATION,),
         retention=_l(
             "The contact and the message are erased as soon as the request is answered; the "
             "request's reference, kind, dates and what was done are kept as the record of the "
