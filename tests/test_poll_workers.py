@@ -13,7 +13,6 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from flask import url_for
-from werkzeug.routing import IntegerConverter
 
 from opdigital.accounts.models import User
 from opdigital.clock import now
@@ -26,6 +25,7 @@ from tests.support import voting as vs
 from tests.support.client import english_client, login_as
 from tests.support.coordination import sign_in, text, token
 from tests.support.pages import PageAudit
+from tests.support.staff_routes import staff_answers
 
 
 @pytest.fixture
@@ -315,43 +315,17 @@ def test_a_session_without_the_idle_clock_is_not_accepted(app, day):
 POLL_WORKER_PAGES = ("polling.", "paper.", "accounts.login", "accounts.logout")
 
 
-def _dummy_url(app, rule) -> str:
-    values = {}
-    for name in rule.arguments:
-        converter = rule._converters[name]
-        values[name] = 1 if isinstance(converter, IntegerConverter) else "x"
-    with app.test_request_context():
-        return url_for(rule.endpoint, **values)
-
-
 def test_a_poll_worker_is_refused_every_other_staff_screen(app, day):
     person = ps.poll_worker(app, day.point_id, day.cycle_id)
     browser = ps.signed_in(app, person)
-    anonymous = english_client(app)
     staff_routes, refused = [], []
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(POLL_WORKER_PAGES) or rule.endpoint == "static":
-            continue
-        url = _dummy_url(app, rule)
-        for method in ("GET", "POST") if "GET" in rule.methods else ("POST",):
-            if method not in rule.methods:
-                continue
-            if method == "GET":
-                answer = anonymous.get(url)
-            else:
-                answer = anonymous.post(url, data={"csrf_token": token(app, anonymous)})
-            if not (answer.status_code == 302 and "/login" in answer.headers["Location"]):
-                continue  # not a staff screen: open to the public
-            staff_routes.append((method, rule.endpoint))
-            if method == "GET":
-                got = browser.get(url)
-            else:
-                got = browser.post(url, data={"csrf_token": token(app, browser)})
-            ok = got.status_code == 403 or (
-                got.status_code in (302, 303) and got.headers["Location"].startswith("/mesario")
-            )
-            if not ok:
-                refused.append((method, rule.endpoint, got.status_code))
+    for method, endpoint, got in staff_answers(app, browser, POLL_WORKER_PAGES):
+        staff_routes.append((method, endpoint))
+        ok = got.status_code == 403 or (
+            got.status_code in (302, 303) and got.headers["Location"].startswith("/mesario")
+        )
+        if not ok:
+            refused.append((method, endpoint, got.status_code))
     assert refused == []
     endpoints = {endpoint for _, endpoint in staff_routes}
     assert {

@@ -30,6 +30,7 @@ from tests.support import voting as vs
 from tests.support.client import english_client, post_form
 from tests.support.coordination import sign_in, text
 from tests.support.pages import page_problems
+from tests.support.proposal_form import proposal_form
 
 START = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)  # 00:00 in Belo Horizonte
 END = datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
@@ -41,17 +42,8 @@ CONSENT_LABEL = "Send me e-mails about what becomes of this proposal"
 
 
 def form_data(**overrides) -> dict:
-    data = {
-        "title": "Reforma da Praça da Estação",
-        "description": "Nova iluminação, bancos e acessibilidade para a praça inteira.",
-        "region": "",
-        "place": "Praça Rui Barbosa",
-        "estimated_cost": "1.250.000,00",
-        "author_name": "Ana Souza",
-        "contact": ANA,
-        "notify_by_email": "y",
-    }
-    return {k: v for k, v in (data | overrides).items() if v is not None}
+    """The valid form, with Ana's address and her consent."""
+    return proposal_form(**({"contact": ANA, "notify_by_email": "y"} | overrides))
 
 
 @pytest.fixture

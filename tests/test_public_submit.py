@@ -16,6 +16,7 @@ from opdigital.proposals.models import Proposal, ProposalHistory
 from opdigital.proposals.services import ProposalData, submit_proposal
 from tests.support import factories
 from tests.support.client import csrf_token, post_form
+from tests.support.proposal_form import proposal_form
 
 ONE_LINE = "Write this on one line, without line breaks, tabs or control characters."
 NO_CONTROL = "Remove the invisible control characters from this text (line breaks are fine)."
@@ -56,16 +57,7 @@ def open_cycle(app_ctx, time_machine):
 
 
 def valid_data(**overrides) -> dict:
-    data = {
-        "title": "Reforma da Praça da Estação",
-        "description": "Nova iluminação, bancos e acessibilidade para a praça inteira.",
-        "region": "",
-        "place": "Praça Rui Barbosa",
-        "estimated_cost": "1.250.000,00",
-        "author_name": "Ana Souza",
-        "contact": "ana.souza@example.com",
-    }
-    return data | overrides
+    return proposal_form(**overrides)
 
 
 def test_form_shows_accessible_fields(client, open_cycle):

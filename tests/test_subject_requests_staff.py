@@ -10,8 +10,6 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from flask import url_for
-from werkzeug.routing import IntegerConverter
 
 from opdigital.audit.models import AuditEntry
 from opdigital.clock import now
@@ -24,8 +22,9 @@ from opdigital.subject_requests.models import SubjectRequest
 from opdigital.voting.models import VotingPoint
 from tests.support import factories
 from tests.support.client import assert_access_by_role, english_client, login_as, post_form
-from tests.support.coordination import post, text, token
+from tests.support.coordination import post, text
 from tests.support.pages import page_problems
+from tests.support.staff_routes import staff_answers
 
 FORM = "/privacidade/pedidos"
 QUEUE = "/staff/privacy/requests"
@@ -151,38 +150,12 @@ def test_the_queue_is_for_privacy_officers_and_admins(app):
 PRIVACY_OFFICER_PAGES = ("subject_requests.", "accounts.login", "accounts.logout")
 
 
-def _dummy_url(app, rule) -> str:
-    values = {}
-    for name in rule.arguments:
-        converter = rule._converters[name]
-        values[name] = 1 if isinstance(converter, IntegerConverter) else "x"
-    with app.test_request_context():
-        return url_for(rule.endpoint, **values)
-
-
 def test_a_privacy_officer_is_refused_every_other_staff_screen(app, officer):
-    anonymous = english_client(app)
     staff_routes, refused = [], []
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(PRIVACY_OFFICER_PAGES) or rule.endpoint == "static":
-            continue
-        url = _dummy_url(app, rule)
-        for method in ("GET", "POST"):
-            if method not in rule.methods:
-                continue
-            if method == "GET":
-                answer = anonymous.get(url)
-            else:
-                answer = anonymous.post(url, data={"csrf_token": token(app, anonymous)})
-            if not (answer.status_code == 302 and "/login" in answer.headers["Location"]):
-                continue  # not a staff screen: open to the public
-            staff_routes.append((method, rule.endpoint))
-            if method == "GET":
-                got = officer.browser.get(url)
-            else:
-                got = officer.browser.post(url, data={"csrf_token": token(app, officer.browser)})
-            if got.status_code != 403:
-                refused.append((method, rule.endpoint, got.status_code))
+    for method, endpoint, got in staff_answers(app, officer.browser, PRIVACY_OFFICER_PAGES):
+        staff_routes.append((method, endpoint))
+        if got.status_code != 403:
+            refused.append((method, endpoint, got.status_code))
     assert refused == []
     endpoints = {endpoint for _, endpoint in staff_routes}
     assert {

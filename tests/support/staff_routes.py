@@ -1,0 +1,46 @@
+"""Walking every staff route, for the roles that may open only a few of them (poll workers,
+the encarregado): each test says which answers count as a refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import url_for
+from werkzeug.routing import IntegerConverter
+
+from tests.support.client import english_client
+from tests.support.coordination import token
+
+
+def dummy_url(app, rule) -> str:
+    """`rule`'s URL with made-up values: 1 for an integer, "x" for anything else."""
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters[name]
+        values[name] = 1 if isinstance(converter, IntegerConverter) else "x"
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+def _send(app, client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={"csrf_token": token(app, client)})
+
+
+def staff_answers(app, browser, allowed: tuple[str, ...]) -> Iterator[tuple[str, str, object]]:
+    """(method, endpoint, what `browser` got) for every staff route outside the endpoints
+    starting with `allowed`: a route is a staff one when an anonymous visitor is sent to sign
+    in (public routes are left out)."""
+    anonymous = english_client(app)
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(allowed) or rule.endpoint == "static":
+            continue
+        url = dummy_url(app, rule)
+        for method in ("GET", "POST"):
+            if method not in rule.methods:
+                continue
+            answer = _send(app, anonymous, method, url)
+            if not (answer.status_code == 302 and "/login" in answer.headers["Location"]):
+                continue  # not a staff screen: open to the public
+            yield method, rule.endpoint, _send(app, browser, method, url)
