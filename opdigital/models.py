@@ -39,6 +39,7 @@ from opdigital.retention.models import RollCount
 from opdigital.subject_requests.models import SubjectRequest
 from opdigital.tally.models import Tally
 from opdigital.voting.models import Ballot, Participation, TurnoutCount, VotingPoint
+from opdigital.works.models import MonitoringReport, ReportStatus, WorkMilestone, WorkPhoto
 
 __all__ = [
     "AuditEntry",
@@ -49,6 +50,10 @@ __all__ = [
     "DelegateRole",
     "Seat",
     "KioskDevice",
+    "MonitoringReport",
+    "ReportStatus",
+    "WorkMilestone",
+    "WorkPhoto",
     "OutboxMessage",
     "OutboxStatus",
     "PaperBatch",

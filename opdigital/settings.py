@@ -198,6 +198,16 @@ class Base:
     SUBJECT_REQUEST_CODE_LIMIT_PER_IP = _env("SUBJECT_REQUEST_CODE_LIMIT_PER_IP", "30 per hour")
     SUBJECT_REQUEST_LIMIT_PER_CONTACT = _env("SUBJECT_REQUEST_LIMIT_PER_CONTACT", "3 per day")
 
+    # Maps (opdigital/geo): the tile server's URL template and its attribution. The CSP lets
+    # pages load images from this origin and no other; the pages work without it too (a list
+    # and a server-drawn outline of the regions).
+    MAP_TILE_URL = _env("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    MAP_TILE_ATTRIBUTION = _env("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+    # Work photos (opdigital/works): the largest upload taken, and the longer side of the
+    # stored image (re-encoded as JPEG without metadata; a thumbnail is made as well).
+    PHOTO_MAX_UPLOAD_MB = _env_int("PHOTO_MAX_UPLOAD_MB", 10)
+    PHOTO_MAX_SIDE = _env_int("PHOTO_MAX_SIDE", 1600)
+
     # Check at the first request of each process that PostgreSQL does not log statements with
     # their values for this app's role (opdigital/health/checks.py); /healthz reports it too.
     CHECK_DATABASE_LOGGING = True

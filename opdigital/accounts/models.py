@@ -25,6 +25,9 @@ class Role(StrEnum):
     # The encarregado (data protection officer, LGPD art. 41): sees only the queue of
     # data-subject requests, and handles them.
     PRIVACY_OFFICER = "privacy_officer"
+    # A member of a region's Comforça (monitoring commission): posts reports on the works of
+    # their region, published after a coordinator approves them.
+    MONITOR = "monitor"
 
 
 def new_session_token() -> str:
@@ -48,12 +51,16 @@ class User(UserMixin, db.Model):
     # A poll worker's point and cycle (both set for poll workers, neither for other roles).
     voting_point_id: Mapped[int | None] = mapped_column(sa.ForeignKey("voting_point.id"))
     cycle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cycle.id"))
+    # A Comforça member's region (set for monitors and only for them).
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
 
     __table_args__ = (
         sa.CheckConstraint(
-            "role IN ('admin', 'coordinator', 'auditor', 'poll_worker', 'privacy_officer')",
+            "role IN ('admin', 'coordinator', 'auditor', 'poll_worker', 'privacy_officer', "
+            "'monitor')",
             name="role_known",
         ),
+        sa.CheckConstraint("(role = 'monitor') = (region_id IS NOT NULL)", name="monitor_bound"),
         sa.CheckConstraint(
             "(role = 'poll_worker') = (voting_point_id IS NOT NULL AND cycle_id IS NOT NULL)"
             " AND (voting_point_id IS NULL) = (cycle_id IS NULL)",

@@ -277,6 +277,33 @@ ACTIVITIES: tuple[Activity, ...] = (
         tables=("delegate",),
     ),
     Activity(
+        key="monitoring",
+        name=_l("Monitoring of the works"),
+        data=(
+            _l("Comforça members' accounts: name, e-mail, password hash (argon2id), their region"),
+            _l(
+                "Their reports on the works, with the author's name only when they chose to "
+                "publish it, and who approved or refused each report"
+            ),
+            _l(
+                "Photos of the works, stored without any metadata (no location, no camera "
+                "details); people may appear in them"
+            ),
+        ),
+        subjects=_l("Members of the monitoring commissions (Comforça); people in photos"),
+        purpose=_l("Following in public the works the programme chose, and their execution."),
+        legal_basis=(PUBLIC_POLICY,),
+        retention=_l(
+            "Kept with the work as the public record of its execution; staff may remove a photo "
+            "or a report (no automatic deletion rule)."
+        ),
+        shared_with=_l(
+            "The public sees approved reports (with the author's role, and the name if chosen) "
+            "and the photos."
+        ),
+        tables=("user_account", "monitoring_report", "work_photo"),
+    ),
+    Activity(
         key="kiosk_device",
         name=_l("Kiosk device cookie"),
         data=(
@@ -344,6 +371,7 @@ WITHOUT_PERSONAL_DATA: Mapping[str, str] = {
     "school": _l("Municipal schools"),
     "voting_point": _l("Voting points: name, region and network addresses"),
     "roll_count": _l("How many people a deleted roll held, per region or school"),
+    "work_milestone": _l("The planned and actual dates of a work's steps"),
 }
 
 RIGHTS: tuple[str, ...] = (

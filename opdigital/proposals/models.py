@@ -85,6 +85,15 @@ class Proposal(db.Model):
     notify_language: Mapped[str] = mapped_column(sa.String(8), default="pt_BR")
     execution_status: Mapped[str | None] = mapped_column(sa.String(20))
     execution_note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Where it is (WGS 84), inside its region's boundary when the region has one (opdigital/geo);
+    # `place` is the address or landmark in words.
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    # A selected work's execution (opdigital/works): the department in charge, and the money
+    # committed (empenhado) and spent (pago) so far, against the voted cost.
+    department: Mapped[str] = mapped_column(sa.String(160), default="")
+    committed_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    spent_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
@@ -102,7 +111,21 @@ class Proposal(db.Model):
         sa.CheckConstraint(
             "reviewed_cost_cents IS NULL OR reviewed_cost_cents > 0", name="reviewed_cost_positive"
         ),
+        sa.CheckConstraint(
+            "(latitude IS NULL) = (longitude IS NULL) AND (latitude IS NULL OR "
+            "(latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180))",
+            name="location_valid",
+        ),
+        sa.CheckConstraint(
+            "(committed_cents IS NULL OR committed_cents >= 0) AND "
+            "(spent_cents IS NULL OR spent_cents >= 0)",
+            name="money_not_negative",
+        ),
     )
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
 
     @property
     def cost_cents(self) -> int:

@@ -17,6 +17,12 @@ class Region(db.Model):
     population: Mapped[int] = mapped_column(sa.Integer)
     # Need index used by the budget split: higher means more need (e.g. 1 / IQVU, normalised).
     need_index: Mapped[float] = mapped_column(sa.Float, default=1.0)
+    # The region's outline: a GeoJSON Polygon or MultiPolygon geometry (WGS 84), imported by
+    # `opdigital regions boundaries` (opdigital/geo). Locations in the region must fall inside.
+    boundary: Mapped[str | None] = mapped_column(sa.Text)
+    # Where the outline comes from, shown under every map (e.g. "approximate outline, demo").
+    boundary_source: Mapped[str] = mapped_column(sa.String(200), default="")
+    boundary_approximate: Mapped[bool] = mapped_column(sa.Boolean, default=False)
 
     schools: Mapped[list[School]] = relationship(back_populates="region", order_by="School.name")
 
