@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from opdigital.audit.views import bp as audit_bp
     from opdigital.board.views import bp as board_bp
     from opdigital.coordination import bp as coordination_bp
+    from opdigital.geo.views import bp as maps_bp
     from opdigital.health import bp as health_bp
     from opdigital.kiosk.views import bp as kiosk_bp
     from opdigital.mail.views import bp as outbox_bp
@@ -142,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     from opdigital.subject_requests.views import bp as subject_requests_bp
     from opdigital.tally.views import bp as results_bp
     from opdigital.voting.views import bp as voting_bp
+    from opdigital.works.views import bp as works_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp)
@@ -157,6 +159,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(polling_bp)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(subject_requests_bp)
+    app.register_blueprint(works_bp)
+    app.register_blueprint(maps_bp)
     csrf.exempt(api_bp)  # JSON API: no cookie is trusted there (a ballot carries its credentials)
 
 

@@ -1,0 +1,28 @@
+"""A region's boundary as a Shapely geometry, parsed once per stored outline."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from opdigital.regions.models import Region
+
+
+@lru_cache(maxsize=64)
+def _parse(boundary: str) -> BaseGeometry:
+    # Keyed by the stored text itself: a new import is a new key, so the cache never serves
+    # an outline that was replaced.
+    return shape(json.loads(boundary))
+
+
+def region_shape(region: Region) -> BaseGeometry | None:
+    """The region's outline, or None when it has none."""
+    return _parse(region.boundary) if region.boundary else None
+
+
+def region_geometry(region: Region) -> dict | None:
+    """The region's outline as a GeoJSON geometry (a dict), or None."""
+    return json.loads(region.boundary) if region.boundary else None
