@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from opdigital.geo.cli import regions_group
 from opdigital.mail.cli import mail_group
 from opdigital.privacy.cli import privacy_group
 from opdigital.registry.cli import registry_group
@@ -36,6 +37,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(retention_group)
     app.cli.add_command(mail_group)
     app.cli.add_command(pb_group)
+    app.cli.add_command(regions_group)
     for command in TALLY_COMMANDS:
         app.cli.add_command(command)
 
@@ -73,26 +75,44 @@ def users_group() -> None:
 @click.option(
     "--role",
     # Poll workers are bound to a point and a cycle: the coordination screens create them.
-    type=click.Choice(["admin", "coordinator", "auditor", "privacy_officer"]),
+    type=click.Choice(["admin", "coordinator", "auditor", "privacy_officer", "monitor"]),
     required=True,
-    help="What the account may do (privacy_officer: the encarregado's request queue).",
+    help=(
+        "What the account may do (privacy_officer: the encarregado's request queue; monitor: a "
+        "Comforça member's reports on the works of their region, with --region)."
+    ),
 )
 @click.option("--name", default="", help="Full name shown in the audit log.")
+@click.option(
+    "--region",
+    "region",
+    default="",
+    metavar="SLUG",
+    help="The region a monitor follows (required with --role monitor, refused otherwise).",
+)
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
 @with_appcontext
-def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
+def create_user_command(
+    email: str, role: str, name: str, region: str, password_stdin: bool
+) -> None:
     """Create a staff account EMAIL with ROLE; asks for the password unless --password-stdin."""
     from opdigital.accounts.services import NewUser, create_user
     from opdigital.errors import DomainError
 
+    if role == "monitor" and not region:
+        raise click.UsageError("--role monitor needs --region SLUG (the region they follow).")
+    if region and role != "monitor":
+        raise click.UsageError("--region is only for --role monitor.")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(NewUser(email=email, password=password, role=role, name=name))
+        user = create_user(
+            NewUser(email=email, password=password, role=role, name=name, region=region)
+        )
     except DomainError as e:
         raise click.ClickException(e.message) from e
     click.echo(f"Created {user.role} account {user.email}.")

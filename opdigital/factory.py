@@ -223,7 +223,13 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def add_security_headers(app: Flask) -> None:
-    from opdigital.web import security_headers
+    from opdigital.web import content_security_policy, security_headers
+
+    # A MAP_TILE_URL the policy cannot name stops the app here, not at its first answer.
+    try:
+        content_security_policy(app.config.get("MAP_TILE_URL"))
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
 
     @app.after_request
     def add_headers(response):

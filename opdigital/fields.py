@@ -78,6 +78,92 @@ class MoneyField(StringField):
                 raise ValueError(_l("Enter an amount in reais, for example 1.250.000,00.")) from e
 
 
+# Decimal degrees as people type them: "-19.9191", "-19,9191" (Brazilian decimal comma), with a
+# typographic minus or a trailing degree sign. Never thousands separators: a degree has at most
+# three integer digits.
+_DEGREES = re.compile(r"^[+-]?\d{1,3}(?:[.,]\d{1,15})?$")
+
+
+def parse_degrees(text: str) -> float:
+    """'-19,9191', '-19.9191', '−19.9191°' -> -19.9191. Raises ValueError."""
+    cleaned = (text or "").replace("\u2212", "-").replace("\u00b0", "").replace(" ", "").strip()
+    if not _DEGREES.match(cleaned):
+        raise ValueError("not decimal degrees")
+    return float(cleaned.replace(",", "."))
+
+
+class CoordinateField(StringField):
+    """A latitude or longitude in decimal degrees (WGS 84); `data` is a float or None (empty).
+
+    The range is checked here, field by field; whether the point lies inside its region is the
+    service's check (geo/locations.py), which knows the region's boundary.
+    """
+
+    RANGES = {"latitude": 90, "longitude": 180}
+
+    def __init__(self, label=None, validators=None, *, axis: str, **kwargs):
+        self.axis = axis
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}
+        kwargs.setdefault("render_kw", render_kw)
+        super().__init__(label, validators, **kwargs)
+
+    @property
+    def given(self) -> bool:
+        """Something was typed (even if it could not be read)."""
+        return bool(self.raw_data and (self.raw_data[0] or "").strip())
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:.6f}".rstrip("0").rstrip(".")
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not (valuelist and (valuelist[0] or "").strip()):
+            return
+        limit = self.RANGES[self.axis]
+        try:
+            value = parse_degrees(valuelist[0])
+        except ValueError as e:
+            raise ValueError(self._message()) from e
+        if not -limit <= value <= limit:
+            raise ValueError(self._message())
+        self.data = value
+
+    def _message(self):
+        if self.axis == "latitude":
+            return _l(
+                "Enter the latitude in decimal degrees, between -90 and 90, for example -19,9191."
+            )
+        return _l(
+            "Enter the longitude in decimal degrees, between -180 and 180, for example -43,9386."
+        )
+
+
+class _GivenWith:
+    """A latitude needs its longitude and the other way round: both or neither."""
+
+    def __init__(self, other: str, message) -> None:
+        self.other = other
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if not field.given and form[self.other].given:
+            raise ValidationError(self.message)
+
+
+def latitude_field(label=None, **kwargs) -> CoordinateField:
+    """A form's `latitude` (declare `longitude_field()` beside it as `longitude`). The ids
+    stay `latitude` and `longitude`: the maps' click-to-place script fills them in."""
+    both = _GivenWith("longitude", _l("Enter the latitude too, or leave both empty."))
+    return CoordinateField(label or _l("Latitude"), [both], axis="latitude", **kwargs)
+
+
+def longitude_field(label=None, **kwargs) -> CoordinateField:
+    both = _GivenWith("latitude", _l("Enter the longitude too, or leave both empty."))
+    return CoordinateField(label or _l("Longitude"), [both], axis="longitude", **kwargs)
+
+
 class WholeNumberField(IntegerField):
     """An integer field that refuses numbers the database could not hold.
 

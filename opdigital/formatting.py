@@ -110,6 +110,7 @@ def labels() -> dict[str, dict[str, str]]:
             "coordinator": _l("Coordinator"),
             "auditor": _l("Auditor"),
             "privacy_officer": _l("Privacy officer (encarregado)"),
+            "monitor": _l("Comforça member"),
         },
         "status": {
             "upcoming": _l("Upcoming"),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from flask import abort, g, request
 
@@ -13,11 +16,43 @@ from opdigital.errors import NotFound
 # the same way, not as a submission.
 READ_METHODS = frozenset({"GET", "HEAD"})
 
-# Sent with every response (a view may set its own value first).
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+# Sent with every response (a view may set its own value first). `{tiles}` is the origin of the
+# map tile server (MAP_TILE_URL): the only other origin anything may come from, and images only.
+_POLICY = (
+    "default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
 )
+
+
+# A host (name or address) with an optional port: nothing that could end or extend the policy.
+_HOST = re.compile(r"(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def tile_origin(tile_url: str | None) -> str | None:
+    """The origin of a Leaflet tile URL template as a CSP source, e.g.
+    "https://tile.openstreetmap.org"; None when there is none to allow (no tile server, or tiles
+    served by this site). A `{s}` subdomain in the host becomes a wildcard ("https://*.tile...").
+
+    ValueError for a template that is not an http(s) address or a path on this site.
+    """
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url)
+    if not parts.scheme and not parts.netloc and tile_url.startswith("/"):
+        return None  # tiles from this site: 'self' covers them
+    host = parts.netloc.replace("{s}", "*")
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(host):
+        raise ValueError(
+            f"MAP_TILE_URL must be an http(s) URL template or a path, not {tile_url!r}"
+        )
+    return f"{parts.scheme}://{host.lower()}"
+
+
+@lru_cache(maxsize=8)
+def content_security_policy(tile_url: str | None) -> str:
+    """The Content-Security-Policy of every answer, for the configured tile server."""
+    origin = tile_origin(tile_url)
+    return _POLICY.format(tiles=f" {origin}" if origin else "")
 
 
 def never_cache(response):
@@ -55,7 +90,7 @@ def security_headers(config) -> list[tuple[str, str]]:
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "same-origin"),
-        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("Content-Security-Policy", content_security_policy(config.get("MAP_TILE_URL"))),
     ]
     if config.get("SESSION_COOKIE_SECURE"):
         headers.append(("Strict-Transport-Security", "max-age=31536000"))

@@ -44,7 +44,7 @@ def _crawl(client, start: list[str], prefixes: tuple[str, ...], limit: int = 60)
             if parts.netloc or not parts.path.startswith(prefixes):
                 continue
             if parts.path.endswith(
-                (".ics", ".json", ".csv", ".zip", ".pb")
+                (".ics", ".json", ".csv", ".zip", ".pb", ".atom", ".geojson")
             ) or parts.path.startswith("/lang/"):
                 continue
             queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
@@ -60,9 +60,10 @@ def demo(app):
 
 
 def test_public_pages_are_accessible(client, demo):
-    visited = _crawl(client, ["/", "/login"], ("/ciclos", "/propostas", "/login"))
+    visited = _crawl(client, ["/", "/login"], ("/ciclos", "/propostas", "/login", "/obras"))
     assert any(p.startswith("/ciclos/") and p.endswith("/nova") for p in visited)
     assert any(p.startswith("/propostas/") for p in visited)
+    assert "/obras" in visited
     assert len(visited) >= 8
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
@@ -84,7 +85,7 @@ def test_demo_command_twice_changes_nothing(app, runner):
         assert row_counts() == counts
     assert counts["region"] == 9
     assert counts["cycle"] == 4
-    assert counts["user_account"] == len(ACCOUNTS)
+    assert counts["user_account"] == len(ACCOUNTS) + 1  # and the Comforça member (demo/works.py)
     assert counts["proposal"] == 36 + 19 + 12 + 16
     assert counts["event"] == 45 + 17
     assert counts["registry_entry"] == len(DEMO_VOTERS)
@@ -294,6 +295,41 @@ def test_past_cycle_shows_the_execution_of_its_selected_works(demo):
     rejected = [w for w in works if w.status == "rejected"]
     assert len(rejected) == 1 and rejected[0].rejection_reason
     assert all(w.execution_status is None for w in works if w.status == "not_selected")
+
+
+def test_the_2024_works_are_on_the_map_with_milestones_photos_and_a_comforca_report(demo, client):
+    from PIL import Image
+
+    from opdigital.works.models import MonitoringReport, WorkMilestone, WorkPhoto
+    from opdigital.works.progress import Step, progress
+
+    cycle = get_cycle("op-digital-2024")
+    selected = [w for w in cycle_proposals(cycle) if w.status == "selected"]
+    assert all(w.has_location and w.department for w in selected)
+    today = date.today()
+    figures = {}
+    for work in selected:
+        steps = db.session.scalars(
+            sa.select(WorkMilestone).where(WorkMilestone.proposal_id == work.id)
+        ).all()
+        assert len(steps) == 5
+        figures[work.execution_status] = progress(
+            [Step(s.planned_on, s.done_on, s.weight) for s in steps], today, work.execution_status
+        )
+    assert figures["done"].percent == 100 and not figures["done"].late
+    assert 0 < figures["in_works"].percent < 100 and figures["in_works"].late
+    photos = db.session.scalars(sa.select(WorkPhoto).where(WorkPhoto.report_id.is_(None))).all()
+    assert {p.proposal.execution_status for p in photos} == {"in_works", "done"}
+    # Drawn, then processed like an upload: a JPEG without metadata.
+    image = Image.open(io.BytesIO(photos[0].image))
+    assert image.format == "JPEG" and not image.getexif()
+    reports = db.session.scalars(sa.select(MonitoringReport)).all()
+    assert sorted(r.status for r in reports) == ["approved", "pending"]
+    assert all(r.proposal.region.slug == "barreiro" for r in reports)
+    page = client.get(f"/propostas/{reports[0].proposal.code}")
+    assert page.status_code == 200
+    assert "Visitamos a obra com moradores do bairro" in page.get_data(as_text=True)
+    assert "Os bancos perto do parquinho" not in page.get_data(as_text=True)  # not approved
 
 
 def test_demo_accounts_sign_in_with_the_printed_passwords(demo):

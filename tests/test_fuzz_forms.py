@@ -217,6 +217,8 @@ FORMS: dict[str, FormCase] = {
             "author_name": "Ana Souza",
             "contact": "ana.souza@example.com",
             "notify_by_email": "y",
+            "latitude": "-19,9191",
+            "longitude": "-43,9386",
         },
         text=frozenset({"title", "description", "place", "author_name"}),
     ),
@@ -341,6 +343,12 @@ FORMS: dict[str, FormCase] = {
         fields=lambda w: {"status": "tendering", "note": "Edital publicado."},
         role="coordinator",
         text=frozenset({"note"}),
+    ),
+    "location": FormCase(
+        url=lambda w: f"/staff/proposals/{w.selected_code}/location",
+        fields=lambda w: {"latitude": "-19.9191", "longitude": "-43.9386", "place": "Praça Sete"},
+        role="coordinator",
+        text=frozenset({"place"}),
     ),
     "voting_settings": FormCase(
         url=lambda w: f"/staff/cycles/{w.slug}/voting-settings",

@@ -15,6 +15,47 @@ def test_every_response_carries_the_security_headers(client, url):
     policy = headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy
+    # Images from this site, data: URLs and the map tile server; nothing else from elsewhere.
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["img-src"] == "'self' data: https://tile.openstreetmap.org"
+    assert all(
+        value == "'self'"
+        for name, value in directives.items()
+        if name not in ("img-src", "frame-ancestors")
+    ), policy
+
+
+@pytest.mark.parametrize(
+    ("tile_url", "img_src"),
+    [
+        ("http://127.0.0.1:8123/{z}/{x}/{y}.png", "'self' data: http://127.0.0.1:8123"),
+        (
+            "https://{s}.tiles.example.org/{z}/{x}/{y}.png",
+            "'self' data: https://*.tiles.example.org",
+        ),
+        ("/tiles/{z}/{x}/{y}.png", "'self' data:"),
+        ("", "'self' data:"),
+    ],
+)
+def test_images_may_come_from_the_configured_tile_server_only(client, settings, tile_url, img_src):
+    settings(MAP_TILE_URL=tile_url)
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert f"img-src {img_src};" in policy
+
+
+@pytest.mark.parametrize(
+    "tile_url",
+    [
+        "javascript:alert(1)",
+        "ftp://tiles.example.org/{z}/{x}/{y}.png",
+        "https://tiles.example.org; script-src *;/{z}",
+        "https://user@tiles.example.org/{z}/{x}/{y}.png",
+        "tiles/{z}/{x}/{y}.png",
+    ],
+)
+def test_a_tile_server_the_policy_cannot_name_stops_the_app(make_app, database_url, tile_url):
+    with pytest.raises(RuntimeError, match="MAP_TILE_URL"):
+        make_app("testing", SQLALCHEMY_DATABASE_URI=database_url, MAP_TILE_URL=tile_url)
 
 
 def test_session_cookie_is_http_only_and_same_site(client):

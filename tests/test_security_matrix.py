@@ -35,6 +35,7 @@ from tests.support.client import login_as
 from tests.support.coordination import token
 from tests.support.coordination import world as coordination_world
 from tests.support.production import PRIVACY, PUBLIC_SITE
+from tests.support.works_evidence import stored_photo
 
 ROLES = ("anonymous", "citizen", "auditor", "coordinator", "admin")
 LOGIN = "login"  # expected outcome: a redirect to the sign-in page
@@ -72,6 +73,9 @@ STAFF_ACTION = Access(LOGIN, LOGIN, 403, ALLOWED, ALLOWED)
 PRIVACY_STAFF = Access(LOGIN, LOGIN, 403, 403, 200)
 PRIVACY_ACTION = Access(LOGIN, LOGIN, 403, 403, ALLOWED)
 ADMIN_ACTION = Access(LOGIN, LOGIN, 403, 403, ALLOWED)
+# A Comforça member's pages (tested in test_works_reports.py, with their refusal everywhere
+# else): none of the matrix's visitors is a monitor, so staff get 403.
+MONITOR_ONLY = Access(LOGIN, LOGIN, 403, 403, 403)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,15 @@ TABLE: dict[str, Route] = {
     "results.results_page": R("/ciclos/{w.published_slug}/resultados", PUBLIC),
     "results.results_csv": R("/ciclos/{w.published_slug}/resultados.csv", PUBLIC),
     "results.results_pb": R("/ciclos/{w.published_slug}/resultados.pb", PUBLIC),
+    # The maps: a cycle's proposals, a published result (a 404 before publication: tested in
+    # test_maps.py), every work; public like the pages they draw.
+    "maps.cycle_map": R("/ciclos/{w.published_slug}/mapa", PUBLIC),
+    "maps.results_map": R("/ciclos/{w.published_slug}/resultados/mapa", PUBLIC),
+    "maps.works_map": R("/obras/mapa", PUBLIC),
+    # "Obras do OP": every work chosen, its CSV and its Atom feed (the city's; ?regiao= a region's).
+    "works.catalogue": R("/obras", PUBLIC),
+    "works.catalogue_csv": R("/obras.csv", PUBLIC),
+    "works.feed": R("/obras/feed.atom", PUBLIC),
     # The voting flow: only the citizen mid-flow gets the ballot; the others are sent back to
     # identify themselves (303), as is the citizen from a review with nothing chosen yet. The
     # receipt page only says "already shown" to whoever has no receipt waiting.
@@ -149,6 +162,7 @@ TABLE: dict[str, Route] = {
     "coordination.edit_phase": R("/staff/phases/{w.phase_id}/edit", STAFF),
     "coordination.proposal": R("/staff/proposals/{w.code}", STAFF),
     "coordination.execution": R("/staff/proposals/{w.selected_code}/execution", STAFF),
+    "coordination.location": R("/staff/proposals/{w.selected_code}/location", STAFF),
     "coordination.review": R("/staff/proposals/{w.code}/review", STAFF),
     "coordination.voting_points": R("/staff/voting-points", STAFF),
     "coordination.retention_page": R("/staff/retention", STAFF),
@@ -254,6 +268,34 @@ TABLE: dict[str, Route] = {
     "subject_requests.answer": R(
         "/staff/privacy/requests/{w.subject_reference}/answer", PRIVACY_ACTION, "POST"
     ),
+    # The Comforça's reports: a member's pages, and the coordinators' moderation queue (no
+    # report in the world: a decision on an unknown one is a 404).
+    "works.comforca_home": R("/comforca", MONITOR_ONLY),
+    "works.comforca_report": R("/comforca/obras/{w.selected_code}/relatorio", MONITOR_ONLY),
+    "works.report_queue": R("/staff/reports", STAFF),
+    "works.approve_report": R("/staff/reports/999999/approve", STAFF_ACTION, "POST"),
+    "works.reject_report": R("/staff/reports/999999/reject", STAFF_ACTION, "POST"),
+    # A work's execution evidence (staff), and its photos (public once published: the world's
+    # is a staff photo; unpublished ones are tested in test_works_photos.py). No milestone in
+    # the world: an edit or a decision on an unknown one is a 404; an empty form a 422.
+    "works.evidence": R("/staff/works/{w.selected_code}", STAFF),
+    "works.edit_milestone": R(
+        "/staff/works/{w.selected_code}/milestones/999999", Access(LOGIN, LOGIN, 403, 404, 404)
+    ),
+    "works.save_figures": R("/staff/works/{w.selected_code}/figures", STAFF_ACTION, "POST"),
+    "works.add_milestone": R("/staff/works/{w.selected_code}/milestones", STAFF_ACTION, "POST"),
+    "works.milestone_done": R(
+        "/staff/works/{w.selected_code}/milestones/999999/done", STAFF_ACTION, "POST"
+    ),
+    "works.delete_milestone": R(
+        "/staff/works/{w.selected_code}/milestones/999999/delete", STAFF_ACTION, "POST"
+    ),
+    "works.upload_photo": R("/staff/works/{w.selected_code}/photos", STAFF_ACTION, "POST"),
+    "works.delete_photo": R(
+        "/staff/works/{w.selected_code}/photos/no-such-photo/delete", STAFF_ACTION, "POST"
+    ),
+    "works.photo": R("/fotos/{w.photo_key}.jpg", PUBLIC),
+    "works.photo_thumbnail": R("/fotos/{w.photo_key}/miniatura.jpg", PUBLIC),
     # Audit (auditors and admins).
     "audit.log": R("/audit/", AUDIT),
     "audit.export_csv": R("/audit/export.csv", AUDIT),
@@ -278,6 +320,12 @@ TABLE: dict[str, Route] = {
     "api.signing_keys": R("/api/v1/keys", PUBLIC, json=True),
     "api.openapi": R("/api/v1/openapi.json", PUBLIC, json=True),
     "api.regions": R("/api/v1/regions", PUBLIC, json=True),
+    "api.works": R("/api/v1/works", PUBLIC, json=True),
+    "api.work_detail": R("/api/v1/works/{w.selected_code}", PUBLIC, json=True),
+    # GeoJSON (application/geo+json, hence not `json`): public like the rest of the open data.
+    "api.regions_geojson": R("/api/v1/regions.geojson", PUBLIC),
+    "api.cycle_proposals_geojson": R("/api/v1/cycles/{w.published_slug}/proposals.geojson", PUBLIC),
+    "api.works_geojson": R("/api/v1/works.geojson", PUBLIC),
     # An empty body is no ballot, whoever sends it (the API trusts no session cookie).
     "api.post_ballot": R("/api/v1/cycles/{w.voting_slug}/ballots", NO_BALLOT, "POST", json=True),
     "health.healthz": R("/healthz", PUBLIC, json=True),
@@ -320,6 +368,7 @@ def world(app, client, signing_key):
         vs.register(w.citizen_titulo)
         w.point_id = vs.voting_point("matrix-token").id
         w.unsubscribe_token = unsubscribe_token(get_proposal(w.code))
+        w.photo_key = stored_photo(get_proposal(w.selected_code))
         request = subject_requests.NewRequest(kind="access", contact="(31) 3277-4000")
         filed = subject_requests.file_request(request)
         w.subject_token, w.subject_reference = filed.token, filed.request.reference

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from opdigital.accounts.models import Role
 from opdigital.accounts.passwords import MIN_PASSWORD_LENGTH
 from opdigital.fields import GuardedForm
+from opdigital.regions.queries import all_regions
 
 # Long enough for any passphrase, short enough that hashing it is never a burden.
 MAX_PASSWORD_LENGTH = 200
@@ -29,8 +30,16 @@ def role_choices() -> list[tuple[str, str]]:
         Role.COORDINATOR: _l("Coordinator"),
         Role.AUDITOR: _l("Auditor"),
         Role.PRIVACY_OFFICER: _l("Privacy officer (encarregado)"),
+        Role.MONITOR: _l("Comforça member (monitors the works of a region)"),
     }
     return [(role.value, names[role]) for role in Role if role in names]
+
+
+def region_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every region, after "none": the region a Comforça member follows."""
+    return [("", _l("None (not a Comforça member)"))] + [
+        (region.slug, region.name) for region in all_regions()
+    ]
 
 
 # Fields that several forms declare alike. Call once per form: WTForms orders a form's fields
@@ -83,6 +92,18 @@ def _role_field() -> SelectField:
     )
 
 
+def _region_field() -> SelectField:
+    return SelectField(_l("Region"), choices=region_choices, default="", validate_choice=True)
+
+
+class RegionOfMonitor:
+    """A form mixin: the region is required when the role is Comforça member (monitor)."""
+
+    def validate_region(self, field) -> None:
+        if self.role.data == Role.MONITOR and not field.data:
+            raise ValidationError(_l("Choose the region this Comforça member follows."))
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
@@ -104,7 +125,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class NewUserForm(GuardedForm):
+class NewUserForm(RegionOfMonitor, GuardedForm):
     email = EmailField(
         _l("E-mail"),
         validators=[
@@ -117,14 +138,16 @@ class NewUserForm(GuardedForm):
     )
     name = _name_field()
     role = _role_field()
+    region = _region_field()
     password = _new_password_field(_l("Password"))
     confirm = _confirmation_field(_l("Repeat the password"))
     submit = SubmitField(_l("Create account"))
 
 
-class EditUserForm(GuardedForm):
+class EditUserForm(RegionOfMonitor, GuardedForm):
     name = _name_field()
     role = _role_field()
+    region = _region_field()
     active = BooleanField(_l("Account active (can sign in)"))
     submit = SubmitField(_l("Save changes"))
 

@@ -9,11 +9,12 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opdigital.clock import now
 from opdigital.db_types import UTCDateTime
 from opdigital.extensions import db
+from opdigital.regions.models import Region
 
 
 class Role(StrEnum):
@@ -53,6 +54,8 @@ class User(UserMixin, db.Model):
     cycle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cycle.id"))
     # A Comforça member's region (set for monitors and only for them).
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
+
+    region: Mapped[Region | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from opdigital.accounts.models import Role, User
 from opdigital.accounts.passwords import check_password_rules
@@ -16,6 +17,7 @@ from opdigital.audit import services as audit
 from opdigital.clock import now
 from opdigital.errors import Conflict, NotFound, ValidationFailed
 from opdigital.extensions import db
+from opdigital.regions.models import Region
 
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile.
 _hasher = PasswordHasher()
@@ -29,6 +31,8 @@ class NewUser:
     password: str
     role: str
     name: str = ""
+    # A Comforça member's region (its slug): required for monitors, ignored for other roles.
+    region: str = ""
 
 
 def normalise_email(email: str) -> str:
@@ -46,17 +50,20 @@ def create_user(data: NewUser, actor: User | None = None) -> User:
     email = normalise_email(data.email)
     if "@" not in email:
         raise ValidationFailed(_l("Enter a valid e-mail address."), code="invalid_email")
+    region = _region_for(data.role, data.region)
     check_password_rules(data.password, email=email, name=data.name)
     user = User(
         email=email,
         name=data.name.strip(),
         role=data.role,
         password_hash=hash_password(data.password),
+        region_id=region.id if region else None,
     )
     db.session.add(user)
+    after = {"email": email, "role": data.role} | ({"region": region.slug} if region else {})
     try:
         db.session.flush()
-        audit.record(actor, "user.create", user, after={"email": email, "role": data.role})
+        audit.record(actor, "user.create", user, after=after)
         db.session.commit()
     except IntegrityError as e:
         db.session.rollback()
@@ -64,6 +71,23 @@ def create_user(data: NewUser, actor: User | None = None) -> User:
             _l("An account with this e-mail already exists."), code="duplicate_email"
         ) from e
     return user
+
+
+def _region_for(role: str, slug: str | None) -> Region | None:
+    """The region of an account with `role`: a monitor's is required (a Comforça member
+    follows one region), other roles have none (whatever was chosen is dropped)."""
+    if role != Role.MONITOR:
+        return None
+    if not slug:
+        raise ValidationFailed(
+            _l("Choose the region this Comforça member follows."), code="region_required"
+        )
+    region = db.session.scalar(sa.select(Region).where(Region.slug == slug))
+    if region is None:
+        raise ValidationFailed(
+            _l("There is no region called %(slug)s.", slug=slug), code="unknown_region"
+        )
+    return region
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -92,27 +116,34 @@ def get_user(user_id: int) -> User:
 
 
 def list_users() -> list[User]:
-    return list(db.session.scalars(sa.select(User).order_by(User.email)))
+    return list(
+        db.session.scalars(sa.select(User).options(selectinload(User.region)).order_by(User.email))
+    )
 
 
-def update_user(user: User, *, role: str, active: bool, name: str, actor: User) -> User:
-    """Change an account's role, name or activation. Admins cannot lock themselves out."""
+def update_user(
+    user: User, *, role: str, active: bool, name: str, actor: User, region: str = ""
+) -> User:
+    """Change an account's role, name, activation or (for a Comforça member) region. Admins
+    cannot lock themselves out."""
     if role not in {r.value for r in Role}:
         raise ValidationFailed(_l("Choose one of the listed roles."), code="unknown_role")
     if user.id == actor.id and (role != Role.ADMIN or not active):
         raise Conflict(_l("You cannot remove your own administrator access."), code="self_lockout")
+    new_region = _region_for(role, region)
+    region_id = new_region.id if new_region else None
     before = {"role": user.role, "active": user.active, "name": user.name}
-    if role != user.role or (user.active and not active):
-        # A new role or a disabled account applies at once, not at the next sign-in.
+    after = {"role": role, "active": active, "name": name.strip()}
+    if user.region_id is not None or region_id is not None:
+        # Only a monitor's entries name a region (the other roles have none).
+        old_region = db.session.get(Region, user.region_id) if user.region_id else None
+        before["region"] = old_region.slug if old_region else None
+        after["region"] = new_region.slug if new_region else None
+    if role != user.role or (user.active and not active) or region_id != user.region_id:
+        # A new role, region or a disabled account applies at once, not at the next sign-in.
         user.end_sessions()
-    user.role, user.active, user.name = role, active, name.strip()
-    audit.record(
-        actor,
-        "user.update",
-        user,
-        before=before,
-        after={"role": role, "active": active, "name": user.name},
-    )
+    user.role, user.active, user.name, user.region_id = role, active, name.strip(), region_id
+    audit.record(actor, "user.update", user, before=before, after=after)
     db.session.commit()
     return user
 

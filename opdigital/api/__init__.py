@@ -12,4 +12,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # The route modules register on `bp`; none imports another (shared helpers: serializers,
 # json_body; the direct cast layer in direct_cast.py calls into ballots.py from outside Flask).
-from opdigital.api import ballots, board, open_data, tally  # noqa: E402, F401
+from opdigital.api import (  # noqa: E402, F401
+    ballots,
+    board,
+    geo,
+    open_data,
+    tally,
+    work_detail,
+    works,
+)

@@ -25,7 +25,14 @@ from wtforms.validators import (
 from opdigital.cycles.budget import MAX_AMOUNT_CENTS
 from opdigital.cycles.models import CycleKind, EventKind, PhaseKind
 from opdigital.cycles.schedule_items import EventData, PhaseData
-from opdigital.fields import CityDateTimeField, GuardedForm, MoneyField, WholeNumberField
+from opdigital.fields import (
+    CityDateTimeField,
+    GuardedForm,
+    MoneyField,
+    WholeNumberField,
+    latitude_field,
+    longitude_field,
+)
 from opdigital.formatting import labels
 from opdigital.proposals.models import ExecutionStatus, ProposalOrigin
 
@@ -261,6 +268,8 @@ class ProposalForm(StaffForm):
     region_id = SelectField(_l("Region"), coerce=optional_int, validate_choice=True)
     school_id = SelectField(_l("School"), coerce=optional_int, validate_choice=True)
     place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    latitude = latitude_field()
+    longitude = longitude_field()
     estimated_cost = MoneyField(_l("Estimated cost (R$)"), validators=[InputRequired()])
     author_name = StringField(_l("Proposed by"), validators=[Optional(), Length(max=120)])
     contact = StringField(
@@ -274,6 +283,15 @@ class ProposalForm(StaffForm):
         self.origin.choices = _choices(
             "origin", [ProposalOrigin.ASSEMBLY, ProposalOrigin.STAFF, ProposalOrigin.CITIZEN]
         )
+
+
+class LocationForm(StaffForm):
+    """Where a proposal or work is: a point (both coordinates, or neither to take it off the
+    map) and its address or landmark in words."""
+
+    latitude = latitude_field()
+    longitude = longitude_field()
+    place = StringField(_l("Place (address or landmark)"), validators=[Optional(), Length(max=200)])
 
 
 class ReviewForm(StaffForm):

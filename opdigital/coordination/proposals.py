@@ -16,9 +16,16 @@ from opdigital.coordination.common import (
     load_proposal,
     locked_message,
 )
-from opdigital.coordination.forms import ExecutionForm, ProposalForm, ResultForm, ReviewForm
+from opdigital.coordination.forms import (
+    ExecutionForm,
+    LocationForm,
+    ProposalForm,
+    ResultForm,
+    ReviewForm,
+)
 from opdigital.cycles.models import Cycle, CycleKind
 from opdigital.errors import DomainError
+from opdigital.geo.locations import LOCATION_ERROR_CODES
 from opdigital.proposals import services as proposals
 from opdigital.proposals.models import Proposal, ProposalStatus
 from opdigital.regions.queries import all_regions, all_schools
@@ -72,12 +79,17 @@ def new_proposal(slug: str):
             region_id=form.region_id.data,
             school_id=form.school_id.data if "school_id" in form else None,
             place=form.place.data or "",
+            latitude=form.latitude.data,
+            longitude=form.longitude.data,
             author_name=form.author_name.data or "",
             contact=form.contact.data or "",
         )
         try:
             proposal = proposals.enter_proposal(cycle, data, form.origin.data, actor())
         except DomainError as e:
+            if e.code in LOCATION_ERROR_CODES:
+                form.latitude.errors.append(str(e))
+                return _proposal_form(form, load_cycle(slug), None, e.status)
             return _proposal_form(form, load_cycle(slug), str(e), e.status)
         flash(_("Proposal %(code)s entered.", code=proposal.code), "success")
         return redirect(url_for("coordination.proposal", code=proposal.code))
@@ -99,6 +111,7 @@ def render_proposal_page(proposal: Proposal, status: int = 200):
         can_record_result=can_record_result(proposal),
         can_update_execution=can_update_execution(proposal),
         result_form=ResultForm(formdata=None),
+        location_form=_location_form_of(proposal, formdata=None),
     )
     return page, status
 
@@ -199,3 +212,34 @@ def execution(code: str):
         flash(_("Execution status of %(code)s updated.", code=code), "success")
         return redirect(url_for("coordination.proposal", code=code))
     return _work_form("execution_form", form, proposal, None, 422 if form.is_submitted() else 200)
+
+
+def _location_form_of(proposal: Proposal, **kwargs) -> LocationForm:
+    return LocationForm(
+        latitude=proposal.latitude, longitude=proposal.longitude, place=proposal.place, **kwargs
+    )
+
+
+@bp.route("/proposals/<code>/location", methods=["GET", "POST"])
+def location(code: str):
+    """Place a proposal or work on the map (or take it off), with its address in words."""
+    proposal = load_proposal(code)
+    form = _location_form_of(proposal) if is_read() else LocationForm()
+    if form.validate_on_submit():
+        try:
+            proposals.set_location(
+                proposal, form.latitude.data, form.longitude.data, form.place.data or "", actor()
+            )
+        except DomainError as e:
+            if e.code in LOCATION_ERROR_CODES:
+                form.latitude.errors.append(str(e))
+                return _work_form("location_form", form, load_proposal(code), None, e.status)
+            return _work_form("location_form", form, load_proposal(code), str(e), e.status)
+        message = (
+            _("Location of %(code)s saved.", code=code)
+            if proposal.has_location
+            else _("%(code)s has no location now.", code=code)
+        )
+        flash(message, "success")
+        return redirect(url_for("coordination.proposal", code=code))
+    return _work_form("location_form", form, proposal, None, 422 if form.is_submitted() else 200)

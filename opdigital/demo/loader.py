@@ -25,9 +25,11 @@ from opdigital.demo.digital import (
     build_digital_2026,
 )
 from opdigital.demo.past_votes import ensure_demo_signing_key
+from opdigital.demo.places import load_boundaries, place_proposals
 from opdigital.demo.regional import OPCA_SLUG, REGIONAL_SLUG, build_opca, build_regional
 from opdigital.demo.regions import REGIONS, SCHOOLS, need_index
 from opdigital.demo.voters import load_demo_voters
+from opdigital.demo.works import load_works_evidence
 from opdigital.extensions import db
 from opdigital.regions.models import Region, School
 
@@ -167,11 +169,14 @@ def load_demo() -> list[str]:
     actor = _find_user(ADMIN_EMAIL)
     lines.append(ensure_demo_signing_key())
     lines.append(_load_regions(actor))
+    lines.append(load_boundaries(actor))
     lines.append(_load_schools(actor))
     for slug, build in CYCLES:
         if common.cycle_exists(slug):
             lines.append(f"Cycle {slug}: already present (left untouched).")
         else:
-            lines.append(f"Cycle {slug}: created; {build(actor, today)}.")
+            summary = build(actor, today)
+            lines.append(f"Cycle {slug}: created; {summary}; {place_proposals(slug, actor)}.")
+    lines.append(load_works_evidence(PAST_DIGITAL_SLUG, actor, today))
     lines += load_demo_voters(actor)
     return lines

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from opdigital.geo.shapes import region_geometry
 from opdigital.proposals.models import Proposal
 from opdigital.regions.models import Region
+from opdigital.works.progress import Money, Progress
 
 
 def point(latitude: float, longitude: float) -> dict:
@@ -36,6 +37,31 @@ def proposal_feature(proposal: Proposal, properties: dict | None = None) -> dict
         "geometry": point(proposal.latitude, proposal.longitude),
         "properties": facts | (properties or {}),
     }
+
+
+def work_properties(progress: Progress, money: Money) -> dict:
+    """A work's figures (works/progress.py) as flat properties: GIS tools read flat ones."""
+    return {
+        "percent_done": progress.percent,
+        "late": progress.late,
+        "milestones_done": progress.done,
+        "milestones_total": progress.total,
+        "next_due": progress.next_due.isoformat() if progress.next_due else None,
+        "committed_cents": money.committed_cents,
+        "spent_cents": money.spent_cents,
+        "committed_percent": money.committed_percent,
+        "spent_percent": money.spent_percent,
+        "over_budget": money.over_budget,
+    }
+
+
+def work_feature(
+    proposal: Proposal, progress: Progress, money: Money, properties: dict | None = None
+) -> dict | None:
+    """A located work as a Feature: the proposal's facts, its department, progress and money
+    (None when it has no location)."""
+    facts = {"cycle_kind": proposal.cycle.kind, "department": proposal.department or ""}
+    return proposal_feature(proposal, facts | work_properties(progress, money) | (properties or {}))
 
 
 def region_feature(region: Region) -> dict | None:

@@ -18,6 +18,11 @@ def _parse(boundary: str) -> BaseGeometry:
     return shape(json.loads(boundary))
 
 
+def boundary_shape(boundary: str) -> BaseGeometry:
+    """A stored outline (GeoJSON geometry text) as a Shapely geometry, parsed once."""
+    return _parse(boundary)
+
+
 def region_shape(region: Region) -> BaseGeometry | None:
     """The region's outline, or None when it has none."""
     return _parse(region.boundary) if region.boundary else None

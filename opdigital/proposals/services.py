@@ -16,6 +16,7 @@ from opdigital.cycles.services import ensure_ballot_open
 from opdigital.cycles.states import CycleState
 from opdigital.errors import Conflict, IllegalTransition, NotFound, PhaseClosed, ValidationFailed
 from opdigital.extensions import db
+from opdigital.geo.locations import check_location
 from opdigital.proposals import consent, notifications
 from opdigital.proposals.models import (
     BALLOT_STATUSES,
@@ -78,6 +79,9 @@ class ProposalData:
     # and the language the messages are written in.
     notify_by_email: bool = False
     notify_language: str = "pt_BR"
+    # Where it is (WGS 84 decimal degrees), both or neither: inside the region's boundary.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ def _check_data(cycle: Cycle, data: ProposalData) -> None:
         raise ValidationFailed(_l("Unknown region."), code="unknown_region")
     if cycle.kind == CycleKind.OPCA and data.school_id is None:
         raise ValidationFailed(_l("Choose the school of the proposal."), code="missing_school")
+    school = None
     if data.school_id is not None:
         school = db.session.get(School, data.school_id)
         if school is None:
@@ -157,6 +162,8 @@ def _check_data(cycle: Cycle, data: ProposalData) -> None:
             raise ValidationFailed(
                 _l("The school is not in the chosen region."), code="school_region_mismatch"
             )
+    region = db.session.get(Region, data.region_id) if data.region_id is not None else None
+    check_location(region or (school.region if school else None), data.latitude, data.longitude)
     if data.notify_by_email and not consent.is_email_address(data.contact):
         raise ValidationFailed(
             _l("To receive e-mails about the proposal, give an e-mail address as the contact."),
@@ -185,6 +192,8 @@ def _create(cycle: Cycle, data: ProposalData, origin: ProposalOrigin, actor) -> 
             region_id=data.region_id,
             school_id=data.school_id,
             place=data.place.strip(),
+            latitude=data.latitude,
+            longitude=data.longitude,
             author_name=data.author_name.strip(),
             contact=data.contact.strip(),
             origin=origin.value,
@@ -361,6 +370,44 @@ def update_execution(proposal: Proposal, status: str, note: str, actor) -> Propo
     return proposal
 
 
+def proposal_region(proposal: Proposal) -> Region | None:
+    """The region a proposal's place must be in: its own, else its school's (OPCA)."""
+    if proposal.region is not None:
+        return proposal.region
+    return proposal.school.region if proposal.school is not None else None
+
+
+def set_location(
+    proposal: Proposal,
+    latitude: float | None,
+    longitude: float | None,
+    place: str,
+    actor,
+) -> Proposal:
+    """Place a proposal or work on the map (None, None takes it off), with its address or
+    landmark in words. Allowed in any state: the place is not part of the ballot's record."""
+    place = place.strip()
+    if has_control_characters(place):
+        raise ValidationFailed(
+            _l("Write the place on one line, without control characters."),
+            code="invalid_character",
+        )
+    if len(place) > 200:
+        raise ValidationFailed(
+            _l("The place must have at most 200 characters."), code="invalid_place"
+        )
+    check_location(proposal_region(proposal), latitude, longitude)
+    before = audit.snapshot(proposal, _LOCATION)
+    proposal.latitude, proposal.longitude, proposal.place = latitude, longitude, place
+    after = audit.snapshot(proposal, _LOCATION)
+    if after != before:
+        audit.record(actor, "proposal.location", proposal, before=before, after=after)
+    db.session.commit()
+    return proposal
+
+
+_LOCATION = ("latitude", "longitude", "place")
+
 # What the audit log keeps of a proposal when it is entered.
 _AUDITED = (
     "code",
@@ -370,6 +417,8 @@ _AUDITED = (
     "estimated_cost_cents",
     "origin",
     "status",
+    "latitude",
+    "longitude",
 )
 
 

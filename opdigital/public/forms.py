@@ -10,7 +10,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from opdigital.cycles.models import Cycle, CycleKind
-from opdigital.fields import GuardedForm, MoneyField
+from opdigital.fields import GuardedForm, MoneyField, latitude_field, longitude_field
 from opdigital.proposals.consent import is_email_address
 from opdigital.regions.models import Region, School
 
@@ -90,6 +90,9 @@ class ProposalForm(GuardedForm):
         _l("Place (address or reference)"),
         validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters."))],
     )
+    # Optional: where the work should be made, as a point (the map on the page fills these in).
+    latitude = latitude_field()
+    longitude = longitude_field()
     estimated_cost = MoneyField(
         _l("Estimated cost (R$)"),
         validators=[InputRequired(_l("Enter the estimated cost.")), positive_amount],

@@ -10,6 +10,7 @@ from opdigital.cycles.models import CycleKind, PhaseKind
 from opdigital.cycles.queries import public_cycle
 from opdigital.errors import DomainError, PhaseClosed
 from opdigital.extensions import db, limiter
+from opdigital.geo.locations import LOCATION_ERROR_CODES
 from opdigital.proposals.services import ProposalData, accepts_citizen_proposals, submit_proposal
 from opdigital.public import bp
 from opdigital.public.forms import build_proposal_form
@@ -43,6 +44,8 @@ def _data_from(form, cycle) -> ProposalData:
         region_id=region_id,
         school_id=school_id,
         place=form.place.data or "",
+        latitude=form.latitude.data,
+        longitude=form.longitude.data,
         author_name=form.author_name.data or "",
         contact=form.contact.data or "",
         notify_by_email=bool(form.notify_by_email.data),
@@ -69,7 +72,11 @@ def submit_proposal_form(slug: str):
             # The phase ended between the page load and the click.
             return _closed(cycle, 403)
         except DomainError as e:
-            error = str(e.message)
+            if e.code in LOCATION_ERROR_CODES:
+                # About the point: shown beside the coordinates, where it can be corrected.
+                form.latitude.errors.append(str(e.message))
+            else:
+                error = str(e.message)
         else:
             flash(
                 _(

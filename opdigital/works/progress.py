@@ -32,6 +32,12 @@ class Progress:
     next_due: date | None  # the earliest planned date of a milestone not done
 
 
+def is_late(step: Step, today: date, status: str | None = None) -> bool:
+    """True when this milestone is past its planned date and not done, in a work not settled
+    (a done or cancelled work has nothing late: what is left will not be done)."""
+    return status not in (DONE, CANCELLED) and step.done_on is None and step.planned_on < today
+
+
 def progress(steps: Iterable[Step], today: date, status: str | None = None) -> Progress:
     """The progress of a work with these milestones on `today`, given its execution status."""
     steps = list(steps)
@@ -50,7 +56,7 @@ def progress(steps: Iterable[Step], today: date, status: str | None = None) -> P
         percent=percent,
         done=len(steps) - len(pending),
         total=len(steps),
-        late=not settled and any(s.planned_on < today for s in pending),
+        late=any(is_late(s, today, status) for s in pending),
         next_due=min((s.planned_on for s in pending), default=None) if not settled else None,
     )
 

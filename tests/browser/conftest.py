@@ -24,6 +24,7 @@ import pytest
 from opdigital.extensions import db
 from tests.support import voting as vs
 from tests.support.live import ROOT, free_port, gunicorn, server_log
+from tests.support.tiles import TileStub
 
 REQUIRE_BROWSER_ENV = "OPDIGITAL_REQUIRE_BROWSER"
 # Another Chromium binary (and a way to check the skip path without uninstalling anything).
@@ -98,9 +99,22 @@ def signing_key_path(app, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(chromium, app, database_url, redis_url, signing_key_path) -> Iterator[str]:
+def tile_server() -> Iterator[TileStub]:
+    """The map tile server of the live server's maps: a local stand-in on another origin."""
+    stub = TileStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    chromium, app, database_url, redis_url, signing_key_path, tile_server
+) -> Iterator[str]:
     """The app under gunicorn; its base URL. Ballots wait to be sealed until a test seals them."""
     env = {
+        # Maps take their tiles from the local stand-in: no request leaves the machine.
+        "MAP_TILE_URL": tile_server.url,
+        "MAP_TILE_ATTRIBUTION": "© Test tiles",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url,

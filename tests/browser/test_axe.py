@@ -77,6 +77,7 @@ def test_public_and_staff_pages_have_no_serious_violations(
     check("unknown receipt")
     check("board", f"/ciclos/{election.slug}/quadro")
     check("results", f"/ciclos/{published.slug}/resultados")
+    check("works list", "/obras")
     check("login", "/login")
     page.fill("#email", auditor)
     page.fill("#password", factories.PASSWORD)

@@ -47,8 +47,9 @@ def nginx_binary() -> str:
 
 
 def proxy_setting(name: str) -> str:
-    """The value of a directive in the shipped proxy snippet (`client_body_timeout` -> "10s")."""
-    values = re.findall(rf"^\s*{re.escape(name)}\s+([^;]+);", PROXY_SNIPPET.read_text(), re.M)
+    """The value of a directive at the top of the shipped proxy snippet (`client_body_timeout`
+    -> "10s"); the indented ones of its `location` blocks are not counted."""
+    values = re.findall(rf"^{re.escape(name)}\s+([^;]+);", PROXY_SNIPPET.read_text(), re.M)
     assert len(values) == 1, f"{name} is set {len(values)} times in {PROXY_SNIPPET.name}"
     return values[0].strip()
 

@@ -269,6 +269,29 @@ def test_a_body_over_the_limit_is_refused_by_nginx(proxied: ProxiedApp, election
     assert refused.error_code, refused
 
 
+def test_photo_uploads_pass_nginx_up_to_the_photo_limit(proxied: ProxiedApp):
+    """The works' photo forms take PHOTO_MAX_UPLOAD_MB: nginx lets 3 MB through on their paths
+    (the app answers, here refusing an anonymous visitor's body with its own 413 page), and
+    still refuses it with its own page anywhere else."""
+    body = b"x" * (3 * 1024 * 1024)
+    answers = {}
+    for path in ("/comforca/obras/OPD2024-0001/relatorio", "/login"):
+        url = urlsplit(proxied.base + path)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        try:
+            connection.request(
+                "POST", url.path, body=body, headers={"Content-Type": "multipart/form-data"}
+            )
+            response = connection.getresponse()
+            answers[path] = (response.status, response.read())
+        finally:
+            connection.close()
+    status, page = answers["/comforca/obras/OPD2024-0001/relatorio"]
+    assert status == 413 and b"<center>nginx</center>" not in page, page[:300]
+    status, page = answers["/login"]
+    assert status == 413 and b"<center>nginx</center>" in page, page[:300]
+
+
 # --- Forwarded headers -------------------------------------------------------------------------
 
 

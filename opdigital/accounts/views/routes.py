@@ -30,7 +30,13 @@ from opdigital.extensions import limiter
 from opdigital.web import is_read
 
 # Which form field a service error belongs to, so it is shown next to that field.
-_FIELDS = {"duplicate_email": "email", "invalid_email": "email", "weak_password": "password"}
+_FIELDS = {
+    "duplicate_email": "email",
+    "invalid_email": "email",
+    "weak_password": "password",
+    "region_required": "region",
+    "unknown_region": "region",
+}
 
 
 @bp.context_processor
@@ -46,6 +52,8 @@ def home_for(user: User) -> str:
         return url_for("audit.log")
     if user.has_role(Role.PRIVACY_OFFICER):
         return url_for("subject_requests.queue")
+    if user.has_role(Role.MONITOR):
+        return url_for("works.comforca_home")
     return url_for("coordination.dashboard")
 
 
@@ -108,6 +116,8 @@ def login():
         return _login_page(form, next_url, 401, error)
     if user.has_role(Role.POLL_WORKER) and not (next_url or "").startswith("/mesario"):
         next_url = None  # a poll worker's only pages are their point's (polling)
+    if user.has_role(Role.MONITOR) and not (next_url or "").startswith("/comforca"):
+        next_url = None  # a Comforça member's only staff pages are their region's (works)
     _start_new_session()
     login_user(user)
     flash(_("You are signed in."), "success")
@@ -149,6 +159,7 @@ def create_user():
         password=form.password.data,
         role=form.role.data,
         name=form.name.data or "",
+        region=form.region.data or "",
     )
     try:
         user = accounts.create_user(data, actor=current_user._get_current_object())
@@ -166,6 +177,17 @@ def _attach_error(form, error: DomainError) -> str:
         form[field].errors = [*form[field].errors, str(error)]
         return ""
     return str(error)
+
+
+def _edit_form(user: User, **kwargs) -> EditUserForm:
+    """The edit form filled in from the account (a Comforça member's region by its slug)."""
+    values = {
+        "name": user.name,
+        "role": user.role,
+        "active": user.active,
+        "region": user.region.slug if user.region else "",
+    }
+    return EditUserForm(data=values, **kwargs)
 
 
 def _edit_page(
@@ -190,7 +212,7 @@ def edit_user(user_id: int):
         # Bound to a point and a cycle: managed on the point's page, never by a role change.
         flash(_("Poll workers are managed on their voting point's page."), "info")
         return redirect(url_for("coordination.poll_workers", point_id=user.voting_point_id), 303)
-    form = EditUserForm(obj=user)
+    form = _edit_form(user)
     password_form = PasswordForm(prefix="pw", formdata=None)
     if is_read():
         return _edit_page(user, form, password_form)
@@ -203,6 +225,7 @@ def edit_user(user_id: int):
             active=form.active.data,
             name=form.name.data or "",
             actor=current_user._get_current_object(),
+            region=form.region.data or "",
         )
     except DomainError as e:
         return _edit_page(user, form, password_form, e.status, _attach_error(form, e))
@@ -216,7 +239,7 @@ def set_password(user_id: int):
     """Give an account a new password; that account is signed out of every browser."""
     user = accounts.get_user(user_id)
     password_form = PasswordForm(prefix="pw")
-    form = EditUserForm(obj=user, formdata=None)
+    form = _edit_form(user, formdata=None)
     if not password_form.validate():
         return _edit_page(user, form, password_form, 422)
     actor = current_user._get_current_object()

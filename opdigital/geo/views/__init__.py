@@ -12,3 +12,4 @@ from flask import Blueprint
 bp = Blueprint("maps", __name__)
 
 # The route modules register on `bp` (imported below as they are added).
+from opdigital.geo.views import cycle_maps, template_helpers, works_map  # noqa: E402, F401

@@ -13,3 +13,4 @@ from flask import Blueprint
 bp = Blueprint("works", __name__)
 
 # The route modules register on `bp` (imported below as they are added).
+from opdigital.works.views import catalogue, evidence, photos, reports  # noqa: E402, F401
