@@ -340,6 +340,27 @@ ACTIVITIES: tuple[Activity, ...] = (
         stores=(_l("Browser cookie (essential)"),),
     ),
     Activity(
+        key="map_tiles",
+        name=_l("Map tiles"),
+        data=(
+            _l(
+                "When a page shows a map and JavaScript is on, your browser asks the map tile "
+                "server for the map's images: that server receives your IP address, your "
+                "browser's name and this site's address (never the page's address)"
+            ),
+        ),
+        subjects=_l("Visitors who open a page with a map"),
+        purpose=_l("Drawing the map under the proposals and works."),
+        legal_basis=(PUBLIC_POLICY,),
+        retention=_l(
+            "As the tile server's operator keeps its logs; this site keeps nothing of it. "
+            "Without JavaScript no tile is asked for: the page draws its own outline map."
+        ),
+        retention_settings=("MAP_TILE_URL",),
+        shared_with=_l("The map tile server set by the city (OpenStreetMap's by default)."),
+        stores=(_l("The tile server's logs"),),
+    ),
+    Activity(
         key="server_logs",
         name=_l("Server logs and abuse limits"),
         data=(
