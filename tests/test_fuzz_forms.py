@@ -24,7 +24,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from opdigital.audit.models import AuditEntry
 from opdigital.clock import now
 from opdigital.extensions import db
 from opdigital.fields import parse_reais
@@ -41,6 +40,7 @@ from tests.support.coordination import (
     voting_settings_form,
 )
 from tests.support.coordination import world as coordination_world
+from tests.support.form_fuzz import audit_count, check_answer, table_digests
 
 pytestmark = pytest.mark.fuzz
 
@@ -58,7 +58,6 @@ LIMIT_SETTINGS = (
     "SUBJECT_REQUEST_LIMIT_PER_IP",
     "SUBJECT_REQUEST_LIMIT_PER_CONTACT",
 )
-SUCCESS = {302, 303}
 VOTERS = EXAMPLES * 2 + 5
 
 # --- hostile values ------------------------------------------------------------------------
@@ -442,56 +441,17 @@ def _csrf(app, client) -> str:
     return token(app, client)
 
 
-def _table_digests() -> dict[str, str]:
-    """A digest of every table's whole content, to tell whether a request changed anything."""
-    selects = [
-        f"SELECT '{t.name}', md5(coalesce(string_agg(CAST(x AS TEXT), '|' "  # noqa: S608
-        f"ORDER BY CAST(x AS TEXT)), '')) FROM \"{t.name}\" x"
-        for t in db.metadata.sorted_tables
-    ]
-    return dict(db.session.execute(sa.text(" UNION ALL ".join(selects))).all())
-
-
-def _audit_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
-
-
-def _stored_as_typed(value: str) -> bool:
-    """Whether some text column of some table holds `value` exactly (or trimmed)."""
-    inspector = sa.inspect(db.engine)
-    selects = [
-        f'SELECT 1 FROM "{table}" WHERE "{column["name"]}" IN (:raw, :trimmed)'  # noqa: S608
-        for table in inspector.get_table_names()
-        for column in inspector.get_columns(table)
-        if isinstance(column["type"], sa.String)
-    ]
-    query = sa.text(f"SELECT EXISTS ({' UNION ALL '.join(selects)})")
-    return db.session.scalar(query, {"raw": value, "trimmed": value.strip()})
-
-
-def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    first: dict[str, str] = {}
-    for name, value in pairs:
-        first.setdefault(name, value)
-    return first
-
-
 def _check(app, case: FormCase, pairs, response, before: dict, audits: int) -> None:
-    status = response.status_code
-    sent = f"{case.url} {pairs!r}"[:2000]
-    assert status < 500, sent
-    with app.app_context():
-        after, audits_after = _table_digests(), _audit_count()
-        changed = sorted(t for t in after if after[t] != before[t])
-        if status >= 400:
-            assert not changed, f"refused ({status}) but changed {changed}: {sent}"
-        if changed and case.staff:
-            assert audits_after > audits, f"{changed} changed without an audit entry: {sent}"
-        if status in SUCCESS and changed:
-            for name, value in _first_values(pairs).items():
-                if name in case.text and value.strip():
-                    assert _stored_as_typed(value), f"{name} not stored as typed: {sent}"
-        db.session.remove()
+    check_answer(
+        app,
+        response.status_code,
+        pairs,
+        before,
+        audits,
+        text=case.text,
+        audited=case.staff,
+        sent=f"{case.url} {pairs!r}"[:2000],
+    )
 
 
 @pytest.mark.parametrize("name", sorted(FORMS))
@@ -515,7 +475,7 @@ def test_form_survives_hostile_input(app, seeded, name):
         if case.prepare and not case.prepare(app, client, seeded):
             return
         with app.app_context():
-            before, audits = _table_digests(), _audit_count()
+            before, audits = table_digests(), audit_count()
             db.session.remove()
         data = MultiDict([("csrf_token", _csrf(app, client)), *pairs])
         response = client.post(url, data=data)

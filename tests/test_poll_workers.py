@@ -25,7 +25,7 @@ from tests.support import voting as vs
 from tests.support.client import english_client, login_as
 from tests.support.coordination import sign_in, text, token
 from tests.support.pages import PageAudit
-from tests.support.staff_routes import staff_answers
+from tests.support.staff_routes import refused_everywhere_but
 
 
 @pytest.fixture
@@ -318,16 +318,17 @@ POLL_WORKER_PAGES = ("polling.", "paper.", "accounts.login", "accounts.logout")
 def test_a_poll_worker_is_refused_every_other_staff_screen(app, day):
     person = ps.poll_worker(app, day.point_id, day.cycle_id)
     browser = ps.signed_in(app, person)
-    staff_routes, refused = [], []
-    for method, endpoint, got in staff_answers(app, browser, POLL_WORKER_PAGES):
-        staff_routes.append((method, endpoint))
-        ok = got.status_code == 403 or (
-            got.status_code in (302, 303) and got.headers["Location"].startswith("/mesario")
-        )
-        if not ok:
-            refused.append((method, endpoint, got.status_code))
+    refused, endpoints = refused_everywhere_but(
+        app,
+        browser,
+        POLL_WORKER_PAGES,
+        # Refused, or sent back to their own point's page.
+        lambda got: (
+            got.status_code == 403
+            or (got.status_code in (302, 303) and got.headers["Location"].startswith("/mesario"))
+        ),
+    )
     assert refused == []
-    endpoints = {endpoint for _, endpoint in staff_routes}
     assert {
         "coordination.dashboard",
         "coordination.turnout_page",

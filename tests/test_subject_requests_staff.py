@@ -24,7 +24,7 @@ from tests.support import factories
 from tests.support.client import assert_access_by_role, english_client, login_as, post_form
 from tests.support.coordination import post, text
 from tests.support.pages import page_problems
-from tests.support.staff_routes import staff_answers
+from tests.support.staff_routes import refused_everywhere_but
 
 FORM = "/privacidade/pedidos"
 QUEUE = "/staff/privacy/requests"
@@ -151,13 +151,8 @@ PRIVACY_OFFICER_PAGES = ("subject_requests.", "accounts.login", "accounts.logout
 
 
 def test_a_privacy_officer_is_refused_every_other_staff_screen(app, officer):
-    staff_routes, refused = [], []
-    for method, endpoint, got in staff_answers(app, officer.browser, PRIVACY_OFFICER_PAGES):
-        staff_routes.append((method, endpoint))
-        if got.status_code != 403:
-            refused.append((method, endpoint, got.status_code))
+    refused, endpoints = refused_everywhere_but(app, officer.browser, PRIVACY_OFFICER_PAGES)
     assert refused == []
-    endpoints = {endpoint for _, endpoint in staff_routes}
     assert {
         "coordination.dashboard",
         "coordination.list_proposals",

@@ -44,3 +44,15 @@ def staff_answers(app, browser, allowed: tuple[str, ...]) -> Iterator[tuple[str,
             if not (answer.status_code == 302 and "/login" in answer.headers["Location"]):
                 continue  # not a staff screen: open to the public
             yield method, rule.endpoint, _send(app, browser, method, url)
+
+
+def refused_everywhere_but(app, browser, allowed, refused=None) -> tuple[list, set[str]]:
+    """Walk every staff route outside `allowed` as `browser`: the answers that were not a
+    refusal (by `refused`, default a 403), and the endpoints walked."""
+    refused = refused or (lambda got: got.status_code == 403)
+    wrong, endpoints = [], set()
+    for method, endpoint, got in staff_answers(app, browser, allowed):
+        endpoints.add(endpoint)
+        if not refused(got):
+            wrong.append((method, endpoint, got.status_code))
+    return wrong, endpoints
