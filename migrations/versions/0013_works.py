@@ -178,11 +178,13 @@ def downgrade():
     op.drop_table("monitoring_report")
     op.drop_table("work_milestone")
     # The old schema has no Comforça accounts. The audit log refers to them (and refuses
-    # changes), so the accounts stay, deactivated, as auditors.
+    # changes), so the accounts stay, deactivated, as auditors: first without the check that
+    # binds a monitor to a region, which such an account no longer meets.
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_user_account_monitor_bound"), type_="check")
     op.execute("UPDATE user_account SET role = 'auditor', active = false WHERE role = 'monitor'")
     op.execute("UPDATE user_account SET region_id = NULL")
     with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("ck_user_account_monitor_bound"), type_="check")
         batch_op.drop_constraint(batch_op.f("ck_user_account_role_known"), type_="check")
         batch_op.create_check_constraint(batch_op.f("ck_user_account_role_known"), OLD_ROLES)
         batch_op.drop_constraint(batch_op.f("fk_user_account_region_id_region"), type_="foreignkey")
