@@ -31,12 +31,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from opdigital.demo.digital import DIGITAL_SLUG
 from opdigital.resources import RESOURCES
+from tests.support.databases import fresh_database as new_database
 from tests.support.live import ROOT, free_port, stop, wait_until_up
 from tests.support.production import PRIVACY, PUBLIC_SITE
 
@@ -90,17 +89,8 @@ class Timings:
 @pytest.fixture
 def fresh_database() -> Iterator[str]:
     """An empty database on the suite's PostgreSQL server (as tests/conftest.py makes one)."""
-    base = os.environ.get("DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
-    server = make_url(base.replace("postgres://", "postgresql://", 1)).set(drivername="postgresql")
-    name = f"opdigital_wheel_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = server.render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database("opdigital_wheel") as url:
+        yield url
 
 
 def build_wheel(source: Path, dist: Path) -> Path:
