@@ -138,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     from opdigital.kiosk.views import bp as kiosk_bp
     from opdigital.mail.views import bp as outbox_bp
     from opdigital.paper.views import bp as paper_bp
+    from opdigital.phone.views import bp as phone_bp
     from opdigital.polling.views import bp as polling_bp
     from opdigital.public import bp as public_bp
     from opdigital.subject_requests.views import bp as subject_requests_bp
@@ -161,6 +162,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(subject_requests_bp)
     app.register_blueprint(works_bp)
     app.register_blueprint(maps_bp)
+    app.register_blueprint(phone_bp)
+    csrf.exempt(phone_bp)  # provider webhooks: the request signature stands in for CSRF
     csrf.exempt(api_bp)  # JSON API: no cookie is trusted there (a ballot carries its credentials)
 
 

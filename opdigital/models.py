@@ -24,6 +24,7 @@ from opdigital.paper.models import (
     PaperSheet,
     PaperSheetRun,
 )
+from opdigital.phone.models import PhoneConversation
 from opdigital.polling.models import PointOpening
 from opdigital.proposals.models import (
     ExecutionStatus,
@@ -62,6 +63,7 @@ __all__ = [
     "PaperSheet",
     "PaperSheetRun",
     "Participation",
+    "PhoneConversation",
     "PointOpening",
     "RegistryEntry",
     "RollCount",

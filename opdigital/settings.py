@@ -208,6 +208,23 @@ class Base:
     PHOTO_MAX_UPLOAD_MB = _env_int("PHOTO_MAX_UPLOAD_MB", 10)
     PHOTO_MAX_SIDE = _env_int("PHOTO_MAX_SIDE", 1600)
 
+    # Voting by phone (opdigital/phone; docs/phone.md): the telephony provider's account (TwiML
+    # webhooks, as Twilio and compatible providers send them). Without an auth token the
+    # webhooks answer 404: every request must carry the provider's signature made with it.
+    PHONE_ACCOUNT_SID = _env("PHONE_ACCOUNT_SID", "")
+    PHONE_AUTH_TOKEN = _env("PHONE_AUTH_TOKEN", "")
+    # The provider's REST API, for the receipt sent by text after a vote by voice.
+    PHONE_API_BASE_URL = _env("PHONE_API_BASE_URL", "https://api.twilio.com")
+    # The numbers citizens call and text, as shown on cycle pages and printed material
+    # (e.g. "0800 123 4567"); the text number also sends the receipts (E.164, e.g. +5531...).
+    PHONE_VOICE_NUMBER = _env("PHONE_VOICE_NUMBER", "")
+    PHONE_TEXT_NUMBER = _env("PHONE_TEXT_NUMBER", "")
+    # Recorded prompts (`opdigital phone prompts`): played instead of the provider's speech for
+    # the fixed sentences when this folder holds them.
+    PHONE_AUDIO_DIR = _env("PHONE_AUDIO_DIR", "")
+    # A conversation idle this long is forgotten (its state deleted; the vote, if cast, stays).
+    PHONE_CONVERSATION_MINUTES = _env_int("PHONE_CONVERSATION_MINUTES", 20)
+
     # Check at the first request of each process that PostgreSQL does not log statements with
     # their values for this app's role (opdigital/health/checks.py); /healthz reports it too.
     CHECK_DATABASE_LOGGING = True

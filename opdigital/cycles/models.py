@@ -82,6 +82,10 @@ class Cycle(db.Model):
     show_running_totals: Mapped[bool] = mapped_column(
         sa.Boolean, default=False, server_default=sa.false()
     )
+    # Voting by phone (opdigital/phone): the toll-free voice line and text messages. Switched by
+    # coordinators at any time, also during the vote (unlike the frozen voting settings).
+    phone_voice: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    phone_text: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     ballot_frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)

@@ -25,7 +25,7 @@ from opdigital.extensions import db
 from opdigital.paper.services import NotAllowed, is_bound_to, share_lock_cycle
 from opdigital.polling.services import point_is_open
 from opdigital.registry.credentials import EligibleVoter
-from opdigital.voting.models import Participation, TurnoutCount, VotingPoint
+from opdigital.voting.models import Channel, Participation, TurnoutCount, VotingPoint
 from opdigital.voting.services import TURNOUT_SHARDS, ensure_voting_open, voting_window
 
 
@@ -66,6 +66,7 @@ def record_paper_participation(
                 voting_point_id=voting_point_id,
                 assisted=False,
                 on_paper=True,
+                channel=Channel.PAPER.value,
             )
         )
         _count_turnout(cycle.id, moment)

@@ -21,10 +21,19 @@ class Credentials:
     school: str | None = None
     enrolment: str | None = None
     delegate_code: str | None = None
+    # A título already reduced to its voter key (registry/keys.py): the phone's dialogue keeps
+    # no título between the keypad steps, only this (`for_titulo_key`).
+    titulo_key: str | None = None
 
     @classmethod
     def for_delegate(cls, code: str) -> Credentials:
         return cls(birth_date=DELEGATE_BIRTH_DATE, delegate_code=code)
+
+    @classmethod
+    def for_titulo_key(cls, key: str, birth_date: date) -> Credentials:
+        """A título given earlier as its voter key: the roll holds only valid títulos' keys,
+        so a mistyped one (check digits included) is simply not found, as with `titulo`."""
+        return cls(birth_date=birth_date, titulo_key=key)
 
 
 @dataclass(frozen=True)

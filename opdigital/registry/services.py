@@ -159,6 +159,8 @@ def identifier_key(cycle: Cycle, credentials: Credentials) -> str | None:
             if not credentials.school or credentials.enrolment is None:
                 return None
             return voter_key(school_number(credentials.school, credentials.enrolment), pepper)
+        if credentials.titulo_key is not None:
+            return credentials.titulo_key if len(credentials.titulo_key) == 64 else None
         if credentials.titulo is None:
             return None
         number = titulo.normalise(credentials.titulo)
@@ -185,6 +187,8 @@ def _checked_key(cycle: Cycle, credentials: Credentials) -> str:
         raise _refuse(cycle, "malformed")
     if credentials.delegate_code is not None:
         return key
+    if credentials.titulo_key is not None:
+        return key  # checked when it was keyed (see `Credentials.for_titulo_key`)
     if cycle.kind != CycleKind.OPCA.value and not titulo.is_valid(credentials.titulo):
         raise _refuse(cycle, "titulo_invalid")
     return key

@@ -13,20 +13,15 @@ the choices waiting for confirmation nor the receipt code.
 
 from __future__ import annotations
 
-import base64
-import functools
-import json
 from collections.abc import Sequence
 from datetime import timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, session
 
 from opdigital.clock import now
 from opdigital.cycles.models import Cycle
 from opdigital.registry.credentials import EligibleVoter
+from opdigital.secret_box import seal, unseal
 from opdigital.voting.limits import current_client
 
 VOTER_CONTEXT = "voting.voter"
@@ -38,18 +33,12 @@ CONTEXT_LIFETIME = timedelta(minutes=20)
 KIOSK_CONTEXT_LIFETIME = timedelta(minutes=10)
 
 
-@functools.lru_cache(maxsize=4)
-def _cipher(secret_key: str) -> Fernet:
-    # A key of its own for this purpose, derived from the secret key (which also signs cookies).
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"opdigital voting flow"
-    ).derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
+# A key of its own for this purpose, derived from the secret key (which also signs cookies).
+_PURPOSE = b"opdigital voting flow"
 
 
 def _store(name: str, value: dict) -> None:
-    plain = json.dumps(value, separators=(",", ":")).encode()
-    session[name] = _cipher(current_app.config["SECRET_KEY"]).encrypt(plain).decode("ascii")
+    session[name] = seal(current_app.config["SECRET_KEY"], _PURPOSE, value)
 
 
 def _load(name: str) -> dict | None:
@@ -57,11 +46,7 @@ def _load(name: str) -> dict | None:
     token = session.get(name)
     if not isinstance(token, str):
         return None
-    try:
-        value = json.loads(_cipher(current_app.config["SECRET_KEY"]).decrypt(token.encode()))
-    except (InvalidToken, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
+    return unseal(current_app.config["SECRET_KEY"], _PURPOSE, token)
 
 
 def start(

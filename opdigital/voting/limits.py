@@ -40,6 +40,7 @@ from opdigital.extensions import db
 from opdigital.kiosk.devices import cookie_name, device_of
 from opdigital.networks import address_group
 from opdigital.registry.credentials import Credentials
+from opdigital.registry.keys import titulo_key
 from opdigital.voting.models import VotingPoint
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,9 @@ class Client:
     group: str = ""
     # The enrolled kiosk the request comes from (its cookie), which also names the point.
     kiosk_id: int | None = None
+    # A phone caller (opdigital/phone): a keyed hash of their number, or of the call when the
+    # number is withheld. The provider's address is every caller's, so it counts for nothing.
+    caller: str = ""
 
     @property
     def is_kiosk(self) -> bool:
@@ -94,6 +98,8 @@ class Client:
         """What the per-client limits count (a point's devices share one allowance)."""
         if self.voting_point_id is not None:
             return f"point:{self.voting_point_id}"
+        if self.caller:
+            return f"caller:{self.caller}"
         return f"ip:{self.group or self.address}"
 
     @property
@@ -274,8 +280,15 @@ def credential_identity(credentials: Credentials) -> str:
     if credentials.delegate_code is not None:
         code = "".join(ch for ch in credentials.delegate_code if ch.isalnum()).upper()
         return f"delegate:{code}"
+    if credentials.titulo_key is not None:
+        return f"titulo:{credentials.titulo_key}"
     if credentials.titulo is not None:
-        digits = "".join(ch for ch in credentials.titulo if ch.isdigit())
-        return f"titulo:{digits}"
+        # The same identity whether the título is typed (web, API) or keyed in by phone, which
+        # keeps only its voter key: one ceiling per título across every channel.
+        try:
+            return f"titulo:{titulo_key(credentials.titulo, current_app.config['VOTER_KEY_PEPPER'])}"
+        except ValueError:
+            digits = "".join(ch for ch in credentials.titulo if ch.isdigit())
+            return f"titulo-malformed:{digits}"
     enrolment = "".join(ch for ch in (credentials.enrolment or "") if ch.isalnum())
     return f"school:{credentials.school}:{enrolment}"

@@ -8,6 +8,7 @@ no time finer than the day, so neither its order nor its clock can be matched wi
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +16,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from opdigital.clock import now
 from opdigital.db_types import UTCDateTime
 from opdigital.extensions import db
+
+
+class Channel(StrEnum):
+    """How a vote reached the board, as the turnout screen counts it (never what was voted).
+
+    A kiosk's or a poll worker's vote is a web vote at a voting point (`voting_point_id`)."""
+
+    WEB = "web"
+    API = "api"
+    PAPER = "paper"
+    VOICE = "voice"  # the toll-free line, keyed in (opdigital/phone)
+    TEXT = "text"  # SMS or a messaging app (opdigital/phone)
+
+
+CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
 
 
 class Participation(db.Model):
@@ -32,6 +48,11 @@ class Participation(db.Model):
     assisted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     # The voter signed the point's paper list: their ballot is a sheet, entered with its batch.
     on_paper: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    # A `Channel`: counted per channel on the turnout screen. Votes cast before migration 0014
+    # are "web" (or "paper"): the API's were not told apart then.
+    channel: Mapped[str] = mapped_column(
+        sa.String(8), default=Channel.WEB.value, server_default=Channel.WEB.value
+    )
 
 
 class Ballot(db.Model):

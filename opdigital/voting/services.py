@@ -35,7 +35,7 @@ from opdigital.registry.services import (
     not_eligible,
     voter_claim,
 )
-from opdigital.voting.models import Ballot, Participation, TurnoutCount
+from opdigital.voting.models import Ballot, Channel, Participation, TurnoutCount
 from opdigital.voting.receipts import new_receipt_code, receipt_hash
 from opdigital.voting.settings import ballot_projects, ballot_rule_for
 
@@ -186,10 +186,11 @@ def _away_from_home(cycle: Cycle, home: HomeCheck) -> BallotRefused:
 @dataclass(frozen=True)
 class Where:
     """Where a vote was cast, as participation records it: the public voting point (None:
-    elsewhere) and whether a poll worker identified the voter there."""
+    elsewhere), whether a poll worker identified the voter there, and the channel."""
 
     voting_point_id: int | None = None
     assisted: bool = False
+    channel: str = Channel.WEB.value
 
 
 def cast_ballot(
@@ -199,13 +200,14 @@ def cast_ballot(
     *,
     voting_point_id: int | None = None,
     assisted: bool = False,
+    channel: Channel = Channel.WEB,
 ) -> CastReceipt:
-    """Record the vote of a voter identified earlier (the web flow): participation, ballot and
-    turnout in one transaction. `assisted`: a poll worker identified the voter at the point
-    (recorded for the turnout screen; who assisted is not)."""
+    """Record the vote of a voter identified earlier (the web flow, the phone's dialogue):
+    participation, ballot and turnout in one transaction. `assisted`: a poll worker identified
+    the voter at the point (recorded for the turnout screen; who assisted is not)."""
     ensure_voting_open(cycle)
     chosen = check_ballot(cycle, choices, voter)
-    where = Where(voting_point_id, assisted and voting_point_id is not None)
+    where = Where(voting_point_id, assisted and voting_point_id is not None, Channel(channel).value)
     if not _on_postgresql():
         return _cast_step_by_step(cycle, voter, chosen, where)
     voter_source = (IDENTIFIED_VOTER, {"region": voter.region_id, "school": voter.school_id})
@@ -219,8 +221,9 @@ def identify_and_cast(
     *,
     voting_point_id: int | None = None,
     home: HomeCheck = ANY_HOME,
+    channel: Channel = Channel.API,
 ) -> CastReceipt:
-    """Identify the voter by their credentials and record the vote (the API, kiosks).
+    """Identify the voter by their credentials and record the vote (the API).
 
     `chosen` is what `check_ballot` returned and `home` what `home_check` did: the caller checks
     the ballot (and that voting is open) first, before counting the attempt against the
@@ -233,12 +236,11 @@ def identify_and_cast(
         voter = find_eligible_voter(cycle, credentials)
         if not home.admits(voter):
             raise _away_from_home(cycle, home)
-        return _cast_step_by_step(cycle, voter, chosen, Where(voting_point_id))
+        return _cast_step_by_step(cycle, voter, chosen, Where(voting_point_id, channel=channel))
     claim = voter_claim(cycle, credentials)
     voter_source = (REGISTERED_VOTER, claim.parameters())
-    return _cast_in_one_statement(
-        cycle, claim.voter_key, voter_source, chosen, Where(voting_point_id), home
-    )
+    where = Where(voting_point_id, channel=Channel(channel).value)
+    return _cast_in_one_statement(cycle, claim.voter_key, voter_source, chosen, where, home)
 
 
 def _on_postgresql() -> bool:
@@ -253,6 +255,7 @@ def _cast_values(cycle: Cycle, voter_key: str, chosen: list[int], where: Where) 
         "day": moment.astimezone(CITY_TZ).date(),
         "point": where.voting_point_id,
         "assisted": where.assisted,
+        "channel": where.channel,
         "choices": json.dumps(chosen),
         "now": moment,
         "hour": moment.replace(minute=0, second=0, microsecond=0),
@@ -328,8 +331,8 @@ _CAST_SQL = """
         FOR KEY SHARE OF c
     ), who AS (
         INSERT INTO participation
-            (cycle_id, voter_key, voted_on, region_id, voting_point_id, assisted)
-        SELECT open_cycle.id, :voter_key, :day, at_home.region_id, :point, :assisted
+            (cycle_id, voter_key, voted_on, region_id, voting_point_id, assisted, channel)
+        SELECT open_cycle.id, :voter_key, :day, at_home.region_id, :point, :assisted, :channel
         FROM open_cycle, at_home
         RETURNING cycle_id
     ), what AS (
@@ -377,6 +380,7 @@ def _cast_step_by_step(
                 region_id=voter.region_id,
                 voting_point_id=where.voting_point_id,
                 assisted=where.assisted,
+                channel=where.channel,
             )
         )
         ballot_id = db.session.scalar(
