@@ -304,6 +304,37 @@ ACTIVITIES: tuple[Activity, ...] = (
         tables=("user_account", "monitoring_report", "work_photo"),
     ),
     Activity(
+        key="phone_votes",
+        name=_l("Voting by phone and text message"),
+        data=(
+            _l(
+                "While a call or a text conversation lasts, its step, encrypted: the keyed hash "
+                "of the título between the título and the birth date, then the voter key and "
+                "the choices until the vote is cast, then the receipt code for a few minutes"
+            ),
+            _l(
+                "The caller's number, reduced at once to a keyed hash that counts attempts "
+                "against guessing; the number itself is never stored"
+            ),
+        ),
+        subjects=_l("Citizens who vote by phone or by text message"),
+        purpose=_l("Letting citizens vote by a free call or by text, with the web's rules."),
+        legal_basis=(PUBLIC_POLICY,),
+        retention=_l(
+            "A conversation is deleted when it ends, or a set number of minutes after the "
+            "last key pressed; attempt counters expire within a day. The vote itself is kept "
+            "as any other, with no link to the number."
+        ),
+        retention_settings=("PHONE_CONVERSATION_MINUTES",),
+        shared_with=_l(
+            "The telephony provider, under contract with the city, carries the calls and "
+            "messages: it sees the number, the keys pressed and the texts, as any phone "
+            "company would."
+        ),
+        tables=("phone_conversation",),
+        stores=(_l("Telephony provider"),),
+    ),
+    Activity(
         key="kiosk_device",
         name=_l("Kiosk device cookie"),
         data=(
