@@ -24,6 +24,7 @@ from opdigital import create_app
 from opdigital import settings as settings_module
 from opdigital.attempt_limits import forget_store_outage
 from opdigital.extensions import db, limiter
+from opdigital.phone.services import forget_phone_works
 from opdigital.voting.cycle_cache import forget_voting_cycles
 from opdigital.voting.limits import forget_voting_points
 from opdigital.voting.services import forget_frozen_ballots
@@ -104,6 +105,7 @@ def _clean_state(request):
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         limiter.reset()
     forget_frozen_ballots()
+    forget_phone_works()
     forget_store_outage()
     forget_voting_points()
     forget_voting_cycles()

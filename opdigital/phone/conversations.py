@@ -68,6 +68,15 @@ def drop(key: str) -> None:
     db.session.execute(sa.delete(PhoneConversation).where(PhoneConversation.key == key))
 
 
+def count_expired() -> int:
+    """How many conversations expired and wait to be deleted."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PhoneConversation)
+        .where(PhoneConversation.expires_at <= now())
+    )
+
+
 def purge_expired() -> int:
     """Delete expired conversations; how many."""
     result = db.session.execute(

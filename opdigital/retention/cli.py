@@ -24,7 +24,8 @@ def run_command(dry_run: bool) -> None:
     contacts PROPOSER_CONTACT_RETENTION_DAYS days after their cycle's last phase ends, and
     the address and text of e-mails sent or given up OUTBOX_RETENTION_DAYS days ago, and
     deletes data-subject requests never confirmed (e-mail: after a day; phone: after
-    SUBJECT_REQUEST_DEADLINE_DAYS days).
+    SUBJECT_REQUEST_DEADLINE_DAYS days), and phone conversations idle for longer than
+    PHONE_CONVERSATION_MINUTES.
     """
     from opdigital.retention import services
 
@@ -41,6 +42,9 @@ def run_command(dry_run: bool) -> None:
     if report.requests_deleted:
         verb = "Would delete" if dry_run else "Deleted"
         click.echo(f"{verb} {report.requests_deleted} data-subject requests never confirmed.")
+    if report.phone_conversations_deleted:
+        verb = "Would delete" if dry_run else "Deleted"
+        click.echo(f"{verb} {report.phone_conversations_deleted} expired phone conversations.")
     counts = report.counts()
     prefix = "Dry run, nothing changed" if dry_run else "Done"
     click.echo(

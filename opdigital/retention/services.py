@@ -42,6 +42,7 @@ from opdigital.errors import Conflict
 from opdigital.extensions import db
 from opdigital.mail import queries as mail_queries
 from opdigital.mail import services as mail_services
+from opdigital.phone import conversations as phone_conversations
 from opdigital.proposals.consent import stop_notifications
 from opdigital.proposals.models import Proposal
 from opdigital.registry.models import (
@@ -353,6 +354,7 @@ class RunReport:
     contacts: list[tuple[str, int]] = field(default_factory=list)  # (cycle slug, contacts)
     outbox_erased: int = 0  # e-mails whose address and text were blanked
     requests_deleted: int = 0  # data-subject requests never confirmed
+    phone_conversations_deleted: int = 0  # phone conversations idle past their time
 
     def counts(self) -> dict[str, int]:
         return {
@@ -362,6 +364,7 @@ class RunReport:
             "contacts_expired": sum(n for _, n in self.contacts),
             "outbox_messages_erased": self.outbox_erased,
             "unconfirmed_requests_deleted": self.requests_deleted,
+            "phone_conversations_deleted": self.phone_conversations_deleted,
         }
 
 
@@ -390,7 +393,10 @@ def run(actor: Any = None, *, dry_run: bool = False) -> RunReport:
         )
     if dry_run:
         report.requests_deleted = due.unconfirmed_requests
+        report.phone_conversations_deleted = phone_conversations.count_expired()
     else:
+        # Turns delete them as conversations start; this catches a quiet line's leftovers.
+        report.phone_conversations_deleted = phone_conversations.purge_expired()
         report.requests_deleted = len(subject_requests.delete_unverified(actor, at=due.at))
         audit.record(actor, RUN_ACTION, None, after=report.counts())
         db.session.commit()
