@@ -11,6 +11,7 @@ either cannot be reached the run fails at once with a clear message: it never si
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import uuid
 
@@ -219,6 +220,25 @@ def mail_sink(app, smtp_sink):
     yield smtp_sink
     smtp_sink.clear()  # listening again for the next test, whatever this one did
     app.config.update(saved)
+
+
+@pytest.fixture
+def logs(caplog):
+    """Every logger at DEBUG through the root logger, the app's own switched back on (the
+    migrations' logging configuration disabled the loggers that existed then): what the scans
+    of tests/support/scan.py read."""
+    loggers = [
+        logger
+        for name, logger in logging.root.manager.loggerDict.items()
+        if name.startswith("opdigital") and isinstance(logger, logging.Logger)
+    ]
+    disabled = [logger for logger in loggers if logger.disabled]
+    for logger in disabled:
+        logger.disabled = False
+    caplog.set_level(logging.DEBUG)
+    yield caplog
+    for logger in disabled:
+        logger.disabled = True
 
 
 @pytest.fixture

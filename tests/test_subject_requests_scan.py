@@ -10,7 +10,6 @@ no log line holds the address or the number, however typed, while the proposals 
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 import zipfile
@@ -30,6 +29,7 @@ from tests.support import factories
 from tests.support import voting as vs
 from tests.support.client import english_client, login_as, post_form
 from tests.support.coordination import post, text
+from tests.support.scan import holds, logs_holding, tables_holding
 
 FORM = "/privacidade/pedidos"
 QUEUE = "/staff/privacy/requests"
@@ -39,24 +39,6 @@ PHONE_DIGITS = "31998765432"
 NAME = "Ana Beatriz Souza"
 OTHER = "beto@example.net"
 CODE = re.compile(r"\b(\d{6})\b")
-
-
-@pytest.fixture
-def logs(caplog):
-    """Every logger at DEBUG through the root logger, the app's own switched back on (the
-    migrations' logging configuration disabled the loggers that existed then)."""
-    loggers = [
-        logger
-        for name, logger in logging.root.manager.loggerDict.items()
-        if name.startswith("opdigital") and isinstance(logger, logging.Logger)
-    ]
-    disabled = [logger for logger in loggers if logger.disabled]
-    for logger in disabled:
-        logger.disabled = False
-    caplog.set_level(logging.DEBUG)
-    yield caplog
-    for logger in disabled:
-        logger.disabled = True
 
 
 @pytest.fixture
@@ -165,40 +147,6 @@ def erase_and_answer(app, browser, reference: str) -> str:
 # --- what is scanned ------------------------------------------------------------------------
 
 
-def _cell_text(value) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).decode("utf-8", "replace")
-    return "" if value is None else str(value)
-
-
-_NOT_DIGIT = re.compile(r"\D")
-
-
-def holds(content: str, needles: list[str]) -> list[str]:
-    """The needles found in `content`: words in any case, and a needle of digits alone also
-    among the text's digits, however they are spaced or punctuated ("+55 31 9 9876-5432")."""
-    lowered, digits = content.lower(), _NOT_DIGIT.sub("", content)
-    return [
-        needle
-        for needle in needles
-        if needle.lower() in lowered or (needle.isdigit() and needle in digits)
-    ]
-
-
-def tables_holding(app, needles: list[str]) -> list[str]:
-    """`table.column: needle` for every cell of every table that holds one of `needles`."""
-    found = []
-    with app.app_context(), db.engine.connect() as connection:
-        for table in db.metadata.sorted_tables:
-            for row in connection.execute(sa.select(table)).mappings():
-                for column, value in row.items():
-                    for needle in holds(_cell_text(value), needles):
-                        found.append(f"{table.name}.{column}: {needle}")
-    return found
-
-
 def _unzipped(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return "\n".join(
@@ -259,14 +207,6 @@ def exports_holding(app, world, codes, needles: list[str]) -> list[str]:
         for name, content in exports(app, world, codes).items()
         for needle in holds(content, needles)
     ]
-
-
-def logs_holding(records, needles: list[str]) -> list[str]:
-    found = []
-    for record in records:
-        line = f"{record.getMessage()} {record.args!r} {record.exc_info!r} {record.exc_text}"
-        found += [f"{record.name}: {needle}" for needle in holds(line, needles)]
-    return found
 
 
 def assert_public_and_anonymous(app, codes: list[str]) -> None:
