@@ -36,6 +36,7 @@ GET_ROUTES = {
     "proposal": lambda w: f"/staff/proposals/{w.code}",
     "review": lambda w: f"/staff/proposals/{w.code}/review",
     "execution": lambda w: f"/staff/proposals/{w.selected_code}/execution",
+    "phone_settings": lambda w: f"/staff/cycles/{w.slug}/phone",
 }
 
 # Each POST route with data that succeeds in the world of test_coordination_support.world().
@@ -77,6 +78,7 @@ POST_ROUTES = {
         lambda w: f"/staff/proposals/{w.selected_code}/execution",
         lambda w: {"status": "tendering", "note": "Edital publicado."},
     ),
+    "phone_settings": (lambda w: f"/staff/cycles/{w.slug}/phone", lambda w: {"voice": "y"}),
 }
 
 
@@ -97,6 +99,7 @@ AUDIT_ACTION = {
     "review": "proposal.review",
     "result": "proposal.status",
     "execution": "proposal.execution",
+    "phone_settings": "cycle.phone",
 }
 
 
@@ -196,6 +199,7 @@ UNKNOWN_GET = [
     "/staff/cycles/no-such-cycle/budgets",
     "/staff/cycles/no-such-cycle/proposals",
     "/staff/cycles/no-such-cycle/proposals/new",
+    "/staff/cycles/no-such-cycle/phone",
     "/staff/phases/999999/edit",
     "/staff/phases/abc/edit",
     "/staff/phases/-1/edit",
@@ -214,6 +218,7 @@ UNKNOWN_POST = [
     "/staff/cycles/no-such-cycle/transition",
     "/staff/cycles/no-such-cycle/edit",
     "/staff/cycles/no-such-cycle/budgets",
+    "/staff/cycles/no-such-cycle/phone",
     "/staff/phases/999999/delete",
     "/staff/phases/x/delete",
     "/staff/events/999999/delete",

@@ -354,6 +354,11 @@ FORMS: dict[str, FormCase] = {
         fields=lambda w: voting_settings_form(),
         role="coordinator",
     ),
+    "phone_settings": FormCase(
+        url=lambda w: f"/staff/cycles/{w.voting_slug}/phone",
+        fields=lambda w: {"voice": "y", "text": "y"},
+        role="coordinator",
+    ),
     "new_voting_point": FormCase(
         url=lambda w: "/staff/voting-points/new",
         fields=lambda w: {

@@ -31,6 +31,7 @@ from opdigital.coordination import (  # noqa: E402, F401
     delegates,
     kiosks,
     phases_events,
+    phone,
     poll_workers,
     proposals,
     retention,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 
 from opdigital.attempt_limits import REPEATED_FAILURES
 from opdigital.coordination import bp
@@ -16,7 +17,7 @@ from opdigital.extensions import db
 from opdigital.proposals.models import Proposal
 from opdigital.regions.models import Region
 from opdigital.voting.limits import failures_under_watch
-from opdigital.voting.models import VotingPoint
+from opdigital.voting.models import Channel, VotingPoint
 from opdigital.voting.services import voting_window
 from opdigital.voting.turnout import PointCounts, running_totals, turnout
 
@@ -67,6 +68,23 @@ def _point_rows(points: dict[int | None, PointCounts]) -> list[PointRow]:
     return sorted(rows, key=lambda r: (r.label is None, -r.votes, r.label or ""))
 
 
+# Every channel a vote can come by, in this order on the screen (with its zeros).
+CHANNEL_LABELS = {
+    Channel.WEB: _l("Web (also kiosks and poll workers)"),
+    Channel.API: _l("API"),
+    Channel.PAPER: _l("Paper"),
+    Channel.VOICE: _l("Phone call"),
+    Channel.TEXT: _l("Text message"),
+}
+
+
+def _channel_rows(by_channel: dict[str, int]) -> list[Row]:
+    return [
+        Row(str(label), by_channel.get(channel.value, 0))
+        for channel, label in CHANNEL_LABELS.items()
+    ]
+
+
 def _running_rows(cycle: Cycle) -> list[tuple[Proposal, int]]:
     totals = running_totals(cycle)
     proposals = db.session.scalars(
@@ -77,8 +95,8 @@ def _running_rows(cycle: Cycle) -> list[tuple[Proposal, int]]:
 
 @bp.get("/cycles/<slug>/turnout")
 def turnout_page(slug: str):
-    """Votes so far: in all, per region (against the roll), per hour and per voting point (with
-    the assisted and paper ones); and
+    """Votes so far: in all, per region (against the roll), per hour, per voting point (with
+    the assisted and paper ones) and per channel (web, API, paper, phone, text); and
     how many credentials are under repeated failed identification (counts, never which)."""
     cycle = load_cycle(slug)
     counts = turnout(cycle)
@@ -92,6 +110,7 @@ def turnout_page(slug: str):
         hours=counts.by_hour,
         peak=max((n for _, n in counts.by_hour), default=0),
         points=_point_rows(counts.points),
+        channels=_channel_rows(counts.by_channel),
         running=_running_rows(cycle) if cycle.show_running_totals else None,
         failures=failures_under_watch(),
         repeated_failures=REPEATED_FAILURES,

@@ -32,6 +32,7 @@ def inject_display_helpers() -> dict:
 from opdigital.public import (  # noqa: E402, F401
     cycle_pages,
     home,
+    phone_help,
     privacy,
     proposal_pages,
     submit,

@@ -9,6 +9,7 @@ from opdigital.cycles.models import CycleKind
 from opdigital.cycles.queries import public_cycle
 from opdigital.cycles.schedule import ScheduleFilter, build_schedule
 from opdigital.delegates.queries import comforca_by_region
+from opdigital.phone.switches import phone_offer
 from opdigital.proposals.services import accepts_citizen_proposals
 from opdigital.public import bp, loaders
 from opdigital.regions.queries import all_regions, all_schools, region_by_slug, school_by_slug
@@ -55,5 +56,6 @@ def cycle(slug: str):
         works=loaders.selected_works(cycle) if cycle.state in loaders.RESULT_STATES else [],
         accepts_proposals=accepts_citizen_proposals(cycle),
         comforca=comforca_by_region(cycle),
+        phone=phone_offer(cycle, at),
         at=at,
     )

@@ -31,11 +31,14 @@ class Turnout:
     by_hour: list[tuple[datetime, int]]
     # The same votes per voting point, with the assisted and paper ones (None: not at a point).
     points: dict[int | None, PointCounts] = field(default_factory=dict)
+    # The same votes per channel (`Channel` value -> votes; channels without a vote left out).
+    by_channel: dict[str, int] = field(default_factory=dict)
 
 
 def turnout(cycle: Cycle) -> Turnout:
-    """Votes so far: in all, per region of residence, per voting point, per hour."""
+    """Votes so far: in all, per region of residence, per voting point, per hour, per channel."""
     by_region = _count_by(Participation.region_id, cycle)
+    by_channel = _count_by(Participation.channel, cycle)
     points = _point_counts(Participation.cycle_id == cycle.id)
     by_point = {point_id: counts.votes for point_id, counts in points.items()}
     hours = db.session.execute(
@@ -50,6 +53,7 @@ def turnout(cycle: Cycle) -> Turnout:
         by_voting_point=by_point,
         by_hour=[(hour, int(votes)) for hour, votes in hours],
         points=points,
+        by_channel=by_channel,
     )
 
 

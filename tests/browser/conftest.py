@@ -121,6 +121,9 @@ def live_server(
         "RATELIMIT_KEY_PREFIX": f"opdigital-browser-{free_port()}",
         "SIGNING_KEY_PATH": str(signing_key_path),
         "BOARD_BATCH_SIZE": "1000",
+        # The numbers cycle pages show while a phone channel is on (test_phone_axe.py).
+        "PHONE_VOICE_NUMBER": "0800 123 4567",
+        "PHONE_TEXT_NUMBER": "+55 31 98888-7777",
         "BOARD_MAX_DELAY_SECONDS": "3600",
         # Every test comes from 127.0.0.1: the limits are tested elsewhere.
         "VOTE_LIMIT_PER_IP": "10000 per minute",

@@ -1,5 +1,6 @@
-"""How the ballot is laid out and explained: groups of inputs, the rule in plain words, and
-each ballot problem as a sentence (the pure rules give codes and numbers only).
+"""How the ballot is laid out and explained: groups of inputs, the rule in plain words (from
+`voting.wording`, shared with the public "vote by phone" page), and each ballot problem as a
+sentence (the pure rules give codes and numbers only).
 
 `ballot_page_data` is the one call the ballot page makes: it reads the frozen ballot and asks
 the pure rules (`counting/ballot_rules`) what is left and what is wrong, so the views do not.
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
 from opdigital.counting import ballot_rules as rules
@@ -32,6 +32,7 @@ from opdigital.regions.models import Region
 from opdigital.registry.credentials import EligibleVoter
 from opdigital.voting.forms import CHOICE, REGION_CHOICE_PREFIX
 from opdigital.voting.services import frozen_ballot, voter_home
+from opdigital.voting.wording import rule_sentences
 
 
 @dataclass
@@ -144,80 +145,6 @@ def build_groups(
     return sorted(
         groups.values(), key=lambda g: (g.region is None, g.region.name if g.region else "")
     )
-
-
-# --- the rule in plain words ---------------------------------------------------------------
-
-
-def _count_range(low: int, high: int | None) -> str:
-    if high is None:
-        return ngettext(
-            "Choose at least %(num)d proposal.", "Choose at least %(num)d proposals.", low
-        )
-    if low == high:
-        return ngettext("Choose %(num)d proposal.", "Choose %(num)d proposals.", high)
-    if low <= 0:
-        return ngettext("Choose up to %(num)d proposal.", "Choose up to %(num)d proposals.", high)
-    return _("Choose from %(min)d to %(max)d proposals.", min=low, max=high)
-
-
-def rule_sentences(rule: BallotRule) -> list[str]:
-    """What the voter may choose, in a few short sentences."""
-    if rule.own_group is not None:
-        return [_own_sentence(rule), *_rule_sentences(rule)]
-    return _rule_sentences(rule)
-
-
-def _own_sentence(rule: BallotRule) -> str:
-    if rule.own_group == rules.OwnGroup.SCHOOL:
-        return _("This ballot shows only the works of your school: you may choose only those.")
-    return _("This ballot shows only the works of your region: you may choose only those.")
-
-
-def _rule_sentences(rule: BallotRule) -> list[str]:
-    if rule.kind == RuleKind.ONE_CITY_WIDE:
-        return [_("Choose one proposal for the whole city.")]
-    sentences = []
-    if rule.kind == RuleKind.ONE_PER_REGION:
-        sentences.append(_("You may choose at most one proposal in each region."))
-        if rule.max_choices is not None:
-            sentences.append(
-                ngettext(
-                    "You may choose in up to %(num)d region.",
-                    "You may choose in up to %(num)d regions.",
-                    rule.max_choices,
-                )
-            )
-        low = 1 if rule.min_choices is None else rule.min_choices
-        if low > 1:
-            sentences.append(_count_range(low, None))
-        return sentences
-    if rule.by_region:
-        low, high = rules.region_limits(rule)
-        sentences.append(_("In each region you choose in:") + " " + _count_range(low, high))
-        sentences.append(_("You may leave out the regions you do not want to choose in."))
-    else:
-        low, high = rules.overall_limits(rule)
-        if low > 0 or high is not None:
-            sentences.append(_count_range(low, high))
-    if rule.kind == RuleKind.KNAPSACK:
-        if rule.by_region:
-            sentences.append(_("The proposals you choose in a region must fit its budget."))
-        else:
-            sentences.append(
-                _(
-                    "The total cost of your choices must fit the budget of %(budget)s.",
-                    budget=money(rule.budget_cents or 0),
-                )
-            )
-        if rule.min_budget_share_percent:
-            sentences.append(
-                _(
-                    "Use at least %(percent)d%% of the budget.",
-                    percent=rule.min_budget_share_percent,
-                )
-            )
-    return sentences
 
 
 # --- problems as sentences -----------------------------------------------------------------
