@@ -17,6 +17,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from opdigital.clock import now
 from opdigital.extensions import db
@@ -56,11 +58,15 @@ def save(key: str, channel: str, state: State) -> None:
     """Store the state (in the caller's transaction) for another idle period."""
     token = seal(current_app.config["SECRET_KEY"], _PURPOSE, state.as_dict())
     expires = now() + timedelta(minutes=current_app.config["PHONE_CONVERSATION_MINUTES"])
-    row = db.session.get(PhoneConversation, key)
-    if row is None:
-        db.session.add(PhoneConversation(key=key, channel=channel, state=token, expires_at=expires))
-    else:
-        row.state, row.expires_at = token, expires
+    # An upsert: two first messages of one sender at once must not both insert (and one fail).
+    values = {"key": key, "channel": channel, "state": token, "expires_at": expires}
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(PhoneConversation).values(**values)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key"], set_={"state": token, "expires_at": expires}
+        )
+    )
 
 
 def drop(key: str) -> None:

@@ -285,7 +285,8 @@ def _choose_cycle(state: State, keys: str, services: Services):
     options = services.cycles()
     if not options:
         return state, _end(state, Line("no_vote_open"))
-    if not keys.isdigit() or not 1 <= int(keys) <= len(options):
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if not keys.isdecimal() or not 1 <= int(keys) <= len(options):
         return _failed(state, services, Line("invalid_key"))
     chosen = options[int(keys) - 1]
     state = replace(
@@ -298,7 +299,7 @@ def _choose_cycle(state: State, keys: str, services: Services):
 
 def _take_titulo(state: State, keys: str, services: Services):
     digits = keys.rstrip("#")
-    if len(digits) != TITULO_DIGITS or not digits.isdigit():
+    if len(digits) != TITULO_DIGITS or not _keyed_digits(digits):
         return _failed(state, services, Line("titulo_format"))
     state = replace(
         state, stage=Stage.BIRTH_DATE, titulo_key=services.titulo_key(digits), failures=0
@@ -639,9 +640,14 @@ def _end(state: State, *lines: Line) -> Reply:
     return Reply(tuple(lines), None, state.slow)
 
 
+def _keyed_digits(text: str) -> bool:
+    """True for the digits a keypad sends (ASCII 0-9: "²" or "٣" are digits to Python)."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_birth_date(digits: str) -> date | None:
     """DDMMAAAA as keyed, or None when it is not a date."""
-    if len(digits) != BIRTH_DATE_DIGITS or not digits.isdigit():
+    if len(digits) != BIRTH_DATE_DIGITS or not _keyed_digits(digits):
         return None
     try:
         return date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
