@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from opdigital.geo.cli import regions_group
 from opdigital.mail.cli import mail_group
+from opdigital.phone.cli import phone_group
 from opdigital.privacy.cli import privacy_group
 from opdigital.registry.cli import registry_group
 from opdigital.retention.cli import retention_group
@@ -38,6 +39,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(mail_group)
     app.cli.add_command(pb_group)
     app.cli.add_command(regions_group)
+    app.cli.add_command(phone_group)
     for command in TALLY_COMMANDS:
         app.cli.add_command(command)
 

@@ -222,6 +222,10 @@ class Base:
     # Recorded prompts (`opdigital phone prompts`): played instead of the provider's speech for
     # the fixed sentences when this folder holds them.
     PHONE_AUDIO_DIR = _env("PHONE_AUDIO_DIR", "")
+    # The provider's voice for the spoken prompts (<Say voice=...>), e.g. "Polly.Camila" or
+    # "Google.pt-BR-Standard-A" on Twilio; empty: the provider's default for pt-BR. The slower
+    # speech option (SSML) needs a voice that takes SSML, as those do.
+    PHONE_VOICE = _env("PHONE_VOICE", "")
     # A conversation idle this long is forgotten (its state deleted; the vote, if cast, stays).
     PHONE_CONVERSATION_MINUTES = _env_int("PHONE_CONVERSATION_MINUTES", 20)
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from opdigital.clock import now
 from opdigital.extensions import db
-from opdigital.phone import conversations
+from opdigital.phone import conversations, turns
 from opdigital.phone.dialogue import Stage, State, Voter
 from opdigital.phone.models import PhoneConversation
 from opdigital.retention import services as retention
@@ -64,3 +64,18 @@ def test_drop_forgets_the_conversation(app_ctx):
     conversations.drop(key)
     db.session.commit()
     assert conversations.load(key) is None
+
+
+class _BrokenServices:
+    """Services whose database went away in the middle of a turn."""
+
+    def cycles(self):
+        raise RuntimeError("connection lost")
+
+
+def test_a_fault_of_ours_mid_turn_apologises_ends_and_keeps_no_state(app_ctx, caplog):
+    key = conversations.keyed("voice", CALL_ID)
+    state, reply = turns.take_turn(key, "voice", _BrokenServices(), None)
+    assert reply.ends and [line.key for line in reply.lines] == ["line_trouble"]
+    assert state.stage == Stage.ENDED and conversations.load(key) is None
+    assert any(record.message == "phone turn failed" for record in caplog.records)

@@ -376,3 +376,9 @@ def test_a_state_of_another_format_is_refused(data):
 def test_an_ended_conversation_only_says_goodbye():
     state, reply = dialogue.answer(State(stage=Stage.ENDED), Input("1"), FakeServices())
     assert reply.ends and keys(reply.lines) == ["goodbye"]
+
+
+def test_star_slows_the_speech_at_the_titulo_too_and_is_no_failure():
+    state, replies = run(FakeServices(), "*")
+    assert state.slow and state.failures == 0 and state.stage == Stage.TITULO
+    assert keys(replies[-1].lines) == ["slower_on", "ask_titulo"]

@@ -100,6 +100,8 @@ TABLE: dict[str, Route] = {
     "public.set_language": R("/lang/en", REDIRECT),
     "public.privacy": R("/privacidade", PUBLIC),
     "public.privacy_json": R("/privacidade.json", PUBLIC),
+    # Voting by phone: the help page with the numbers, the keys and the ballot as a list.
+    "public.phone_help": R("/ciclos/{w.voting_slug}/votar-por-telefone", PUBLIC),
     # A proposer's e-mails are stopped by the signed link in each message, without signing in
     # and without a CSRF token (one click from the mail client); a second POST says "already".
     "public.unsubscribe": R("/avisos/cancelar/{w.unsubscribe_token}", PUBLIC),
@@ -158,6 +160,7 @@ TABLE: dict[str, Route] = {
     "coordination.tally_package": R("/staff/cycles/{w.published_slug}/tally.zip", STAFF),
     "coordination.turnout_page": R("/staff/cycles/{w.voting_slug}/turnout", STAFF),
     "coordination.voting_settings": R("/staff/cycles/{w.slug}/voting-settings", STAFF),
+    "coordination.phone_settings": R("/staff/cycles/{w.slug}/phone", STAFF),
     "coordination.edit_event": R("/staff/events/{w.event_id}/edit", STAFF),
     "coordination.edit_phase": R("/staff/phases/{w.phase_id}/edit", STAFF),
     "coordination.proposal": R("/staff/proposals/{w.code}", STAFF),
@@ -329,6 +332,14 @@ TABLE: dict[str, Route] = {
     # An empty body is no ballot, whoever sends it (the API trusts no session cookie).
     "api.post_ballot": R("/api/v1/cycles/{w.voting_slug}/ballots", NO_BALLOT, "POST", json=True),
     "health.healthz": R("/healthz", PUBLIC, json=True),
+    # The telephony provider's webhooks answer only requests it signed; without its auth token
+    # set (as here) the line does not exist: 404 for everyone (signed requests: test_phone_*).
+    "phone.incoming_message": R("/telefone/mensagem", Access(404, 404, 404, 404, 404), "POST"),
+    "phone.incoming_call": R("/telefone/voz", Access(404, 404, 404, 404, 404), "POST"),
+    "phone.gathered": R("/telefone/voz/resposta", Access(404, 404, 404, 404, 404), "POST"),
+    "phone.call_status": R("/telefone/voz/fim", Access(404, 404, 404, 404, 404), "POST"),
+    # Recorded prompts are public (the provider fetches them unsigned); none in the world.
+    "phone.recording": R("/telefone/audio/welcome.wav", Access(404, 404, 404, 404, 404)),
 }
 
 SECURITY_HEADERS = {

@@ -265,7 +265,7 @@ def answer(state: State, given: Input, services: Services) -> tuple[State, Reply
     """The next step of the conversation, given what the voter keyed (or nothing)."""
     if state.stage == Stage.ENDED:
         return state, _end(state, Line("goodbye"))
-    if given.keys == SLOWER and state.stage not in (Stage.TITULO, Stage.BIRTH_DATE):
+    if given.keys == SLOWER:  # at any question: a título or a date never holds a star
         state = replace(state, slow=not state.slow)
         line = Line("slower_on" if state.slow else "slower_off")
         return state, _with_question(state, services, line)

@@ -9,6 +9,7 @@ recording (`recording_name`, `opdigital phone prompts`) instead of the provider'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from flask_babel import gettext as _
@@ -40,6 +41,22 @@ def spelled(code: str, language: str) -> str:
     else:
         read = [", ".join(group) for group in groups]
     return "; ".join(read)
+
+
+_BY_NAME = {name: char for char, name in _PORTUGUESE_NAMES.items()}
+_NAME = "(?:" + "|".join(re.escape(n) for n in sorted(_BY_NAME, key=len, reverse=True)) + ")"
+_GROUP = rf"{_NAME}(?:, {_NAME})*"
+_SPELLED = re.compile(rf"(?<!\w){_GROUP}(?:; {_GROUP})+(?!\w)")
+
+
+def unspelled_codes(sentence: str) -> list[str]:
+    """The codes spelled out in `sentence` ("cá, sete; ..." -> "K7-..."): `spelled` undone, for
+    the simulator and the tests, which hear what a caller hears."""
+    codes = []
+    for match in _SPELLED.finditer(sentence):
+        groups = match.group(0).split("; ")
+        codes.append("-".join("".join(_BY_NAME[n] for n in g.split(", ")) for g in groups))
+    return codes
 
 
 def render(line: Line, channel: str, language: str = "pt_BR") -> str:
@@ -213,6 +230,16 @@ _FIXED = {
     "receipt_texted": _by_channel(_l("The code was sent to your phone by text message.")),
     "receipt_text_failed": _by_channel(
         _l("We could not send the text message. Please write the code down.")
+    ),
+    "line_trouble": _by_channel(
+        _l(
+            "Sorry, the line has a technical problem. Please call again in a few minutes, or "
+            "vote on the OP website or at a public voting point."
+        ),
+        _l(
+            "Sorry, we have a technical problem. Please send VOTAR again in a few minutes, or "
+            "vote on the OP website or at a public voting point."
+        ),
     ),
     "no_works": _by_channel(_l("This ballot has no works for you. Goodbye.")),
     "no_answer": _by_channel(_l("I did not hear your answer.")),

@@ -9,7 +9,7 @@ import logging
 
 from opdigital.extensions import db
 from opdigital.phone import conversations, dialogue
-from opdigital.phone.dialogue import Input, Reply, Stage, State
+from opdigital.phone.dialogue import Input, Line, Reply, Stage, State
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,19 @@ def take_turn(
     ended is deleted. A cast commits on its own before this (voting/services.py): a failure
     to save afterwards loses the conversation, never the vote."""
     state = conversations.load(key) if given is not None else None
-    if state is None:
-        conversations.purge_expired()
-        state, reply = dialogue.begin(services, only=only_cycle)
-    else:
-        state, reply = dialogue.answer(state, given, services)
+    try:
+        if state is None:
+            conversations.purge_expired()
+            state, reply = dialogue.begin(services, only=only_cycle)
+        else:
+            state, reply = dialogue.answer(state, given, services)
+    except Exception:
+        # A fault of ours (the database gone, a cycle unpublished mid-call): the caller hears an
+        # apology from us rather than the provider's error message, and the conversation ends.
+        # A vote cast before the fault stays cast (its own transaction committed).
+        log.exception("phone turn failed", extra={"channel": channel})
+        db.session.rollback()
+        state, reply = State(stage=Stage.ENDED), Reply((Line("line_trouble"),), None)
     if reply.ends or state.stage == Stage.ENDED:
         conversations.drop(key)
     else:

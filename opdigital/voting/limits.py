@@ -286,9 +286,10 @@ def credential_identity(credentials: Credentials) -> str:
         # The same identity whether the título is typed (web, API) or keyed in by phone, which
         # keeps only its voter key: one ceiling per título across every channel.
         try:
-            return f"titulo:{titulo_key(credentials.titulo, current_app.config['VOTER_KEY_PEPPER'])}"
+            key = titulo_key(credentials.titulo, current_app.config["VOTER_KEY_PEPPER"])
         except ValueError:
             digits = "".join(ch for ch in credentials.titulo if ch.isdigit())
             return f"titulo-malformed:{digits}"
+        return f"titulo:{key}"
     enrolment = "".join(ch for ch in (credentials.enrolment or "") if ch.isalnum())
     return f"school:{credentials.school}:{enrolment}"

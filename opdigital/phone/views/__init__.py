@@ -12,3 +12,4 @@ from flask import Blueprint
 bp = Blueprint("phone", __name__, url_prefix="/telefone")
 
 # The route modules register on `bp` (imported below as they are added).
+from opdigital.phone.views import text, voice  # noqa: E402, F401
