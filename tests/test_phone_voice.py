@@ -7,7 +7,6 @@ with the test's auth token over the public address (PUBLIC_BASE_URL), as the pro
 
 from __future__ import annotations
 
-import logging
 import re
 import wave
 import xml.etree.ElementTree as ElementTree
@@ -530,33 +529,16 @@ def test_odd_but_signed_requests_are_answered_without_an_error(client, world):
 # --- logs -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def live_logs():
-    """The app's loggers on again (the migrations' fileConfig disabled them)."""
-    loggers = [
-        logger
-        for name, logger in logging.root.manager.loggerDict.items()
-        if name.startswith("opdigital") and isinstance(logger, logging.Logger)
-    ]
-    disabled = [logger for logger in loggers if logger.disabled]
-    for logger in disabled:
-        logger.disabled = False
-    yield
-    for logger in disabled:
-        logger.disabled = True
-
-
 def test_no_log_table_or_redis_key_holds_the_number_titulo_keys_or_call_id(
-    app, client, world, redis_url, caplog, live_logs
+    app, client, world, redis_url, logs
 ):
-    caplog.set_level(logging.DEBUG)
     placed = call(client, world)
     transcript = placed.run(full_vote(world.titulo))
     failed = call(client, world, number="+5531944443333")
     failed.run([vs.make_titulo(998), "31129999"])
     dropped = call(client, world, number="+5531933332222")
     dropped.run([vs.make_titulo(998)], hang_up_after=1)  # its conversation stays a while
-    assert any(r.getMessage() == "phone turn" for r in caplog.records)  # the logs were on
+    assert any(r.getMessage() == "phone turn" for r in logs.records)  # the logs were on
     stored = [
         world.titulo,
         vs.make_titulo(998),
@@ -572,7 +554,7 @@ def test_no_log_table_or_redis_key_holds_the_number_titulo_keys_or_call_id(
     assert tables_holding(app, stored) == []
     assert redis_holding(redis_url, stored) == []
     keyed = [vs.key_of(world.titulo), vs.key_of(vs.make_titulo(998)), "31129999", BIRTH_KEYS]
-    assert logs_holding(caplog.records, stored + keyed) == []
+    assert logs_holding(logs.records, stored + keyed) == []
     # The control: the scans do find what is there.
     assert tables_holding(app, [vs.key_of(world.titulo)])
 
