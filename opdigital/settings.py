@@ -265,6 +265,11 @@ class Development(Base):
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
     # `make mailsink` listens here and prints what it receives.
     MAIL_PORT = _env_int("MAIL_PORT", 8025)
+    # The demo's phone line: `opdigital phone call op-digital-2026` plays a caller against
+    # `make run` (signed with this token); the numbers are placeholders shown on the pages.
+    PHONE_AUTH_TOKEN = _env("PHONE_AUTH_TOKEN", "development-phone-token")
+    PHONE_VOICE_NUMBER = _env("PHONE_VOICE_NUMBER", "0800 000 0000")
+    PHONE_TEXT_NUMBER = _env("PHONE_TEXT_NUMBER", "+55 31 90000-0000")
 
 
 class Testing(Base):

@@ -18,6 +18,7 @@ from opdigital.demo.common import REAIS, at
 from opdigital.demo.cycles_data import DIGITAL_2026, DemoWork
 from opdigital.demo.past_data import DIGITAL_2024, REJECTED_2024, REJECTION_REASON_2024
 from opdigital.demo.past_votes import demo_ballots, record_past_ballots
+from opdigital.phone.switches import PhoneSwitches, set_phone_switches
 from opdigital.proposals import services as proposals
 from opdigital.proposals.models import Proposal, ProposalOrigin
 
@@ -92,9 +93,11 @@ def build_digital_2026(actor, today: date) -> str:
         common.accept(proposal, common.reviewed_cost(proposal.estimated_cost_cents, index), actor)
     # Freezing puts every accepted work on the ballot.
     cycle = _advance(cycle, CycleState.BALLOT_FROZEN, CycleState.VOTING, actor=actor)
+    # As in 2008: the toll-free line and text messages too (try `opdigital phone call`).
+    set_phone_switches(cycle, PhoneSwitches(voice=True, text=True), actor)
     return (
         f"{len(entered)} works on the ballot, voting open now until {voting_end:%Y-%m-%d} 00:00"
-        " (America/Sao_Paulo)"
+        " (America/Sao_Paulo), also by phone"
     )
 
 
