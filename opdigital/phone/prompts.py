@@ -317,13 +317,19 @@ def _rule(values: dict) -> str:
 
 def _problem(values: dict) -> str:
     code = values["code"]
-    region = values.get("region_name") or _("city-wide")
+    region = values.get("region_name") or ""  # "": the city-wide works, which have no region
     if code == "too_many":
         return ngettext(
             "You have already chosen the most works allowed, %(num)d. To choose this one, remove "
             "another first.",
             "You have already chosen the most works allowed, %(num)d. To choose this one, remove "
             "another first.",
+            values["max"],
+        )
+    if code == "too_many_in_region" and not region:
+        return ngettext(
+            "Among the city-wide works you may choose at most %(num)d work.",
+            "Among the city-wide works you may choose at most %(num)d works.",
             values["max"],
         )
     if code == "too_many_in_region":
@@ -336,6 +342,12 @@ def _problem(values: dict) -> str:
     if code == "over_budget":
         return _(
             "This work does not fit in the budget: it would go over by %(excess)s.",
+            excess=money(values["excess_cents"]),
+        )
+    if code == "over_budget_in_region" and not region:
+        return _(
+            "This work does not fit in the budget of the city-wide works: it would go over by "
+            "%(excess)s.",
             excess=money(values["excess_cents"]),
         )
     if code == "over_budget_in_region":
@@ -353,6 +365,12 @@ def _problem(values: dict) -> str:
             "Choose at least %(num)d works; you have chosen %(count)s.",
             values["min"],
             count=values["count"],
+        )
+    if code == "too_few_in_region" and not region:
+        return ngettext(
+            "Among the city-wide works, choose at least %(num)d work, or none.",
+            "Among the city-wide works, choose at least %(num)d works, or none.",
+            values["min"],
         )
     if code == "too_few_in_region":
         return ngettext(
