@@ -223,22 +223,31 @@ def mail_sink(app, smtp_sink):
 
 
 @pytest.fixture
-def logs(caplog):
-    """Every logger at DEBUG through the root logger, the app's own switched back on (the
-    migrations' logging configuration disabled the loggers that existed then): what the scans
-    of tests/support/scan.py read."""
+def live_logs():
+    """Switch the app's loggers (and the twilio package's) back on for one test.
+
+    The migrations' `fileConfig` (run by the session's `upgrade()`) disables every logger that
+    existed at the time, the app's included, so a log check would pass on silence alone.
+    """
     loggers = [
         logger
         for name, logger in logging.root.manager.loggerDict.items()
-        if name.startswith("opdigital") and isinstance(logger, logging.Logger)
+        if name.startswith(("opdigital", "twilio")) and isinstance(logger, logging.Logger)
     ]
     disabled = [logger for logger in loggers if logger.disabled]
     for logger in disabled:
         logger.disabled = False
-    caplog.set_level(logging.DEBUG)
-    yield caplog
+    yield
     for logger in disabled:
         logger.disabled = True
+
+
+@pytest.fixture
+def logs(caplog, live_logs):
+    """Every record at DEBUG, the app's loggers on: what the scans of tests/support/scan.py
+    read."""
+    caplog.set_level(logging.DEBUG)
+    return caplog
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from opdigital.phone.signatures import SIGNATURE_HEADER, sign
 from opdigital.phone.simulator import Call
 from opdigital.voting.models import Participation
 from tests.support import voting as vs
-from tests.support.live import free_port, gunicorn
+from tests.support.live import gunicorn, phone_line_env
 
 TOKEN = "live-test-phone-token"
 PUBLIC = "https://op.prefeitura.example"
@@ -36,14 +36,7 @@ RECEIPT = re.compile(r"\b[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}\b")
 
 @pytest.fixture(scope="module")
 def server(app, database_url, redis_url):
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": f"opdigital-phone-live-{free_port()}",
-        "PHONE_AUTH_TOKEN": TOKEN,
-        "PUBLIC_BASE_URL": PUBLIC,
-    }
+    env = phone_line_env(database_url, redis_url, TOKEN, PUBLIC)
     with gunicorn(env, workers=2, threads=4) as base:
         yield base
 

@@ -22,7 +22,7 @@ from opdigital.registry.models import CITY_SCOPE, RegistryEntry
 from opdigital.voting.models import Ballot, Participation
 from opdigital.voting.receipts import receipt_hash
 from tests.support import voting as vs
-from tests.support.live import free_port, gunicorn
+from tests.support.live import gunicorn, phone_line_env
 
 CALLERS = 200
 TOKEN = "load-test-phone-token"
@@ -54,14 +54,7 @@ def test_two_hundred_concurrent_calls_all_complete_and_nothing_is_lost(
         titulos = _roll(CALLERS)
         slug, cycle_id = world.slug, world.cycle.id
         db.session.remove()
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": f"opdigital-load-{free_port()}",
-        "PHONE_AUTH_TOKEN": TOKEN,
-        "PUBLIC_BASE_URL": PUBLIC,
-    }
+    env = phone_line_env(database_url, redis_url, TOKEN, PUBLIC)
 
     def place(n: int):
         caller = Call(base, TOKEN, slug, f"+55319{n:08d}", public_url=PUBLIC, timeout=120)

@@ -418,22 +418,6 @@ def test_a_long_reply_is_cut_into_messages_between_sentences(app, client, line):
 # --- nothing logged -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def live_logs():
-    """The app's loggers switched back on (the migrations' fileConfig disables them)."""
-    loggers = [
-        logger
-        for name, logger in logging.root.manager.loggerDict.items()
-        if name.startswith(("opdigital", "twilio")) and isinstance(logger, logging.Logger)
-    ]
-    disabled = [logger for logger in loggers if logger.disabled]
-    for logger in disabled:
-        logger.disabled = False
-    yield
-    for logger in disabled:
-        logger.disabled = True
-
-
 def _logged(caplog) -> str:
     return "\n".join(
         f"{record.getMessage()} {record.args!r} {record.__dict__!r}" for record in caplog.records

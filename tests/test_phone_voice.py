@@ -30,7 +30,7 @@ from opdigital.voting.receipts import normalise_receipt, receipt_hash
 from tests.support import voting as vs
 from tests.support.fake_provider import SID, FakeProvider
 from tests.support.fake_provider import TOKEN as PROVIDER_TOKEN
-from tests.support.live import console_script, free_port, gunicorn
+from tests.support.live import console_script, gunicorn, phone_line_env
 from tests.support.scan import logs_holding, redis_holding, tables_holding
 
 TOKEN = "test-phone-auth-token"
@@ -631,14 +631,7 @@ def test_the_simulator_votes_through_gunicorn(app, database_url, redis_url):
         vs.register(titulo)
         slug, cycle_id = w.slug, w.cycle.id
         db.session.remove()
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": f"opdigital-live-{free_port()}",
-        "PHONE_AUTH_TOKEN": TOKEN,
-        "PUBLIC_BASE_URL": PUBLIC,
-    }
+    env = phone_line_env(database_url, redis_url, TOKEN, PUBLIC)
     with gunicorn(env, workers=2) as base:
         keys = " ".join(full_vote(titulo))
         args = ["phone", "call", slug, "--url", base, "--public-url", PUBLIC, "--keys", keys]

@@ -610,26 +610,6 @@ def test_next_on_this_site_is_kept(app, app_ctx):
 
 
 @pytest.fixture
-def live_logs():
-    """Switch the app's loggers back on for one test.
-
-    The migrations' `fileConfig` (run by the session's `upgrade()`) disables every logger that
-    existed at the time, the app's included, so a log check would pass on silence alone.
-    """
-    loggers = [
-        logger
-        for name, logger in logging.root.manager.loggerDict.items()
-        if name.startswith("opdigital") and isinstance(logger, logging.Logger)
-    ]
-    disabled = [logger for logger in loggers if logger.disabled]
-    for logger in disabled:
-        logger.disabled = False
-    yield
-    for logger in disabled:
-        logger.disabled = True
-
-
-@pytest.fixture
 def failing_app(make_app, database_url):
     app = make_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
 

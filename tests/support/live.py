@@ -29,6 +29,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def phone_line_env(database_url: str, redis_url: str, token: str, public_url: str) -> dict:
+    """A server's environment with the phone line configured: the run's database and Redis (its
+    own rate-limit prefix), the provider's token and the public address signatures name."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_KEY_PREFIX": f"opdigital-phone-{free_port()}",
+        "PHONE_AUTH_TOKEN": token,
+        "PUBLIC_BASE_URL": public_url,
+    }
+
+
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterator[str]:
     """Serve the app on a free port with `workers` processes (each with `threads` threads)."""
