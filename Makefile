@@ -28,6 +28,8 @@ run: install
 	mkdir -p instance
 	OPDIGITAL_CONFIG=development $(BIN)/opdigital db upgrade
 	OPDIGITAL_CONFIG=development $(BIN)/opdigital demo
+	# The demo line's recorded prompts, when espeak-ng is installed (else the line speaks them).
+	if command -v espeak-ng >/dev/null; then OPDIGITAL_CONFIG=development $(BIN)/opdigital phone prompts --slow --out instance/phone-audio; fi
 	OPDIGITAL_CONFIG=development $(BIN)/opdigital run --host 127.0.0.1 --port $(PORT)
 
 # A local SMTP server for development that prints every message it receives: run it beside

@@ -270,6 +270,8 @@ class Development(Base):
     PHONE_AUTH_TOKEN = _env("PHONE_AUTH_TOKEN", "development-phone-token")
     PHONE_VOICE_NUMBER = _env("PHONE_VOICE_NUMBER", "0800 000 0000")
     PHONE_TEXT_NUMBER = _env("PHONE_TEXT_NUMBER", "+55 31 90000-0000")
+    # `make run` records the prompts here with espeak-ng (when installed).
+    PHONE_AUDIO_DIR = _env("PHONE_AUDIO_DIR", str(instance_dir() / "phone-audio"))
 
 
 class Testing(Base):

@@ -61,6 +61,7 @@ def test_participation_has_no_order_no_clock_and_no_ballot(app_ctx):
         "voting_point_id",
         "assisted",  # a flag: never who assisted
         "on_paper",
+        "channel",  # how the vote came (web, phone...): the ballot table has no such column
     }
     for name, column in columns.items():
         # No serial, identity or sequence-fed column: insertion order is not recorded.
