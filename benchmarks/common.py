@@ -40,19 +40,25 @@ def migrated_app(database_url: str):
     """The app on that database, migrated, with the nine regions of Belo Horizonte."""
     from flask_migrate import upgrade
 
-    from opdigital import create_app
     from opdigital.extensions import db
     from opdigital.regions.models import Region
 
-    app = create_app(
-        "testing", SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_STORAGE_URI="memory://"
-    )
+    app = app_on(database_url)
     with app.app_context():
         upgrade()
         for n, slug in enumerate(REGIONS, 1):
             db.session.add(Region(slug=slug, name=slug.title(), population=300_000 + n))
         db.session.commit()
     return app
+
+
+def app_on(database_url: str):
+    """The app on a database `migrated_app` prepared (nothing added)."""
+    from opdigital import create_app
+
+    return create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_STORAGE_URI="memory://"
+    )
 
 
 def cpu_seconds_by_program() -> dict[str, float]:
