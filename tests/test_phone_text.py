@@ -28,11 +28,12 @@ from opdigital.phone.signatures import SIGNATURE_HEADER, sign
 from opdigital.phone.texting import receipt_texter
 from opdigital.phone.words import MESSAGE_CHARS
 from opdigital.voting.models import Ballot, Participation
-from opdigital.voting.receipts import receipt_hash
+from opdigital.voting.receipts import normalise_receipt, receipt_hash
 from tests.support import fake_provider
 from tests.support import voting as vs
 from tests.support import voting_web as web
 from tests.support.live import free_port
+from tests.support.scan import redis_holding, tables_holding
 
 TOKEN = "phone-test-auth-token"  # noqa: S105 - a test's
 BASE = "https://op.example.org"
@@ -424,7 +425,9 @@ def _logged(caplog) -> str:
     )
 
 
-def test_no_number_titulo_body_or_receipt_in_the_logs(app, client, world, caplog, live_logs):
+def test_no_number_titulo_body_or_receipt_in_the_logs_tables_or_redis(
+    app, client, world, caplog, live_logs, redis_url
+):
     caplog.set_level(logging.DEBUG)
     identify(client, world.titulo, VOTER, WRONG_BIRTH)
     send(client, "")
@@ -441,6 +444,11 @@ def test_no_number_titulo_body_or_receipt_in_the_logs(app, client, world, caplog
         WRONG_BIRTH,
         code,
     ]
+    # The tables and Redis too (the voter key is rightly in participation, so not scanned for).
+    stored = [VOTER, world.titulo, "palavra-secreta-xyz", code, normalise_receipt(code)]
+    assert tables_holding(app, stored) == []
+    assert redis_holding(redis_url, stored) == []
+    assert tables_holding(app, [VOTER.lstrip("+")[-8:]]) == []  # not even the number's end
     with app.app_context():
         secrets.append(vs.key_of(world.titulo))
     for secret in secrets:
