@@ -80,10 +80,19 @@ def world(app, line):
     return _world(app)
 
 
-def send(client, body: str, sender: str = VOTER, *, to: str = OURS, token: str = TOKEN):
-    """POST a message as the provider does, signed with `token`."""
+def send(
+    client,
+    body: str,
+    sender: str = VOTER,
+    *,
+    to: str = OURS,
+    token: str = TOKEN,
+    message_id: str | None = None,
+):
+    """POST a message as the provider does, signed with `token` (`message_id`: the provider's
+    id of the message, new by default; the same one again is a repeated delivery)."""
     params = {
-        "MessageSid": "SM" + uuid.uuid4().hex,
+        "MessageSid": message_id or "SM" + uuid.uuid4().hex,
         "AccountSid": "AC" + "1" * 32,
         "From": sender,
         "To": to,
@@ -234,6 +243,17 @@ def test_whatsapp_and_sms_from_the_same_number_are_separate_conversations(app, c
 
 
 # --- refusals: the same as on the web -------------------------------------------------------
+
+
+def test_a_message_delivered_twice_is_answered_again_not_taken_twice(app, client, world):
+    identify(client, world.titulo)
+    first = reply(send(client, "1", message_id="SM" + "7" * 32))  # choose the first work
+    again = reply(send(client, "1", message_id="SM" + "7" * 32))  # the provider's retry
+    assert again == first
+    summary = reply(send(client, "#"))
+    assert summary.count(said(app, Line("summary", {"count": 1})).rstrip(":")) == 1
+    # A new "1" with a new id is a new answer (it chooses the work now read).
+    assert reply(send(client, "1")) != first
 
 
 def test_a_second_vote_by_text_is_already_voted(app, client, world):

@@ -43,6 +43,8 @@ def upgrade():
         sa.Column("channel", sa.String(length=8), nullable=False),
         sa.Column("state", sa.Text(), nullable=False),
         sa.Column("expires_at", UTC, nullable=False),
+        sa.Column("last_request", sa.String(length=64), nullable=True),
+        sa.Column("last_reply", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_phone_conversation")),
     )
     with op.batch_alter_table("phone_conversation", schema=None) as batch_op:

@@ -69,6 +69,29 @@ def save(key: str, channel: str, state: State) -> None:
     )
 
 
+def replayed(key: str, request: str) -> list[str] | None:
+    """The reply already given to the request `request` (a keyed hash of the provider's message
+    id) if it was the conversation's last one: a delivery repeated by the provider is answered
+    the same, not taken as a second answer. None otherwise."""
+    row = db.session.get(PhoneConversation, key)
+    if row is None or row.last_request != request or row.last_reply is None:
+        return None
+    data = unseal(current_app.config["SECRET_KEY"], _PURPOSE, row.last_reply)
+    said = data.get("said") if data else None
+    return [str(s) for s in said] if isinstance(said, list) else None
+
+
+def remember(key: str, request: str, said: list[str]) -> None:
+    """Keep `said` as the reply to `request`, while the conversation lasts (committed)."""
+    token = seal(current_app.config["SECRET_KEY"], _PURPOSE, {"said": said})
+    db.session.execute(
+        sa.update(PhoneConversation)
+        .where(PhoneConversation.key == key)
+        .values(last_request=request, last_reply=token)
+    )
+    db.session.commit()
+
+
 def drop(key: str) -> None:
     """Forget the conversation (it ended)."""
     db.session.execute(sa.delete(PhoneConversation).where(PhoneConversation.key == key))

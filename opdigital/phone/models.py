@@ -28,3 +28,7 @@ class PhoneConversation(db.Model):
     # The dialogue's state, Fernet-encrypted JSON (key derived from SECRET_KEY).
     state: Mapped[str] = mapped_column(sa.Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Text messages: a keyed hash of the last message handled and the reply it got (encrypted),
+    # so that a message the provider delivers twice is answered again, not taken twice.
+    last_request: Mapped[str | None] = mapped_column(sa.String(64))
+    last_reply: Mapped[str | None] = mapped_column(sa.Text)

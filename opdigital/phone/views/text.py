@@ -18,9 +18,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from twilio.twiml.messaging_response import MessagingResponse
 
-from opdigital.phone import prompts, turns, words
+from opdigital.phone import conversations, prompts, turns, words
 from opdigital.phone.callers import caller_client, is_withheld, normalised_number
-from opdigital.phone.conversations import keyed
 from opdigital.phone.dialogue import Input
 from opdigital.phone.services import PhoneServices
 from opdigital.phone.signatures import require_provider_signature
@@ -56,18 +55,27 @@ def _answer(sender: str, text: str) -> list[str]:
         log.info("phone text refused", extra={"reason": "too_long"})
         return [_("Your message is too long. Reply with a number or a short word.")]
     ours = normalised_number(request.form.get("To", ""))
-    key = keyed("text", f"{normalised_number(sender)}\x00{ours}")
+    key = conversations.keyed("text", f"{normalised_number(sender)}\x00{ours}")
     said = words.meaning(text)
     if said.stop:
         turns.end(key)
         return [_("This conversation has ended. Send VOTAR to start again at any time.")]
-    client = caller_client(sender, request.form.get("MessageSid", ""))
+    message = request.form.get("MessageSid", "")
+    delivery = conversations.keyed("message", message) if message else None
+    if delivery is not None:
+        again = conversations.replayed(key, delivery)
+        if again is not None:
+            return again  # the provider delivered this message twice: the same answer
+    client = caller_client(sender, message)
     services = PhoneServices(Channel.TEXT, client, texter=None)
     # A start word begins a new conversation (take_turn's None); any other message with no
     # conversation going begins one too, and is not taken as an answer to anything.
     given = None if said.start else Input(keys=said.keys)
     _state, reply = turns.take_turn(key, Channel.TEXT.value, services, given)
-    return prompts.words(reply.lines, prompts.TEXT, LANGUAGE)
+    sentences = prompts.words(reply.lines, prompts.TEXT, LANGUAGE)
+    if delivery is not None:
+        conversations.remember(key, delivery, sentences)
+    return sentences
 
 
 def _reply(sentences: list[str]) -> Response:
