@@ -1,120 +1,196 @@
-"""The `opdigital` command: Flask's own commands (run, db, shell) plus the project's."""
+"""The `opdigital` command: Flask's own commands (run, db, shell) plus the project's.
+
+It starts in a few hundredths of a second: only click is imported until a command runs, each
+command is imported when used (the table below, with the one-line help that `--help` lists), and
+Flask's app is built only by the commands that need it (`with_appcontext`), never for `--help`
+or `pb outcome`. The options and the listing are FlaskGroup's (tests/test_cli_start.py compares
+them with a real FlaskGroup's).
+"""
 
 from __future__ import annotations
 
-import sys
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from click.core import ParameterSource
 
-from opdigital.geo.cli import regions_group
-from opdigital.mail.cli import mail_group
-from opdigital.phone.cli import phone_group
-from opdigital.privacy.cli import privacy_group
-from opdigital.registry.cli import registry_group
-from opdigital.retention.cli import retention_group
-from opdigital.tally.cli import COMMANDS as TALLY_COMMANDS
-from opdigital.tally.pabulib_cli import pb_group
+from opdigital.cli_support import LazyCommand, LazyGroup, create_app, script_info
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# The project's commands, also registered on `app.cli` (Flask's test runner invokes those).
+PROJECT_COMMANDS = {
+    "demo": LazyCommand(
+        "opdigital.demo.cli:demo_command",
+        "Load the demo data: regions, schools, four cycles, one account per role (idempotent).",
+    ),
+    "users": LazyCommand("opdigital.accounts.cli:users_group", "Manage staff accounts."),
+    "registry": LazyCommand(
+        "opdigital.registry.cli:registry_group", "Manage the rolls that say who may vote."
+    ),
+    "privacy": LazyCommand(
+        "opdigital.privacy.cli:privacy_group", "The privacy notice's record of processing."
+    ),
+    "retention": LazyCommand(
+        "opdigital.retention.cli:retention_group",
+        'Apply the retention rules (docs/data-model.md, "Retention").',
+    ),
+    "mail": LazyCommand(
+        "opdigital.mail.cli:mail_group", "Send the outbox's e-mails; check the mail settings."
+    ),
+    # Not Flask's: `pb outcome` is pure counting; `pb export` asks for the app itself.
+    "pb": LazyCommand(
+        "opdigital.tally.pabulib_cli:pb_group",
+        "Pabulib (.pb) files: export a cycle's ballots, count any approval file.",
+        flask=False,
+    ),
+    "regions": LazyCommand("opdigital.geo.cli:regions_group", "Manage the city's regions."),
+    "phone": LazyCommand(
+        "opdigital.phone.cli:phone_group",
+        "The voice line: recorded prompts and a simulated caller (docs/phone.md).",
+    ),
+    "keys": LazyCommand(
+        "opdigital.tally.cli:keys_group", "The Ed25519 key that signs tally packages."
+    ),
+    "board": LazyCommand("opdigital.tally.cli:board_group", "The ballot board."),
+    "cycle": LazyCommand(
+        "opdigital.tally.cli:cycle_group", "A cycle's vote: close it, publish its results."
+    ),
+    "tally": LazyCommand(
+        "opdigital.tally.cli:tally_command",
+        "Count CYCLE (closed) into its signed tally package and write it to --out.",
+    ),
+    "verify": LazyCommand(
+        "opdigital.tally.cli:verify_command",
+        "Verify a tally package (same as `python -m opdigital.ledger.verify`).",
+        flask=False,
+    ),
+}
+
+# What FlaskGroup adds: its own commands, Flask-Migrate's `db` (registered on `app.cli` by
+# `Migrate.init_app`) and the `flask.commands` plugins installed with the app (Flask-Limiter's).
+FLASK_COMMANDS = {
+    "run": LazyCommand("flask.cli:run_command", "Run a development server."),
+    "shell": LazyCommand("flask.cli:shell_command", "Run a shell in the app context."),
+    "routes": LazyCommand("flask.cli:routes_command", "Show the routes for the app."),
+    "db": LazyCommand("flask_migrate.cli:db", "Perform database migrations."),
+    "limiter": LazyCommand(
+        "flask_limiter.commands:cli", "Flask-Limiter maintenance & utility commands"
+    ),
+}
 
 
-def _create_app():
-    from opdigital import create_app
+def _default_env_files() -> bool:
+    """Whether a `.env` or `.flaskenv` is in the working directory or above (where Flask's
+    `load_dotenv` looks)."""
+    here = Path.cwd()
+    return any(
+        (d / name).is_file() for d in (here, *here.parents) for name in (".env", ".flaskenv")
+    )
 
-    return create_app()
+
+def _load_env_files(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """FlaskGroup's `--env-file`: that file, and `.env` and `.flaskenv`; Flask imported only
+    when there is one."""
+    if value is None and not _default_env_files():
+        return None
+    from flask.cli import load_dotenv
+
+    try:
+        import dotenv  # noqa: F401
+    except ImportError:
+        if value is not None:
+            raise click.BadParameter(
+                "python-dotenv must be installed to load an env file.", ctx=ctx, param=param
+            ) from None
+    load_dotenv(value, load_defaults=script_info(ctx).load_dotenv_defaults)
+    return value
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """FlaskGroup's `--app`: another app to load instead of ours."""
+    if value is not None:
+        script_info(ctx).app_import_path = value
+    return value
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool | None:
+    """FlaskGroup's `--debug/--no-debug`: only when given (or FLASK_DEBUG is set), through the
+    environment so that the app factory sees it."""
+    source = ctx.get_parameter_source(param.name or "")
+    if source is None or source in (
+        ParameterSource.DEFAULT,
+        ParameterSource.DEFAULT_MAP,
+    ):
+        return None
+    os.environ["FLASK_DEBUG"] = "1" if value else "0"
+    return value
+
+
+# FlaskGroup's options, declared here so that `--help` needs no Flask (same words: the test
+# compares the help with FlaskGroup's). `--env-file` first: it is processed before `--app`.
+FLASK_OPTIONS = [
+    click.Option(
+        ["-e", "--env-file"],
+        type=click.Path(exists=True, dir_okay=False),
+        help=(
+            "Load environment variables from this file, taking precedence over"
+            " those set by '.env' and '.flaskenv'. Variables set directly in the"
+            " environment take highest precedence. python-dotenv must be installed."
+        ),
+        is_eager=True,
+        expose_value=False,
+        callback=_load_env_files,
+    ),
+    click.Option(
+        ["-A", "--app"],
+        metavar="IMPORT",
+        help=(
+            "The Flask application or factory function to load, in the form 'module:name'."
+            " Module can be a dotted import or file path. Name is not required if it is"
+            " 'app', 'application', 'create_app', or 'make_app', and can be 'name(args)' to"
+            " pass arguments."
+        ),
+        is_eager=True,
+        expose_value=False,
+        callback=_set_app,
+    ),
+    click.Option(
+        ["--debug/--no-debug"], help="Set debug mode.", expose_value=False, callback=_set_debug
+    ),
+]
+
+
+class OpdigitalGroup(LazyGroup):
+    """The table's commands, and FlaskGroup's lookup for any other name (a plugin's command,
+    one the app registers; a typo then builds the app before saying there is no such command)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            from flask.cli import FlaskGroup
+
+            script_info(ctx)
+            command = FlaskGroup(create_app=create_app, add_version_option=False).get_command(
+                ctx, cmd_name
+            )
+        return command
+
+
+@click.group(
+    cls=OpdigitalGroup,
+    lazy_commands=PROJECT_COMMANDS | FLASK_COMMANDS,
+    params=FLASK_OPTIONS,
+    context_settings={"auto_envvar_prefix": "FLASK"},
+)
 def main() -> None:
     """OP Digital: participatory-budget cycles, proposals, votes and tallies."""
 
 
 def register_commands(app: Flask) -> None:
     """Add the project's commands to the app's `flask`/`opdigital` command group."""
-    app.cli.add_command(demo_command)
-    app.cli.add_command(users_group)
-    app.cli.add_command(registry_group)
-    app.cli.add_command(privacy_group)
-    app.cli.add_command(retention_group)
-    app.cli.add_command(mail_group)
-    app.cli.add_command(pb_group)
-    app.cli.add_command(regions_group)
-    app.cli.add_command(phone_group)
-    for command in TALLY_COMMANDS:
-        app.cli.add_command(command)
-
-
-# `with_appcontext` because these are plain click commands: the test runner invokes them through
-# `app.cli` (not a FlaskGroup), which pushes no application context by itself.
-@click.command("demo")
-@with_appcontext
-def demo_command() -> None:
-    """Load the demo data: regions, schools, four cycles, one account per role (idempotent).
-
-    Refused (exit status 2) with the production settings: see `ensure_demo_allowed`.
-    """
-    from opdigital.demo.loader import DemoRefused, load_demo
-    from opdigital.errors import DomainError
-
-    try:
-        report = load_demo()
-    except DemoRefused as e:
-        click.echo(f"Error: {e}", err=True)
-        raise SystemExit(2) from e
-    except DomainError as e:
-        raise click.ClickException(f"Could not load the demo data: {e.message}") from e
-    for line in report:
-        click.echo(line)
-
-
-@click.group("users")
-def users_group() -> None:
-    """Manage staff accounts."""
-
-
-@users_group.command("create")
-@click.argument("email")
-@click.option(
-    "--role",
-    # Poll workers are bound to a point and a cycle: the coordination screens create them.
-    type=click.Choice(["admin", "coordinator", "auditor", "privacy_officer", "monitor"]),
-    required=True,
-    help=(
-        "What the account may do (privacy_officer: the encarregado's request queue; monitor: a "
-        "Comforça member's reports on the works of their region, with --region)."
-    ),
-)
-@click.option("--name", default="", help="Full name shown in the audit log.")
-@click.option(
-    "--region",
-    "region",
-    default="",
-    metavar="SLUG",
-    help="The region a monitor follows (required with --role monitor, refused otherwise).",
-)
-@click.option(
-    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
-)
-@with_appcontext
-def create_user_command(
-    email: str, role: str, name: str, region: str, password_stdin: bool
-) -> None:
-    """Create a staff account EMAIL with ROLE; asks for the password unless --password-stdin."""
-    from opdigital.accounts.services import NewUser, create_user
-    from opdigital.errors import DomainError
-
-    if role == "monitor" and not region:
-        raise click.UsageError("--role monitor needs --region SLUG (the region they follow).")
-    if region and role != "monitor":
-        raise click.UsageError("--region is only for --role monitor.")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = create_user(
-            NewUser(email=email, password=password, role=role, name=name, region=region)
-        )
-    except DomainError as e:
-        raise click.ClickException(e.message) from e
-    click.echo(f"Created {user.role} account {user.email}.")
+    for name, command in PROJECT_COMMANDS.items():
+        app.cli.add_command(command.load(), name)

@@ -1,7 +1,8 @@
 """`opdigital pb`: Pabulib files in and out.
 
 `pb export` reads the database (through the app); `pb outcome` is pure and runs the same code as
-`python -m opdigital.counting`, which starts faster because it skips the Flask app.
+`python -m opdigital.counting`. Flask is imported only when `pb export` runs, so that `pb outcome`
+starts almost as fast as `python -m opdigital.counting` (tests/test_cli_start.py).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import sys
 from fractions import Fraction
 
 import click
-from flask.cli import with_appcontext
 
+from opdigital.cli_support import with_appcontext
 from opdigital.counting.__main__ import FILE_RULES, outcome
 from opdigital.counting.pabulib import PabulibError
 
