@@ -1,11 +1,16 @@
 """Tally package benchmark: build, sign and verify the package of a large vote (pure, no DB).
 
     .venv/bin/python -m benchmarks.tally_package [--ballots 1000000] [--rule mes-completed]
+        [--keep FILE] [--repeat N]
+    .venv/bin/python -m benchmarks.tally_package --package FILE [--repeat N]
 
 Chains N seeded ballots over 50 city-wide projects and 9 regions into a board, computes the
 result, builds and signs the package (what `opdigital tally` does after reading the board), then
-runs the verifier as a separate process (`python -m opdigital.ledger.verify`, what an auditor
-runs). Prints each step's wall-clock time and the package size.
+runs the verifier as a separate process (`python -m opdigital.ledger.verify --quiet`, what an
+auditor runs). Prints each step's wall-clock time, the package size, and the verifier's wall
+time, CPU time and peak memory (its maximum resident set size, from getrusage). `--keep`
+writes the package to FILE; `--package` verifies an existing package only (no build), so the
+verifier can be measured again and again (`--repeat`) on the same bytes.
 """
 
 from __future__ import annotations
@@ -67,11 +72,57 @@ def ballots(count: int) -> list[tuple[str, list[int]]]:
     return items
 
 
+# The verifier is started from this small process, which reports its wall time, CPU time (user
+# + system: on a shared machine the wall time also counts other processes' turns) and peak RSS:
+# a child started straight from the benchmark (vfork + exec) would be charged the benchmark's
+# own peak of several GB by getrusage, since Linux records the address space an exec replaces.
+_MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "started = time.perf_counter()\n"
+    "code = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "seconds = time.perf_counter() - started\n"
+    "print(code.stdout + code.stderr, end='')\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(f'{seconds} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss * 1024}')\n"
+    "sys.exit(code.returncode)\n"
+)
+
+
+def verify(path: Path) -> tuple[float, float, int, int]:
+    """Run the auditor's verifier on `path` as its own process: (wall seconds, CPU seconds, exit
+    code, peak RSS in bytes)."""
+    command = [sys.executable, "-m", "opdigital.ledger.verify", str(path), "--quiet"]
+    measured = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True
+    )
+    *output, last = measured.stdout.splitlines() or [""]
+    if measured.returncode or measured.stderr:
+        print("\n".join(output) + measured.stderr)
+    seconds, cpu, peak = last.split()
+    return float(seconds), float(cpu), measured.returncode, int(peak)
+
+
+def report_verify(path: Path, repeat: int) -> int:
+    code = 0
+    for _ in range(repeat):
+        seconds, cpu, code, peak = verify(path)
+        print(
+            f"verify (separate process) {seconds:.1f} s (CPU {cpu:.1f} s),"
+            f" peak RSS {peak / 1e6:.0f} MB, exit {code}"
+        )
+    return code
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=1_000_000)
     parser.add_argument("--rule", default="mes-completed")
+    parser.add_argument("--keep", type=Path, metavar="FILE", help="write the package here")
+    parser.add_argument("--package", type=Path, metavar="FILE", help="only verify this package")
+    parser.add_argument("--repeat", type=int, default=1, help="verify this many times")
     args = parser.parse_args()
+    if args.package:
+        return report_verify(args.package, args.repeat)
     spec, items = definition(args.rule), ballots(args.ballots)
     started = time.perf_counter()
     entries = chain.extend("bench", 0, chain.GENESIS_HASH, items)
@@ -85,20 +136,18 @@ def main() -> int:
     counted = time.perf_counter()
     package = build_package(spec, entries, outcome, Ed25519PrivateKey.generate())
     built = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "tally.zip"
-        path.write_bytes(package)
-        command = [sys.executable, "-m", "opdigital.ledger.verify", str(path), "--quiet"]
-        verify_started = time.perf_counter()
-        verified = subprocess.run(command, capture_output=True, text=True)  # noqa: S603
-        verify_seconds = time.perf_counter() - verify_started
     print(
         f"{args.ballots:,} ballots, rule {args.rule}: chain {chained - started:.1f} s, "
         f"count {counted - chained:.1f} s, zip + sign {built - counted:.1f} s "
-        f"({len(package) / 1e6:.0f} MB); verify (separate process) {verify_seconds:.1f} s, "
-        f"exit {verified.returncode}"
+        f"({len(package) / 1e6:.0f} MB)"
     )
-    return verified.returncode
+    if args.keep:
+        args.keep.write_bytes(package)
+        return report_verify(args.keep, args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tally.zip"
+        path.write_bytes(package)
+        return report_verify(path, args.repeat)
 
 
 if __name__ == "__main__":

@@ -174,9 +174,14 @@ def undeclared_batch(entries: Iterable[BoardEntry], declared: Declared | None) -
     return None
 
 
-def check_board(declared: Declared, entries: Sequence[BoardEntry], ballots: int) -> list[str]:
+def check_board(
+    declared: Declared, entries: Iterable[BoardEntry], board_entries: int, ballots: int
+) -> list[str]:
     """Checks (a), (c) and (d), given (b) holds; returns what held, one line per check, or
-    raises PaperError naming the first batch, point or count that does not add up."""
+    raises PaperError naming the first batch, point or count that does not add up.
+
+    `entries` need only hold the board's paper ballots (online ones are skipped), and
+    `board_entries` is how many entries the board has in all."""
     on_board = Counter(e.paper_batch for e in entries if e.paper_batch is not None)
     for batch in declared.batches.values():
         found = on_board.get(batch.id, 0)
@@ -195,7 +200,7 @@ def check_board(declared: Declared, entries: Sequence[BoardEntry], ballots: int)
             f" participations recorded, but its batches hold {sheets[point.id]} sheets",
         )
     paper = sum(on_board.values())
-    online = len(entries) - paper
+    online = board_entries - paper
     _require(
         declared.paper == paper,
         f"paper.json: ballots.paper is {declared.paper}, but the board has {paper} paper ballots",

@@ -265,14 +265,16 @@ class _Verification:
 
     def check_chain(self, package: Package) -> tuple[int, str]:
         definition = package.definition
-        chain = check_chain(definition["cycle"]["slug"], package.entries)
+        # Reading the package checked the chain as it parsed each entry (`package.chain`);
+        # walking a million entries again would only say the same.
+        chain = package.chain
+        if chain is None:
+            chain = check_chain(definition["cycle"]["slug"], package.entries)
         if not chain.ok:
             raise CheckFailed(chain.problem)
-        known = proposal_ids(definition)
-        for entry in package.entries:
-            unknown = unknown_choice(definition, entry.choices, known)
-            if unknown is not None:
-                raise CheckFailed(f"entry {entry.seq}: choice {unknown} is not on the ballot")
+        seq, unknown = _first_unknown_choice(definition, package.entries.choices)
+        if unknown is not None:
+            raise CheckFailed(f"entry {seq}: choice {unknown} is not on the ballot")
         self.ok(
             f"chain: {chain.count} entries, each linked to the one before, from the genesis"
             f" hash to head entry {chain.head_seq} {chain.head_hash}"
@@ -290,7 +292,7 @@ class _Verification:
                 f" ({len(package.entries)}): entries were removed"
             )
         else:
-            found = package.entries[seq - 1].entry_hash
+            found = package.entries.entry_hash(seq)
         if found != digest:
             raise CheckFailed(
                 f"entry {seq}: its hash is not the recorded head {digest}:"
@@ -334,7 +336,7 @@ class _Verification:
         try:
             recount = compute_result(
                 package.definition,
-                [entry.choices for entry in package.entries],
+                package.entries.choices,
                 participation=len(package.entries),
                 head=head,
             )
@@ -359,17 +361,37 @@ class _Verification:
                 declared = validate_paper(package.paper)
             except PaperError as e:
                 raise CheckFailed(f"{PAPER}: {e}") from None
-        undeclared = undeclared_batch(package.entries, declared)
+        # Only paper ballots have anything to check here: online entries are not rebuilt.
+        paper_entries = package.entries.paper_entries()
+        undeclared = undeclared_batch(paper_entries, declared)
         if undeclared:
             raise CheckFailed(undeclared)
         if declared is None:
             return
         try:
-            held = check_board(declared, package.entries, result["ballots"])
+            held = check_board(declared, paper_entries, len(package.entries), result["ballots"])
         except PaperError as e:
             raise CheckFailed(str(e)) from None
         for line in held:
             self.ok(line)
+
+
+def _first_unknown_choice(
+    definition: dict[str, Any], ballots: Sequence[Sequence[int]]
+) -> tuple[int, int | None]:
+    """(entry seq, choice) of the first choice not on the ballot, or (0, None).
+
+    Ballots repeat (the board keeps one object per distinct ballot), so each distinct one is
+    checked once, and the board is walked in order only when one of them names an unknown id.
+    """
+    known = proposal_ids(definition)
+    if all(known.issuperset(choices) for choices in set(ballots)):
+        return 0, None
+    for seq, choices in enumerate(ballots, start=1):
+        unknown = unknown_choice(definition, choices, known)
+        if unknown is not None:
+            return seq, unknown
+    return 0, None
 
 
 def verify_package(
