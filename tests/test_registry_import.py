@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from validate_docbr import TituloEleitoral
 
 from opdigital.audit.models import AuditEntry
 from opdigital.extensions import db
+from opdigital.registry import importer, titulo
 from opdigital.registry.keys import titulo_key, voter_key
 from opdigital.registry.models import RegistryEntry
 from opdigital.registry.services import import_registry
@@ -329,3 +332,181 @@ def test_console_script_against_the_test_database(app, app_ctx, database_url, re
     assert "5 inserted" in result.stdout
     db.session.expire_all()
     assert {key for _, _, key, *_ in entries("city")} == {voter_key(n, PEPPER) for n in numbers}
+
+
+# --- The fast path: parts, the loader thread, the merge (issue 16) ---------------------------
+
+
+def numbers(n: int, start: int = 0) -> list[str]:
+    """`n` distinct valid títulos (sequential part = index), mostly MG, cheap to make."""
+    out = []
+    for i in range(start, start + n):
+        sequential, state = f"{i:08d}", "02" if i % 3 else f"{i % 28 + 1:02d}"
+        out.append(sequential + state + titulo.check_suffix(sequential, state))
+    return out
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    """Parts of a few hundred rows, so that a test file goes to the database in many parts."""
+    monkeypatch.setattr(importer, "_CHUNK", 64)
+    monkeypatch.setattr(importer, "_FIRST_PART", 200)
+    monkeypatch.setattr(importer, "_PART", 700)
+
+
+def loader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "roll-import" and t.is_alive()]
+
+
+def roll_with_every_kind_of_bad_line(good: list[str]) -> tuple[str, list[tuple], int]:
+    """The CSV text, the rejections expected (line, code, message) and the rows to be read:
+    a bad line of each kind after every 97 good ones, blank lines here and there."""
+    bad = [
+        ("titulo_length", "{short},1990-01-01,centro-sul", "the título must have 12 digits"),
+        ("titulo_state", "{state_29},1990-01-01,leste", "unknown state code 29 in the título"),
+        ("titulo_check_digits", "{wrong},1990-01-01,x", "wrong check digits in the título"),
+        ("birth_date", "{n},1990-02-30,centro-sul", "the birth date must be YYYY-MM-DD"),
+        ("birth_date_future", "{n},2999-01-01,barreiro", "the birth date is in the future"),
+        ("birth_date_old", "{n},1899-12-31,barreiro", "the birth date is before 1900"),
+        ("region", "{n},1990-01-01,pampulha", "unknown region 'pampulha'"),
+        ("fields", "{n},1990-01-01", "expected 3 fields, found 2"),
+    ]
+    lines, expected, first_line, rows = [HEADER.strip()], [], {}, 0
+    for i, number in enumerate(good):
+        region = "centro-sul" if i % 2 else "barreiro"
+        lines.append(f"{number[:4]} {number[4:8]} {number[8:]},19{50 + i % 40}-03-01,{region}")
+        first_line[number] = len(lines)
+        rows += 1
+        if i % 97 == 96:
+            code, template, message = bad[(i // 97) % len(bad)]
+            n = good[i - 50]
+            short, state_29, wrong = n[:11], n[:8] + "29" + n[10:], wrong_check_digit(n)
+            lines.append(template.format(n=n, short=short, state_29=state_29, wrong=wrong))
+            expected.append((len(lines), code, message))
+            # ... and the same título again, formatted otherwise: a duplicate.
+            lines.append(f"{good[i - 10]},1990-01-01,barreiro")
+            expected.append(
+                (len(lines), "duplicate", f"same título as line {first_line[good[i - 10]]}")
+            )
+            rows += 2
+        if i % 501 == 0:
+            lines.append("")
+    return "\n".join(lines) + "\n", expected, rows
+
+
+@pytest.mark.parametrize("method", ["postgres", "generic"])
+def test_every_bad_line_is_reported_when_the_roll_goes_in_parts(
+    app_ctx, regions, tmp_path, small_parts, method
+):
+    centro, barreiro = regions
+    good = numbers(3000)
+    text, expected, rows = roll_with_every_kind_of_bad_line(good)
+    assert len(expected) == 2 * (3000 // 97) and {code for _, code, _ in expected} >= {
+        "titulo_length", "titulo_state", "titulo_check_digits", "birth_date",
+        "birth_date_future", "birth_date_old", "region", "fields", "duplicate",
+    }  # fmt: skip
+    report = import_registry(write(tmp_path, text), city=True, method=method)
+    assert [(r.line, r.code, r.message) for r in report.rejected] == expected
+    assert (report.rows, report.inserted, report.updated, report.unchanged) == (rows, 3000, 0, 0)
+    assert set(report.seconds) == {"reading", "after_reading", "total"}
+    # The keys are the reference HMAC of each number, whatever order the parts went in.
+    stored = {key: (born, region) for _, _, key, born, region, _ in entries("city")}
+    assert stored == {
+        voter_key(n, PEPPER): (date(1950 + i % 40, 3, 1), centro.id if i % 2 else barreiro.id)
+        for i, n in enumerate(good)
+    }
+    assert not loader_threads()
+
+
+@pytest.mark.parametrize("method", ["postgres", "generic"])
+def test_an_import_into_a_roll_with_entries_counts_each_row_once(
+    app_ctx, regions, tmp_path, small_parts, method
+):
+    centro, barreiro = regions
+    old = numbers(2000)
+    first = write(tmp_path, HEADER + "".join(f"{n},1980-01-01,centro-sul\n" for n in old))
+    assert import_registry(first, city=True, method=method).inserted == 2000
+    ids = {key: entry_id for entry_id, _, key, *_ in entries("city")}
+    # 300 moved to Barreiro, 200 with a corrected birth date, 1,500 as they were, 700 new.
+    new = numbers(700, start=5000)
+    second = write(
+        tmp_path,
+        HEADER
+        + "".join(f"{n},1980-01-01,barreiro\n" for n in old[:300])
+        + "".join(f"{n},1981-02-02,centro-sul\n" for n in old[300:500])
+        + "".join(f"{n},1980-01-01,centro-sul\n" for n in old[500:] + new),
+        name="second.csv",
+    )
+    report = import_registry(second, city=True, method=method)
+    assert (report.rows, report.inserted, report.updated, report.unchanged) == (
+        2700, 700, 500, 1500,
+    )  # fmt: skip
+    assert not report.rejected
+    db.session.expire_all()
+    stored = {key: (entry_id, born, region) for entry_id, _, key, born, region, _ in entries()}
+    expected = {voter_key(n, PEPPER): (date(1980, 1, 1), barreiro.id) for n in old[:300]}
+    expected |= {voter_key(n, PEPPER): (date(1981, 2, 2), centro.id) for n in old[300:500]}
+    expected |= {voter_key(n, PEPPER): (date(1980, 1, 1), centro.id) for n in old[500:] + new}
+    assert {key: values[1:] for key, values in stored.items()} == expected
+    # Updated rows keep their entry (same id); only the new ones got new ids.
+    assert all(stored[key][0] == entry_id for key, entry_id in ids.items())
+    assert not loader_threads()
+
+
+def test_a_bad_byte_after_several_parts_leaves_nothing(app_ctx, regions, tmp_path, small_parts):
+    path = tmp_path / "late.csv"
+    body = "".join(f"{n},1980-01-01,centro-sul\n" for n in numbers(5000))
+    path.write_bytes((HEADER + body).encode() + b"102385010671,1980-01-01,s\xe3o\n")
+    with pytest.raises(importer.UnusableFile, match="not UTF-8"):
+        import_registry(path, city=True)
+    assert entries() == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+    assert not loader_threads()
+
+
+@pytest.mark.parametrize("roll_had_entries", [False, True])
+def test_a_database_failure_half_way_leaves_the_roll_as_it_was(
+    app_ctx, regions, tmp_path, small_parts, roll_had_entries
+):
+    centro, _ = regions
+    if roll_had_entries:  # the merge path; else the rows are copied straight in
+        one = write(tmp_path, HEADER + f"{numbers(1, start=9000)[0]},1980-01-01,centro-sul\n")
+        import_registry(one, city=True)
+    before = entries()
+    rows = [(voter_key(n, PEPPER), "1980-01-01", centro.id, None) for n in numbers(3000)]
+    rows[1234] = (rows[1234][0], "1980-01-01", centro.id + 999_999, None)  # no such region
+    batches = [rows[start : start + 64] for start in range(0, 3000, 64)]
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        importer.write_postgres(batches, "city")
+    db.session.rollback()
+    assert entries() == before
+    assert not loader_threads()
+
+
+def test_make_run_imports_on_sqlite_with_the_same_report(make_app, tmp_path, small_parts):
+    from flask_migrate import upgrade
+
+    sqlite_app = make_app(
+        "development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+    )
+    with sqlite_app.app_context():
+        upgrade()
+        centro = factories.region(slug="centro-sul")
+        barreiro = factories.region(slug="barreiro")
+        good = numbers(1500)
+        text, expected, rows = roll_with_every_kind_of_bad_line(good)
+        path = write(tmp_path, text)
+        report = import_registry(path, city=True)  # "auto": the generic path on SQLite
+        assert [(r.line, r.code, r.message) for r in report.rejected] == expected
+        assert (report.rows, report.inserted, report.updated, report.unchanged) == (
+            rows, 1500, 0, 0,
+        )  # fmt: skip
+        again = import_registry(path, city=True)
+        assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1500)
+        pepper = sqlite_app.config["VOTER_KEY_PEPPER"]
+        stored = {key: (born, region) for _, _, key, born, region, _ in entries("city")}
+        assert stored == {
+            voter_key(n, pepper): (date(1950 + i % 40, 3, 1), centro.id if i % 2 else barreiro.id)
+            for i, n in enumerate(good)
+        }
+        db.session.remove()

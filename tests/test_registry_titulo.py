@@ -140,6 +140,30 @@ def test_check_suffix_generates_what_validate_docbr_accepts():
         assert titulo.is_valid(number)
 
 
+def test_the_importers_tables_agree_with_check_digits():
+    # The importer checks through `remainder_tables` and `ending_table`; every ending of every
+    # state (valid or not) against sequential parts with every remainder, legacy ones included.
+    first, second = titulo.remainder_tables()
+    endings = titulo.ending_table()
+    rng = random.Random(11)
+    sequentials = ["00000000", "10000001", "16274907", "00000006", "99999999"]
+    sequentials += [f"{rng.randrange(10**8):08d}" for _ in range(400)]
+    assert {titulo.remainder(s) for s in sequentials} == set(range(11))
+    checked = accepted = 0
+    for sequential in sequentials:
+        rest = (first[sequential[:4]] + second[sequential[4:]]) % 11
+        assert rest == titulo.remainder(sequential)
+        for state in ("00", "01", "02", "03", "17", "28", "29", "99"):
+            for suffix in (f"{n:02d}" for n in range(100)):
+                number = sequential + state + suffix
+                fast = rest in endings.get(state + suffix, ())
+                assert fast == titulo.is_valid(number), number
+                checked += 1
+                accepted += fast
+    # Five known states: one suffix each, two for some SP (01) and MG (02) numbers.
+    assert checked == 405 * 8 * 100 and 405 * 5 < accepted < 405 * 7
+
+
 def test_voter_key_is_hmac_sha256_of_the_normalised_number():
     number = GENERATOR.generate()
     expected = hmac.new(b"pepper", number.encode(), hashlib.sha256).hexdigest()
@@ -156,3 +180,13 @@ def test_school_number_normalises_slug_and_enrolment():
     for bad in ("", "12a", "--", "1" * 21):
         with pytest.raises(ValueError):
             keys.school_number("escola-sol", bad)
+
+
+@pytest.mark.parametrize("pepper", ["", "pepper", "é" * 40, "p" * 64, "p" * 65, "long " * 50])
+def test_the_bulk_keyer_is_the_same_hmac_for_any_pepper(pepper):
+    # `keyer` spells HMAC out (pads, inner and outer hash); a pepper longer than SHA-256's block
+    # is hashed first, as RFC 2104 says: the same keys as `voter_key` either way.
+    key = keys.keyer(pepper)
+    for number in [*generated(20), "em-sol:123", "escola-são-josé:0"]:
+        expected = hmac.new(pepper.encode(), number.encode(), hashlib.sha256).hexdigest()
+        assert key(number) == expected == keys.voter_key(number, pepper)

@@ -8,6 +8,7 @@ limiting, never for the user.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -89,8 +90,15 @@ def import_registry(
         method = "postgres" if db.engine.dialect.name == "postgresql" else "generic"
     write = importer.write_postgres if method == "postgres" else importer.write_generic
     report = importer.ImportReport(scope=scope)
+    started = time.perf_counter()
     try:
-        report.inserted, report.updated, report.unchanged = write(reader.rows_iter(), scope)
+        report.inserted, report.updated, report.unchanged = write(reader.batches(), scope)
+        finished = time.perf_counter()
+        report.seconds = {
+            "reading": reader.seconds,
+            "after_reading": finished - (reader.finished_at or finished),
+            "total": finished - started,
+        }
         report.rows, report.rejected = reader.rows, reader.rejected
         # Counts only: the audit log must never hold a registration number.
         audit.record(actor, "registry.import", cycle, after=report.counts())
