@@ -103,6 +103,32 @@ def test_entry_hash_of_int_and_str_subclasses_is_canonical_json_s():
     assert entry_hash(*args) == reference_entry_hash(*args)
 
 
+@SETTINGS
+@given(
+    seq=any_int | st.booleans(),
+    receipt=hex64 | st.text(),
+    prev=hex64 | st.text(),
+    digest=hex64 | st.text(),
+    chosen=st.lists(any_int) | st.lists(json_scalar, max_size=4),
+    batch=st.none() | any_int | st.booleans(),
+)
+def test_an_entrys_line_is_canonical_json_for_any_values(seq, receipt, prev, digest, chosen, batch):
+    entry = BoardEntry(seq, receipt, tuple(chosen), prev, digest, batch)
+    assert entry.line() == canonical_json(entry.as_dict())
+
+
+def test_an_entrys_line_of_subclasses_and_lists_is_canonical_json_s():
+    class Id(int):
+        def __str__(self) -> str:
+            return "not a number"
+
+    for entry in (
+        BoardEntry(Id(3), "a" * 64, (Id(1), 2), GENESIS_HASH, "b" * 64, Id(5)),
+        BoardEntry(3, "a" * 64, [1, 2], GENESIS_HASH, "b" * 64),  # type: ignore[arg-type]
+    ):
+        assert entry.line() == canonical_json(entry.as_dict())
+
+
 # --- one line: fast form against the reference reading ---------------------------------------
 
 

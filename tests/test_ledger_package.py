@@ -199,6 +199,40 @@ def test_the_zip_has_the_five_members_in_order_with_fixed_headers():
         assert info.comment == b"" and info.extra == b""
 
 
+@pytest.mark.parametrize("paper", [None, {"batches": [], "points": []}])
+def test_the_builder_in_two_halves_writes_what_one_zip_of_every_member_writes(paper):
+    """The tally compresses the board while it counts (PackageBuilder): the same bytes as the
+    members zipped one after the other, in the documented order."""
+    key = Ed25519PrivateKey.generate()
+    definition, entries = make_definition("mes"), make_board()
+    result = make_result(definition, entries)
+    files = {
+        package.CYCLE: package.human_json(definition),
+        package.BOARD: package.board_bytes(entries),
+        package.RESULT: package.human_json(result),
+    }
+    if paper is not None:
+        files[package.PAPER] = package.human_json(paper)
+    sums = package.sha256sums(files)
+    files |= {package.SUMS: sums, package.SIGNATURE: package.signature_file(key, sums)}
+    expected = package.zip_members(
+        [(name, files[name]) for name in package.WRITE_ORDER if name in files]
+    )
+    with package.PackageBuilder(definition, entries) as builder:
+        assert builder.finish(result, key, paper) == expected
+
+
+def test_a_failure_while_writing_the_board_is_raised_by_finish(monkeypatch):
+    def broken(archive, name, content):
+        raise OSError(f"disk full writing {name}")
+
+    monkeypatch.setattr(package, "_add_member", broken)
+    definition, entries = make_definition(), make_board()
+    failing = pytest.raises(OSError, match="disk full writing cycle.json")
+    with package.PackageBuilder(definition, entries) as builder, failing:
+        builder.finish(make_result(definition, entries), Ed25519PrivateKey.generate())
+
+
 def test_the_same_inputs_give_the_same_bytes():
     key = Ed25519PrivateKey.generate()
     first, _ = make_package("mes-completed", key=key)

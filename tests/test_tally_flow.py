@@ -105,3 +105,21 @@ def test_tally_refuses_an_open_cycle_and_a_missing_key(app_ctx, app, client, run
         assert "keys generate" in missing.output
     finally:
         app.config["SIGNING_KEY_PATH"] = saved
+
+
+def test_the_tally_counts_the_board_once(app_ctx, app, client, runner, signing_key, tmp_path):
+    """Its own check of the package reuses the count (ledger.verify.Counted), and still finds
+    the package holds exactly what was counted: one count of the board, not two."""
+    from unittest import mock
+
+    from opdigital.ledger import result as ledger_result
+
+    world = vs.voting_cycle()
+    a, b, c = world.ids[:3]
+    _cast(client, world, [[a, b], [a, c], [b, c]])
+    assert runner.invoke(args=["cycle", "close", world.slug]).exit_code == 0
+    with mock.patch.object(ledger_result, "count", wraps=ledger_result.count) as count:
+        tallied = runner.invoke(args=["tally", world.slug, "--out", str(tmp_path / "t.zip")])
+    assert tallied.exit_code == 0, tallied.output
+    assert count.call_count == 1
+    assert verify_main([str(tmp_path / "t.zip")]) == 0

@@ -158,6 +158,32 @@ class BoardEntry:
             data[PAPER_KEY] = self.paper_batch
         return data
 
+    def line(self) -> bytes:
+        """The entry's board.jsonl line (without the newline): canonical_json(self.as_dict()).
+
+        Written out directly, as `_hashed_content` is and for the same reason (a package's
+        board is a million of these); anything but plain ints and strs goes through
+        canonical_json itself, and a test holds the two equal on arbitrary values.
+        """
+        choices, paper_batch = self.choices, self.paper_batch
+        if (
+            type(self.seq) is int
+            and type(self.receipt_hash) is str
+            and type(self.prev_hash) is str
+            and type(self.entry_hash) is str
+            and type(choices) is tuple
+            and (paper_batch is None or type(paper_batch) is int)
+            and set(map(type, choices)) <= _INT_ONLY
+        ):
+            paper = "" if paper_batch is None else f'"paper_batch":{paper_batch},'
+            return (
+                f'{{"choices":[{",".join(map(str, choices))}],'
+                f'"entry_hash":{encode_basestring_ascii(self.entry_hash)},{paper}'
+                f'"prev_hash":{encode_basestring_ascii(self.prev_hash)},'
+                f'"receipt_hash":{encode_basestring_ascii(self.receipt_hash)},"seq":{self.seq}}}'
+            ).encode("ascii")
+        return canonical_json(self.as_dict())
+
     @classmethod
     def from_dict(cls, data: object) -> BoardEntry:
         """An entry from its dict form; checks keys and types only (see `check_chain`).

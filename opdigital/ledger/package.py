@@ -24,6 +24,7 @@ import io
 import json
 import re
 import stat
+import threading
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -117,13 +118,17 @@ def human_json(obj: Any) -> bytes:
 
 def board_bytes(entries: Sequence[BoardEntry]) -> bytes:
     """board.jsonl: one canonical JSON entry per line, in the order given (seq order)."""
-    return b"".join(canonical_json(e.as_dict()) + b"\n" for e in entries)
+    return b"".join([e.line() + b"\n" for e in entries])
 
 
-def sha256sums(files: Mapping[str, bytes]) -> bytes:
-    """`sha256sum`-style lines ("<hex>  <name>\\n") for `files`, sorted by name."""
+def sha256sums(
+    files: Mapping[str, bytes], known: Mapping[str, str] = MappingProxyType({})
+) -> bytes:
+    """`sha256sum`-style lines ("<hex>  <name>\\n") for `files`, sorted by name (`known`: hex
+    digests already taken of some of them)."""
     return "".join(
-        f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files)
+        f"{known.get(name) or hashlib.sha256(files[name]).hexdigest()}  {name}\n"
+        for name in sorted(files)
     ).encode("ascii")
 
 
@@ -143,16 +148,84 @@ def signature_file(private_key: Ed25519PrivateKey, sums: bytes) -> bytes:
 def zip_members(members: Sequence[tuple[str, bytes]]) -> bytes:
     """A zip of `members` in the order given, with every varying header field fixed."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(
-        buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
-    ) as archive:
+    with _zip_writer(buffer) as archive:
         for name, content in members:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix; the default depends on the OS building the zip
-            info.external_attr = ZIP_MODE << 16
-            archive.writestr(info, content)
+            _add_member(archive, name, content)
     return buffer.getvalue()
+
+
+def _zip_writer(buffer: io.BytesIO) -> zipfile.ZipFile:
+    return zipfile.ZipFile(
+        buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
+    )
+
+
+def _add_member(archive: zipfile.ZipFile, name: str, content: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # Unix; the default depends on the OS building the zip
+    info.external_attr = ZIP_MODE << 16
+    archive.writestr(info, content)
+
+
+class PackageBuilder:
+    """Builds a package in two halves, so that the slow half overlaps the count.
+
+    cycle.json and board.jsonl come first in the zip and are known before the count: creating
+    the builder formats the board and starts compressing both members (and hashing them) in a
+    thread while the caller counts; zlib and hashlib let go of the GIL on large buffers, so on a
+    second core this costs the count nothing. `finish` then adds result.json, paper.json,
+    SHA256SUMS and the signature to the same archive. The zip is written by the same calls in
+    the same order as `zip_members` makes them, so the bytes are the same (`build_package` is
+    this builder, finished at once). Use it as a context manager: leaving it waits for the
+    thread, also when the count failed.
+    """
+
+    def __init__(self, definition: dict[str, Any], entries: Sequence[BoardEntry]) -> None:
+        self._files = {CYCLE: human_json(definition), BOARD: board_bytes(entries)}
+        self._digests: dict[str, str] = {}
+        self._buffer = io.BytesIO()
+        self._archive = _zip_writer(self._buffer)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_first_half, name="package-board")
+        self._thread.start()
+
+    def _write_first_half(self) -> None:
+        try:
+            for name in (CYCLE, BOARD):
+                self._digests[name] = hashlib.sha256(self._files[name]).hexdigest()
+                _add_member(self._archive, name, self._files[name])
+        except BaseException as e:  # raised again by `finish`, in the caller's thread
+            self._failure = e
+
+    def __enter__(self) -> PackageBuilder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._thread.join()
+
+    def finish(
+        self,
+        result: dict[str, Any],
+        private_key: Ed25519PrivateKey,
+        paper: dict[str, Any] | None = None,
+    ) -> bytes:
+        """The signed package's bytes (see `build_package`)."""
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        files = {**self._files, RESULT: human_json(result)}
+        if paper is not None:
+            files[PAPER] = human_json(paper)
+        sums = sha256sums(files, known=self._digests)
+        later = {RESULT: files[RESULT], SUMS: sums, SIGNATURE: signature_file(private_key, sums)}
+        if paper is not None:
+            later[PAPER] = files[PAPER]
+        with self._archive as archive:
+            for name in WRITE_ORDER:
+                if name in later:
+                    _add_member(archive, name, later[name])
+        return self._buffer.getvalue()
 
 
 def build_package(
@@ -169,12 +242,8 @@ def build_package(
     object (`ledger.paper`); run the verifier on the bytes to check them all. Without `paper`
     the package has no paper.json, byte for byte as before paper ballots existed.
     """
-    files = {CYCLE: human_json(definition), BOARD: board_bytes(entries), RESULT: human_json(result)}
-    if paper is not None:
-        files[PAPER] = human_json(paper)
-    sums = sha256sums(files)
-    members = {**files, SUMS: sums, SIGNATURE: signature_file(private_key, sums)}
-    return zip_members([(name, members[name]) for name in WRITE_ORDER if name in members])
+    with PackageBuilder(definition, entries) as builder:
+        return builder.finish(result, private_key, paper)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ what is downloaded later is exactly what was signed.
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from datetime import UTC
 
 import sqlalchemy as sa
@@ -26,10 +28,10 @@ from opdigital.cycles.services import region_budgets
 from opdigital.errors import IllegalTransition, NotFound
 from opdigital.extensions import db
 from opdigital.ledger import keys as signing
-from opdigital.ledger.package import build_package
+from opdigital.ledger.package import PackageBuilder
 from opdigital.ledger.paper import Batch, Point, paper_json
 from opdigital.ledger.result import FORMAT, TIE_BREAK, TallyError, compute_result
-from opdigital.ledger.verify import CheckFailed, ExpectedKey, verify_package
+from opdigital.ledger.verify import CheckFailed, Counted, ExpectedKey, verify_package
 from opdigital.paper.models import BatchStatus, PaperBatch
 from opdigital.proposals.models import BALLOT_STATUSES, Proposal
 from opdigital.proposals.services import mark_result
@@ -38,12 +40,30 @@ from opdigital.tally.models import Tally
 from opdigital.voting.models import Participation, VotingPoint
 from opdigital.voting.settings import ballot_rule_for
 
+log = logging.getLogger(__name__)
+
 # Equal Shares' completion raises every voter's budget by this step (one real, in centavos).
 MES_INCREMENT_CENTS = 100
 
 
 class SigningKeyMissing(IllegalTransition):
     code = "signing_key_missing"
+
+
+class _Steps:
+    """How long each step of a count took, for the log line operators read on the night."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.taken: list[tuple[str, float]] = []
+
+    def done(self, step: str) -> None:
+        now_ = time.perf_counter()
+        self.taken.append((step, now_ - self.last))
+        self.last = now_
+
+    def __str__(self) -> str:
+        return ", ".join(f"{step} {seconds:.1f} s" for step, seconds in self.taken)
 
 
 def signing_key():
@@ -188,33 +208,25 @@ def count(cycle: Cycle, actor) -> Tally:
         raise board.BoardNotSealed(
             _l("Ballots arrived while the count was starting: please tally again.")
         )
+    steps = _Steps()
     entries = board.board_entries(cycle.id)
+    steps.done("reading the board")
     participation = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Participation)
         .where(Participation.cycle_id == cycle.id)
     )
     head = (entries[-1].seq, entries[-1].entry_hash) if entries else (0, "0" * 64)
-    try:
-        result = compute_result(
-            definition, [e.choices for e in entries], participation=participation, head=head
-        )
-    except TallyError as e:  # beyond what the format allows (docs/tally-format.md, section 3)
-        db.session.rollback()
-        raise IllegalTransition(
-            _l("This cycle cannot be counted into a package: %(why)s", why=str(e)),
-            code="tally_not_countable",
-        ) from e
-    paper = paper_of(cycle, entries)
-    package = build_package(definition, entries, result, key, paper)
-    try:  # never keep a package our own verifier refuses
-        verify_package(package, expected_key=ExpectedKey(public_raw=signing.public_key_raw(key)))
-    except CheckFailed as e:
-        db.session.rollback()
-        raise IllegalTransition(
-            _l("The tally package failed verification: %(why)s", why=str(e)),
-            code="tally_not_verified",
-        ) from e
+    ballots = [e.choices for e in entries]
+    # The board's half of the package is compressed on another core while the count runs.
+    with PackageBuilder(definition, entries) as builder:
+        steps.done("writing the board")
+        result = _result(definition, ballots, participation, head)
+        steps.done("counting")
+        package = builder.finish(result, key, paper_of(cycle, entries))
+    steps.done("the package")
+    _check_before_keeping(package, key, Counted(definition, ballots, participation, head, result))
+    steps.done("verifying it")
     selected = set(result["selected"])
     for proposal in _on_ballot(cycle):
         mark_result(proposal, proposal.id in selected, actor)
@@ -227,7 +239,38 @@ def count(cycle: Cycle, actor) -> Tally:
     audit.record(
         actor, "cycle.tally", cycle, before=None, after={"sha256": digest, "key": fingerprint}
     )
+    db.session.flush()
+    steps.done("storing it")
+    log.info("tally of %s, %d ballots: %s", cycle.slug, len(entries), steps)
     return record
+
+
+def _result(definition: dict, ballots: list, participation: int, head: tuple[int, str]) -> dict:
+    try:
+        return compute_result(definition, ballots, participation=participation, head=head)
+    except TallyError as e:  # beyond what the format allows (docs/tally-format.md, section 3)
+        db.session.rollback()
+        raise IllegalTransition(
+            _l("This cycle cannot be counted into a package: %(why)s", why=str(e)),
+            code="tally_not_countable",
+        ) from e
+
+
+def _check_before_keeping(package: bytes, key, counted: Counted) -> None:
+    """Never keep a package our own verifier refuses (the count just made spares its recount:
+    see `ledger.verify.Counted`)."""
+    try:
+        verify_package(
+            package,
+            expected_key=ExpectedKey(public_raw=signing.public_key_raw(key)),
+            counted=counted,
+        )
+    except CheckFailed as e:
+        db.session.rollback()
+        raise IllegalTransition(
+            _l("The tally package failed verification: %(why)s", why=str(e)),
+            code="tally_not_verified",
+        ) from e
 
 
 def mark_published(cycle: Cycle) -> Tally:
