@@ -1,17 +1,24 @@
 """Counting benchmark: Equal Shares on a Pabulib file, ours against pabutools, as whole processes.
 
     .venv/bin/python -m benchmarks.count_mes [--ballots 1000000] [--pabutools-timeout 600]
+    .venv/bin/python -m benchmarks.count_mes --completed [--ballots N] [--skip-pabutools]
+    .venv/bin/python -m benchmarks.count_mes --pabulib ../shared/data/pabulib
 
 Writes a seeded Pabulib file of N approval ballots over 50 projects (voters approve 1 to 8
 projects, popular ones more often, as in real city votes), then times, wall clock, each as a
-separate process: (a) `python -m opdigital.counting FILE --rule mes` (the pure entry point of
-`opdigital pb outcome`, which skips the ~1 s Flask start-up) and (b) a small script that parses
+separate process: (a) `python -m opdigital.counting FILE --rule mes` (the pure counting that
+`opdigital pb outcome` runs too, now without building the app: benchmarks.command_start times
+the command itself) and (b) a small script that parses
 the same file with `pabutools.election.parse_pabulib` and runs `method_of_equal_shares` with
 `Cost_Sat`. Prints both times, the ratio (target: ours at least 20 times faster) and whether
 both selected the same projects. pabutools is killed after --pabutools-timeout seconds; the
 ratio is then a lower bound. Also prints how long our reading and counting take in-process,
-and with --completed how long Equal Shares completed (Add1U by 1 unit, then greedy) takes and
-how many Equal Shares runs it made. Needs pabutools (the `test` extra).
+and with --completed how long Equal Shares completed (Add1U by 1 unit, then greedy) takes,
+how many times it ran Equal Shares and how many passes its search for the next budget where
+the outcome can change made (`mes_sweep`), against the increments one at a time would take.
+With --pabulib DIR, the same for Equal Shares completed on every .pb file there (the real
+files in shared/data/pabulib), and the totals. Needs pabutools (the `test` extra), except with
+--skip-pabutools and --pabulib.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from opdigital.counting import mes_engine
+from opdigital.counting import mes_engine, mes_sweep
 from opdigital.counting.equal_shares import mes_completed, method_of_equal_shares
 from opdigital.counting.pabulib import read_pb
 
@@ -75,27 +82,62 @@ def timed(command: list[str], timeout: float | None) -> tuple[float, list[str] |
     return time.perf_counter() - start, done.stdout.split()
 
 
-def time_completed(pb) -> None:
-    """Equal Shares completed in-process: seconds, and Equal Shares runs (checks included)."""
-    runs = 0
-    original = mes_engine.Run.__init__
+def count_completed(pb) -> tuple[float, int, int, int, list]:
+    """Equal Shares completed in-process: CPU seconds, Equal Shares runs, passes, the increments
+    one at a time would run (from the start to the budget where it stopped), the selection."""
+    counts = {"runs": 0, "passes": 0}
+    budgets: list = []
+    run_init, pass_at = mes_engine.Run.__init__, mes_sweep.Sweep.pass_at
 
-    def counted(self, *args, **kwargs):
-        nonlocal runs
-        runs += 1
-        original(self, *args, **kwargs)
+    def counted_run(self, prep, per_voter):
+        counts["runs"] += 1
+        budgets.append(per_voter)
+        run_init(self, prep, per_voter)
 
-    mes_engine.Run.__init__ = counted  # type: ignore[method-assign]
+    def counted_pass(self, *args):
+        counts["passes"] += 1
+        return pass_at(self, *args)
+
+    mes_engine.Run.__init__ = counted_run  # type: ignore[method-assign]
+    mes_sweep.Sweep.pass_at = counted_pass  # type: ignore[method-assign]
     try:
-        start = time.perf_counter()
+        start = time.process_time()
         selected = mes_completed(pb.instance, pb.profile)
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
     finally:
-        mes_engine.Run.__init__ = original  # type: ignore[method-assign]
+        mes_engine.Run.__init__ = run_init  # type: ignore[method-assign]
+        mes_sweep.Sweep.pass_at = pass_at  # type: ignore[method-assign]
+    increments = int(max(budgets) - min(budgets)) + 1  # the increment is 1
+    return seconds, counts["runs"], counts["passes"], increments, selected
+
+
+def time_completed(pb) -> None:
+    seconds, runs, passes, increments, selected = count_completed(pb)
     print(
-        f"in-process: Equal Shares completed {seconds:.2f} s, {runs} Equal Shares runs,"
+        f"in-process: Equal Shares completed {seconds:.2f} s CPU, {runs} Equal Shares runs and"
+        f" {passes} passes where one increment at a time runs {increments},"
         f" {len(selected)} projects selected"
     )
+
+
+def time_pabulib(folder: Path) -> int:
+    """Equal Shares completed on every .pb file in `folder`, and the totals."""
+    total = {"seconds": 0.0, "runs": 0, "passes": 0, "increments": 0}
+    files = sorted(folder.glob("*.pb"))
+    for path in files:
+        seconds, runs, passes, increments, _ = count_completed(read_pb(path))
+        for key, value in zip(total, (seconds, runs, passes, increments), strict=True):
+            total[key] += value
+        print(
+            f"{path.name[:60]:60} {seconds:6.2f} s CPU {runs:5} runs {passes:5} passes"
+            f" ({increments} increments)"
+        )
+    print(
+        f"{len(files)} files: Equal Shares completed {total['seconds']:.2f} s CPU,"
+        f" {total['runs']} Equal Shares runs and {total['passes']} passes"
+        f" ({total['increments']} increments one at a time)"
+    )
+    return 0
 
 
 def main() -> int:
@@ -107,7 +149,12 @@ def main() -> int:
     parser.add_argument(
         "--completed", action="store_true", help="also time Equal Shares completed in-process"
     )
+    parser.add_argument(
+        "--pabulib", type=Path, help="time Equal Shares completed on every .pb file there"
+    )
     args = parser.parse_args()
+    if args.pabulib:
+        return time_pabulib(args.pabulib)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.pb"
         start = time.perf_counter()

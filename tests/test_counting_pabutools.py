@@ -125,6 +125,30 @@ def test_random_instances_agree_with_pabutools(chunk):
         ), f"seed {seed}"
 
 
+def blocs_instance(seed: int) -> tuple[Instance, list[tuple]]:
+    """For Equal Shares completed (Add1U): blocs of identical ballots and a few costs, so that
+    prices tie and the tie-break decides at every budget per voter; budgets from nothing, under
+    the cheapest project, to twice every cost (the completion then stops at once)."""
+    r = random.Random(seed)
+    m = r.randint(2, 9)
+    costs = [r.choice([6, 10, 10, 15, 30]) * r.choice([1, 1, 2, 7]) for _ in range(m)]
+    blocs = [tuple(i + 1 for i in range(m) if r.random() < 0.4) for _ in range(r.randint(1, 5))]
+    ballots = [b for b in blocs for _ in range(r.choice([1, 2, 3, 5, 8]))]
+    budget = r.choice([0, 1, min(costs) - 1, sum(costs) // 4, sum(costs) // 2, 2 * sum(costs)])
+    return Instance(tuple(Project(i + 1, c) for i, c in enumerate(costs)), budget), ballots
+
+
+@pytest.mark.parametrize("chunk", range(3))
+def test_completed_rule_agrees_with_pabutools_on_tied_blocs_and_extreme_budgets(chunk):
+    # The completion steps straight to the budgets where the outcome can change
+    # (`mes_sweep`); pabutools adds one unit per voter at a time.
+    for seed in range(chunk, 240, 3):
+        instance, ballots = blocs_instance(seed)
+        ours = set(map(str, mes_completed(instance, ballots)))
+        theirs = pabutools_outcomes(*as_pabutools(instance, ballots))["mes-completed"]
+        assert ours == theirs, f"seed {seed}"
+
+
 def test_random_instances_exercise_ties():
     tied = 0
     for seed in SEEDS:

@@ -1,24 +1,28 @@
-"""Equal Shares completed skips budgets without changing its outcome, and stays bounded.
+"""Equal Shares completed steps straight to the next budget where its outcome can change.
 
-`mes_completed` no longer runs Equal Shares once per increment (Add1U): it skips the budgets
-at which it proves the outcome unchanged (`mes_engine.Linear` and `Run.repeats`). These tests
-compare it with the plain definition, one increment at a time (`one_increment_at_a_time`,
-kept here as the reference), on random small instances with several increments, and check
-that a huge budget with an increment of 1 takes few runs (counted, not timed).
+`mes_completed` does not run Equal Shares once per increment (Add1U): `mes_stepper.Stepper`
+finds, exactly, the next budget per voter at which the outcome can differ, and runs Equal
+Shares there. These tests compare it with the plain definition, one increment at a time
+(`one_increment_at_a_time`, kept here as the reference), on random small instances (ties,
+budgets from nothing to more than every cost, several increments); check that the budget it
+steps to is exactly the first one where the reference's outcome changes; and that huge budgets
+with an increment of 1 take few runs and passes (counted, not timed).
 """
 
 from __future__ import annotations
 
 import random
 from fractions import Fraction
+from math import ceil
 
 import pytest
 
-from opdigital.counting import mes_engine
+from opdigital.counting import mes_sweep
 from opdigital.counting.equal_shares import _exhaustive, mes_completed
 from opdigital.counting.greedy import greedy_completion
 from opdigital.counting.instance import Instance, Project, profile_of
 from opdigital.counting.mes_engine import Run, prepare
+from opdigital.counting.mes_stepper import Stepper
 
 
 def one_increment_at_a_time(instance: Instance, ballots, increment=1) -> list:
@@ -61,25 +65,32 @@ class RunCounter:
         monkeypatch.setattr(Run, "__init__", counted)
 
 
-class ProofCounter:
-    """How often each proof skipped budgets: both must be exercised by the comparisons."""
+class PassCounter:
+    """Counts passes (`Sweep.pass_at`), those that proved more than one increment at once
+    (`leaps`: the next event lies beyond) and those that proved every budget since the last
+    proven one (`since`): both ways of skipping must be exercised by the comparisons."""
 
-    def __init__(self, monkeypatch) -> None:
-        self.linear = self.replay = 0
-        extent, repeats = mes_engine.Linear.extent, Run.repeats
+    def __init__(self, monkeypatch, limit: int = 100_000) -> None:
+        self.passes = self.leaps = self.since = 0
+        self.limit = limit
+        original = mes_sweep.Sweep.pass_at
 
-        def counted_extent(linear, trace):
-            found = extent(linear, trace)
-            self.linear += found is None or found > 0
+        def counted(sweep, base, horizon, ref):
+            self.passes += 1
+            if self.passes > self.limit:
+                raise RuntimeError(f"more than {self.limit} passes")
+            found = original(sweep, base, horizon, ref)
+            self.since += ref is not None and found.since
+            self.leaps += not found.failed and found.t > 1
             return found
 
-        def counted_repeats(run, trace):
-            holds = repeats(run, trace)
-            self.replay += holds
-            return holds
+        monkeypatch.setattr(mes_sweep.Sweep, "pass_at", counted)
 
-        monkeypatch.setattr(mes_engine.Linear, "extent", counted_extent)
-        monkeypatch.setattr(Run, "repeats", counted_repeats)
+
+def always_search(monkeypatch) -> None:
+    """Passes every time, never runs in their place (which the stepper does where runs are
+    cheaper, by CPU time): deterministic counts."""
+    monkeypatch.setattr(Stepper, "_pays", lambda stepper, spared, seconds: True)
 
 
 INCREMENTS = [1, 2, 7, Fraction(1, 3), Fraction(5, 3)]
@@ -133,40 +144,126 @@ def long_instance(seed: int):
     return instance, ballots, 1
 
 
-@pytest.mark.parametrize(
-    ("family", "seeds"),
-    [
-        (sparse_instance, range(0, 600)),
-        (sparse_instance, range(600, 1200)),
-        (tight_instance, range(0, 500)),
-        (tight_instance, range(500, 1000)),
-        (long_instance, range(0, 150)),
-    ],
-)
-def test_skipping_gives_the_outcome_of_one_increment_at_a_time(monkeypatch, family, seeds):
-    proofs = ProofCounter(monkeypatch)
+def tied_instance(seed: int):
+    """Ties everywhere: a few costs, blocs of identical ballots, so that prices, approval
+    counts and costs are equal and the tie-break decides; budgets from nothing, under the
+    cheapest project, to more than all of them."""
+    r = random.Random(seed)
+    m = r.randint(2, 8)
+    costs = [r.choice([10, 10, 20, 30]) * r.choice([1, 1, 3]) for _ in range(m)]
+    blocs = [tuple(i + 1 for i in range(m) if r.random() < 0.4) for _ in range(r.randint(1, 4))]
+    ballots = [b for b in blocs for _ in range(r.choice([1, 2, 3, 3, 6]))]
+    budget = r.choice([0, 1, min(costs) - 1, sum(costs) // 3, sum(costs), 2 * sum(costs)])
+    instance = Instance(tuple(Project(i + 1, c) for i, c in enumerate(costs)), budget)
+    return instance, ballots, r.choice([1, 2, Fraction(1, 2)])
+
+
+FAMILIES = [
+    (sparse_instance, range(0, 600)),
+    (sparse_instance, range(600, 1200)),
+    (tight_instance, range(0, 500)),
+    (tight_instance, range(500, 1000)),
+    (long_instance, range(0, 150)),
+    (tied_instance, range(0, 600)),
+]
+
+
+@pytest.mark.parametrize(("family", "seeds"), FAMILIES)
+def test_stepping_gives_the_outcome_of_one_increment_at_a_time(monkeypatch, family, seeds):
+    passes = PassCounter(monkeypatch)
     for seed in seeds:
         instance, ballots, increment = family(seed)
         expected = one_increment_at_a_time(instance, ballots, increment)
         assert mes_completed(instance, ballots, increment) == expected, (family, seed)
-    # Both proofs skipped budgets somewhere: the comparison covers them.
-    assert proofs.linear > 0
-    assert proofs.replay > 0
+    assert passes.passes > 0
 
 
-def test_skipping_runs_far_fewer_equal_shares(monkeypatch):
+def steps_checked(instance: Instance, ballots, increment) -> int:
+    """Follows the completion from outcome to outcome, checking that each step lands on the
+    first budget where the outcome, run one increment at a time, changes; returns the steps."""
+    prep = prepare(instance, profile_of(ballots))
+    if not prep.num_voters:
+        return 0
+    start = Fraction(instance.budget) / prep.num_voters
+    supported = sum(c for c, n in zip(prep.costs, prep.approvals, strict=True) if c and n)
+    last = max(0, ceil((supported - start) / increment))
+    stepper = Stepper(prep, start, increment, last)
+    outcomes: dict[int, list[int]] = {}
+
+    def outcome(k: int) -> list[int]:
+        if k not in outcomes:
+            outcomes[k] = Run(prep, start + k * increment).execute()
+        return outcomes[k]
+
+    k = steps = 0
+    while k < last:
+        current = outcome(k)
+        if stops(prep, current, instance.budget):
+            break
+        first = k + 1
+        while first < last and outcome(first) == current:
+            first += 1
+        assert stepper.next_change(current, k) == first, k
+        steps += 1
+        k = first
+    return steps
+
+
+def stops(prep, outcome: list[int], budget) -> bool:
+    return sum(prep.costs[i] for i in outcome) > budget or _exhaustive(prep, outcome, budget)
+
+
+@pytest.mark.parametrize(("family", "seeds"), FAMILIES[::2])
+def test_each_step_lands_on_the_first_budget_where_the_outcome_changes(monkeypatch, family, seeds):
+    # From every outcome the completion meets, the stepper's next budget is exactly the first
+    # one at which Equal Shares, run one increment at a time, gives another outcome: none is
+    # skipped (that would be wrong) and none is run for nothing (the search is exact).
+    always_search(monkeypatch)
+    passes = PassCounter(monkeypatch)
+    steps = 0
+    for seed in seeds:
+        instance, ballots, increment = family(seed)
+        try:
+            steps += steps_checked(instance, ballots, increment)
+        except AssertionError as failed:
+            raise AssertionError(f"{family.__name__} seed {seed}: {failed}") from None
+    assert steps > 50
+    # Passes that proved several increments at once, and passes that proved a whole stretch
+    # since the last proven budget, both took part.
+    assert passes.leaps > 0
+    assert passes.since > 0
+
+
+def test_stepping_runs_equal_shares_only_where_the_outcome_changes(monkeypatch):
+    always_search(monkeypatch)
     counter = RunCounter(monkeypatch)
-    skipped = 0
+    passes = PassCounter(monkeypatch)
+    reference_runs = runs = outcomes = 0
     for seed in range(150):
         instance, ballots, increment = long_instance(seed)
         counter.runs = 0
-        one_increment_at_a_time(instance, ballots, increment)
-        reference = counter.runs
+        outcomes += distinct_outcomes(instance, ballots, increment)
+        reference_runs += counter.runs
         counter.runs = 0
         mes_completed(instance, ballots, increment)
-        skipped += reference - counter.runs
-        assert counter.runs <= reference + 40, seed  # never much worse, even for short searches
-    assert skipped > 10_000
+        runs += counter.runs
+    assert runs == outcomes  # one Equal Shares run per outcome met, no more
+    assert reference_runs > 20 * runs  # one increment at a time: 23,869 runs; stepping: 235
+    assert passes.passes < runs  # and fewer passes still: 89
+
+
+def distinct_outcomes(instance: Instance, ballots, increment) -> int:
+    """How many outcomes in a row the reference goes through before it stops."""
+    prep = prepare(instance, profile_of(ballots))
+    per_voter = Fraction(instance.budget) / prep.num_voters
+    previous, count = None, 0
+    while True:
+        outcome = Run(prep, per_voter).execute()
+        count += outcome != previous
+        if stops(prep, outcome, instance.budget):
+            return count
+        previous = outcome
+        per_voter += increment
 
 
 def test_a_huge_budget_with_an_increment_of_one_takes_few_runs(monkeypatch):
@@ -176,17 +273,19 @@ def test_a_huge_budget_with_an_increment_of_one_takes_few_runs(monkeypatch):
     instance = Instance((Project("A", 6 * 10**14), Project("B", 4 * 10**14)), 10**15)
     ballots = [("A",)] + [("B",)] * 11
     counter = RunCounter(monkeypatch, limit=1_000)
+    passes = PassCounter(monkeypatch, limit=1_000)
     assert mes_completed(instance, ballots, 1) == ["B", "A"]
-    assert counter.runs <= 20  # 7 today
+    assert counter.runs <= 3  # 2: the one at the start, the one where A becomes affordable
+    assert passes.passes <= 3
 
 
 # Seeds whose search covers billions of increments (the others stop at once).
 HUGE_SEEDS = [0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 17, 20, 22, 23, 24, 25, 26, 27, 29, 30]
 
 
-@pytest.mark.parametrize("seed", HUGE_SEEDS)
-def test_random_huge_budgets_with_an_increment_of_one_take_few_runs(monkeypatch, seed):
-    # Costs of 10^9 to 10^13 units plus odd units, an increment of 1: up to 10^13 increments.
+def huge_instance(seed: int):
+    """Costs of 10^9 to 10^13 units plus odd units: with an increment of 1, up to 10^13
+    increments to cover."""
     r = random.Random(seed)
     m, n = r.randint(2, 12), r.randint(2, 80)
     scale = 10 ** r.randint(9, 13)
@@ -197,17 +296,58 @@ def test_random_huge_budgets_with_an_increment_of_one_take_few_runs(monkeypatch,
     )
     popularity = [r.random() for _ in range(m)]
     ballots = [tuple(i + 1 for i in range(m) if r.random() < popularity[i]) for _ in range(n)]
+    return instance, ballots
+
+
+@pytest.mark.parametrize("seed", HUGE_SEEDS)
+def test_random_huge_budgets_with_an_increment_of_one_take_few_runs(monkeypatch, seed):
+    instance, ballots = huge_instance(seed)
     counter = RunCounter(monkeypatch, limit=2_000)
+    passes = PassCounter(monkeypatch, limit=2_000)
     selected = mes_completed(instance, ballots, 1)
-    assert counter.runs <= 250  # at most 62 today
+    assert counter.runs <= 20  # at most 9 today (at most 62 before the exact stepping)
+    assert passes.passes <= 100  # at most 34 today
     assert sum(p.cost for p in instance.projects if p.id in selected) <= instance.budget
 
 
-def test_without_proofs_the_completion_tries_every_increment(monkeypatch):
-    # With both proofs disabled the completion runs every increment, and gives the same.
-    instance, ballots, increment = long_instance(3)
+# Seeds of `huge_instance` whose completion meets the most outcomes (5 to 7).
+CHANGING_SEEDS = [12, 47, 142, 155, 161, 182, 219, 233, 237, 290]
+
+
+@pytest.mark.parametrize("seed", CHANGING_SEEDS)
+def test_on_huge_budgets_each_step_lands_where_the_outcome_changes(monkeypatch, seed):
+    # Too many increments to run them all: each step is checked where it lands (the run one
+    # increment before gives the outcome left behind, the run there another) and at 30 random
+    # budgets on the way (all give the outcome left behind).
+    always_search(monkeypatch)
+    instance, ballots = huge_instance(seed)
+    prep = prepare(instance, profile_of(ballots))
+    start = Fraction(instance.budget) / prep.num_voters
+    supported = sum(c for c, n in zip(prep.costs, prep.approvals, strict=True) if c and n)
+    last = ceil(supported - start)
+    stepper = Stepper(prep, start, 1, last)
+    r = random.Random(seed)
+    k, current = 0, Run(prep, start).execute()
+    while not stops(prep, current, instance.budget):
+        nxt = stepper.next_change(current, k)
+        assert Run(prep, start + nxt - 1).execute() == current
+        for between in sorted(r.randint(k, nxt - 1) for _ in range(30)):
+            assert Run(prep, start + between).execute() == current, (k, between, nxt)
+        k, landed = nxt, Run(prep, start + nxt).execute()
+        assert landed != current or nxt == last
+        current = landed
+
+
+def test_without_passes_the_completion_runs_every_increment(monkeypatch):
+    # With the stepper always sending it to the next increment, the completion runs Equal
+    # Shares at every one (what it does for a while where runs are cheaper than passes), and
+    # gives the same. Seed 4: 313 increments, 2 outcomes.
+    instance, ballots, increment = long_instance(4)
+    counter = RunCounter(monkeypatch)
     expected = mes_completed(instance, ballots, increment)
-    monkeypatch.setattr(mes_engine.Linear, "extent", lambda linear, trace: 0)
-    monkeypatch.setattr(Run, "repeats", lambda run, trace: False)
+    assert counter.runs == 2
+    monkeypatch.setattr(Stepper, "next_change", lambda stepper, winners, k: k + 1)
+    counter.runs = 0
     assert mes_completed(instance, ballots, increment) == expected
+    assert counter.runs == 313
     assert expected == one_increment_at_a_time(instance, ballots, increment)

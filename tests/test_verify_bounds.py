@@ -280,7 +280,7 @@ def test_mes_completed_with_a_huge_budget_and_one_centavo_steps_verifies_in_few_
     code, output = verify(package.build_package(definition, entries, outcome, key))
     assert code == 0, output
     assert "recount with mes-completed equals result.json: 2 selected" in output
-    assert runs <= 20  # 7 today
+    assert runs <= 20  # 2 today (7 before the exact stepping)
 
 
 def test_a_self_signed_huge_budget_package_is_refused_clearly(verify):

@@ -20,23 +20,24 @@ votes. This equals pabutools' `completion_by_rule_combination` of `method_of_equ
 Without running Equal Shares once per increment: that loop is as long as the budget divided by
 the increment (a forged tally package asked for one centavo at a time on a huge budget, and the
 verifier never finished). The outcome is the same as one increment at a time, but the
-completion skips, without running them, the budgets at which it proves the outcome unchanged:
-- when the outcome at a budget is the same as at the budget before (two runs, compared), it
-  proves how far above it the outcome lasts: `mes_engine.Linear` (exact while no voter moves
-  between paying the share and paying all they have), then `Run.repeats` (a replay of the
-  outcome's winners at a larger budget, which proves it for every budget in between), probing
-  twice as far, four times... and bisecting; it jumps to the first budget it cannot prove. An
-  unchanged outcome is not exhaustive and fits, so none of the skipped budgets would stop the
-  search (where proofs keep skipping little, they are tried less often: see `_add1u`);
+completion steps straight to the next budget at which the outcome can change:
+- an outcome that is not exhaustive and fits gives the next budgets nothing new until it
+  changes (they would neither stop the search nor be kept), so only where it changes matters;
+- `mes_stepper.Stepper.next_change` finds, exactly, the first budget on the grid at which a run
+  may not fund the same winners in the same order: it replays them with every voter's money
+  and every price as exact lines in the budget, between the points where a voter group starts
+  paying the full share or has money again (`mes_sweep.Sweep`);
 - once the budget per voter reaches the total cost of the supported projects, each voter
   alone can pay for any of them, so Equal Shares funds them all: an exhaustive outcome, where
   the completion stops whatever happens before. The search is bounded by that budget.
-So the number of runs grows with how often the outcome changes (each change costs about
-2 log2 of the stretch before it, plus at most MAX_PATIENCE runs), not with budget / increment:
-R$ 100 bilhões one centavo at a time takes a few runs (tests/test_equal_shares_stepping.py).
+So Equal Shares runs once per outcome met, not once per increment: R$ 100 bilhões one centavo
+at a time takes 2 runs (tests/test_equal_shares_stepping.py). Where outcomes change every few
+increments and the search would cost more than running Equal Shares (real votes: many groups
+of voters moving between paying the share and paying all they have), the stepper measures both
+and runs Equal Shares at the next budgets instead for a while (see `Stepper`).
 
-Speed: see `mes_engine` (weighted ballot types, budget classes, float screening with exact
-decisions).
+Speed: see `mes_engine` (weighted ballot types, classes of voters by the winners they approve,
+counted once for all the runs, float screening with exact decisions).
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 from math import ceil
+from time import process_time
 
 from opdigital.counting.greedy import greedy_completion
 from opdigital.counting.instance import Instance, Money, Profile, ProjectId, profile_of
-from opdigital.counting.mes_engine import Linear, Prepared, Run, Trace, prepare
+from opdigital.counting.mes_engine import Prepared, Run, prepare
+from opdigital.counting.mes_stepper import Stepper
 
 
 def _selected_ids(prep: Prepared, chosen: list[int]) -> list[ProjectId]:
@@ -75,44 +78,11 @@ def _exhaustive(prep: Prepared, chosen: list[int], budget: Money) -> bool:
     )
 
 
-MAX_PATIENCE = 16
-
-
-def _same_until(
-    prep: Prepared, trace: Trace, per_voter: Fraction, increment: Money, most: int
-) -> tuple[int, int]:
-    """How many increments above `per_voter` (at most `most`) the traced outcome is proven,
-    and how many replays that took.
-
-    First `Linear.extent`; then `Run.repeats`, whose proofs are monotone (one at k increments
-    covers every budget below): probe twice as far, four times... until one fails, then bisect
-    until the step left is under an eighth of what is proven (the next run starts from there).
-    """
-    extent = Linear(prep, per_voter, increment).extent(trace)
-    held = most if extent is None else min(extent, most)
-    replays = 0
-
-    def holds(steps: int) -> bool:
-        nonlocal replays
-        replays += 1
-        return Run(prep, per_voter + steps * increment).repeats(trace)
-
-    step = max(1, held)
-    while held < most:
-        trial = min(held + step, most)
-        if not holds(trial):
-            break
-        held, step = trial, step * 2
-    else:
-        return held, replays
-    failed = trial
-    while failed - held > max(1, held // 8):
-        middle = (held + failed) // 2
-        if holds(middle):
-            held = middle
-        else:
-            failed = middle
-    return held, replays
+def _run(prep: Prepared, per_voter: Fraction, stepper: Stepper) -> list[int]:
+    began = process_time()
+    outcome = Run(prep, per_voter).execute()
+    stepper.ran(process_time() - began)
+    return outcome
 
 
 def _add1u(prep: Prepared, budget: Money, increment: Money) -> list[int]:
@@ -127,15 +97,9 @@ def _add1u(prep: Prepared, budget: Money, increment: Money) -> list[int]:
     # an exhaustive outcome, so the search stops there at the latest.
     last = max(0, ceil((supported - start) / increment))
     k = 0
-    run = Run(prep, start)
-    outcome = run.execute()
+    stepper = Stepper(prep, start, increment, last)
+    outcome = _run(prep, start, stepper)
     previous: list[int] = []
-    # Runs in a row giving the outcome of the run before; proofs are tried once there are
-    # `patience` of them. Where the outcome moves at almost every step (real votes, once
-    # voters run short of money) proofs skip little: each attempt that skips fewer increments
-    # than it took replays doubles the patience (up to MAX_PATIENCE runs), one that skips more
-    # resets it.
-    streak, patience = 0, 1
     while True:
         if sum(prep.costs[i] for i in outcome) > budget:
             return previous
@@ -144,19 +108,10 @@ def _add1u(prep: Prepared, budget: Money, increment: Money) -> list[int]:
         if k >= last:  # cannot happen (see above); never loop on a bug
             raise AssertionError("Equal Shares completed passed its last budget")
         previous = outcome
-        if streak >= patience:
-            # Not exhaustive and it fits: skip what the replay proves keeps this outcome,
-            # short of `last`, where the outcome must change.
-            held, replays = _same_until(
-                prep, run.trace, start + k * increment, increment, last - k - 1
-            )
-            k += held
-            patience = 1 if held > replays else min(2 * patience, MAX_PATIENCE)
-        k += 1
-        run = Run(prep, start + k * increment)
-        new = run.execute()
-        streak = streak + 1 if new == outcome else 0
-        outcome = new
+        # Not exhaustive and it fits: every budget before the next change gives this outcome
+        # again, so neither stops the search.
+        k = stepper.next_change(outcome, k)
+        outcome = _run(prep, start + k * increment, stepper)
 
 
 def mes_completed(
