@@ -51,18 +51,18 @@ COOKIE_FREE_BLUEPRINTS = frozenset({"api"})
 
 # Every identification and cast counts, whatever its outcome: a flood from one place is slowed
 # however well-formed its requests are.
-ADDRESS_VOTES = AttemptLimit("vote-address", "VOTE_LIMIT_PER_IP")
-POINT_VOTES = AttemptLimit("vote-point", "VOTE_LIMIT_PER_VOTING_POINT")
+ADDRESS_VOTES = AttemptLimit("vote-address", "VOTE_LIMIT_PER_IP", per_client=True)
+POINT_VOTES = AttemptLimit("vote-point", "VOTE_LIMIT_PER_VOTING_POINT", per_client=True)
 
 # Failed identifications only.
 FAILURES_PER_CLIENT_AND_CREDENTIAL = FailureLimit(
     "voter-client-credential", "VOTER_FAILURES_PER_CLIENT_AND_CREDENTIAL", forgiven=True
 )
 FAILURES_PER_ADDRESS = FailureLimit(
-    "voter-address-failures", "VOTER_FAILURES_PER_ADDRESS", in_flight=False
+    "voter-address-failures", "VOTER_FAILURES_PER_ADDRESS", in_flight=False, per_client=True
 )
 FAILURES_PER_POINT = FailureLimit(
-    "voter-point-failures", "VOTER_FAILURES_PER_VOTING_POINT", in_flight=False
+    "voter-point-failures", "VOTER_FAILURES_PER_VOTING_POINT", in_flight=False, per_client=True
 )
 FAILURES_PER_CREDENTIAL = FailureLimit(
     "voter-credentials", "VOTER_FAILURES_PER_CREDENTIAL", ceiling=True

@@ -286,7 +286,7 @@ def _cast_in_one_statement(
     statement = _cast_statement(source_sql)
     slug = cycle.slug  # read before a commit expires the object
     try:
-        if db.session().in_transaction():
+        if _session_in_transaction():
             eligible, at_home, recorded, ballot_id = db.session.execute(statement, values).one()
             db.session.commit()
         else:
@@ -303,6 +303,13 @@ def _cast_in_one_statement(
         raise VotingClosed(_l("Voting is not open in this cycle now."))
     _seal_if_batch_full(cycle, ballot_id)
     return CastReceipt(code=code, cycle_slug=slug)
+
+
+def _session_in_transaction() -> bool:
+    """The request's session holds a transaction. Asked without making a session where the
+    request has none (the API's casts, once the caches are warm): one would be built, and
+    closed with the request, for nothing."""
+    return db.session.registry.has() and db.session().in_transaction()
 
 
 # One round trip on PostgreSQL. `voter` finds the voter (in the roll, or as identified before);
