@@ -8,7 +8,9 @@ the reference one on arbitrary entries, on every one-byte change of a line and o
 uppercase hex...), with the entry hash left alone and forged over the changed bytes, and on
 tampered boards: the same entries, the same refusals with the same messages, the same chain
 report. `entry_hash`'s hand-written encoding is held to `canonical_json`, and the recount's
-profile of distinct ballots to `counting.profile_of`, likewise.
+profile of distinct ballots to `counting.profile_of`, likewise. Since issue 17 the reference
+reading refuses a line that is not its entry's canonical JSON (docs/tally-format.md, section
+4), so every near miss is refused by both paths, with the same message.
 """
 
 from __future__ import annotations
@@ -224,6 +226,8 @@ def reordered(line: bytes) -> bytes:
 
 def assert_same_reading(line: bytes) -> None:
     expected = reference(line)
+    if isinstance(expected, BoardEntry):  # only canonical lines are read (issue 17, gap 4)
+        assert canonical_line(expected) == line
     match = fast_match(line)
     if match is None:
         return  # the reference path reads it: nothing else to compare
@@ -540,24 +544,49 @@ def test_the_board_s_entries_are_rebuilt_as_read():
     assert board_bytes(list(board)) == board_bytes(entries)
 
 
-# --- the verifier: a board not in our form still verifies, tampering still fails -------------
+# --- the verifier: a board not in canonical form is refused, naming the line ---------------
 
 
-def test_a_board_rewritten_with_spaces_verifies_and_its_tampering_is_named(verify):
+def test_a_board_rewritten_with_spaces_is_refused_at_its_first_line(verify):
+    """docs/tally-format.md, section 4: each line is its entry's canonical JSON, byte for byte;
+    the same entries with spaces (or in another key order, or with CRLF) are refused."""
     data, key = make_package()
     files = unzip(data)
     lines = files["board.jsonl"].splitlines()
     spaced = [json.dumps(json.loads(line)).encode() for line in lines]
     files["board.jsonl"] = b"\n".join(spaced) + b"\n"
-    code, _ = verify(rezip(files, key))
-    assert code == 0
-    entry = json.loads(lines[2])
-    entry["choices"] = [10, 11]
-    spaced[2] = json.dumps(entry).encode()
-    files["board.jsonl"] = b"\n".join(spaced) + b"\n"
     code, output = verify(rezip(files, key))
     assert code == 1
-    assert failure(output).startswith("entry 3: entry_hash does not match the entry's content")
+    assert failure(output) == (
+        "board.jsonl line 1 is not the canonical JSON of its entry (it differs from it at byte 12)"
+    )
+    files["board.jsonl"] = b"".join([*(line + b"\n" for line in lines[:2]), spaced[2] + b"\n"])
+    files["board.jsonl"] += b"".join(line + b"\n" for line in lines[3:])
+    code, output = verify(rezip(files, key))
+    assert code == 1
+    assert failure(output).startswith("board.jsonl line 3 is not the canonical JSON")
+
+
+def test_every_line_that_is_not_canonical_is_refused_by_the_reference_reading():
+    """Spaces, another key order, CRLF, a BOM, escapes, leading zeros: all refused, each
+    naming the line (the reference reads only canonical lines: `assert_same_reading`)."""
+    refused = 0
+    for line in [canonical_line(e) for e in SMALL_BOARD]:
+        assert isinstance(reference(line), BoardEntry)
+        for pattern, replacement in NEAR_MISSES:
+            for spot in re.finditer(pattern, line):
+                changed = line[: spot.start()] + spot.expand(replacement) + line[spot.end() :]
+                found = reference(changed)
+                if isinstance(found, str):
+                    assert found.startswith("board.jsonl line 7"), found
+                    refused += 1
+                else:  # a canonical line whose values the chain check refuses (e.g. [3,3])
+                    assert canonical_line(found) == changed
+        for changed in (reordered(line), line + b"\r", line.replace(b",", b", ", 1)):
+            assert reference(changed).startswith(
+                "board.jsonl line 7 is not the canonical JSON of its entry (it differs from it"
+            )
+    assert refused > 100
 
 
 def test_a_bad_line_before_one_over_a_cap_is_the_one_named(verify):

@@ -9,10 +9,12 @@ checked to be in canonical form) and the expected seq and prev_hash; the entry's
 taken over the line's own bytes with `"entry_hash":"..."` swapped for `"cycle":<slug>`, which for
 a line of that form is exactly `chain.canonical_json` of the hashed content. Any other line (a
 space, another key order, an escape, a float, a longer number) and any entry that breaks the
-chain takes the reference path: `strict_json`, `BoardEntry.from_dict`, `chain.entry_problem`. So
-what is accepted or refused, and every message, is what `chain.check_chain` says over the parsed
-entries (tests/test_ledger_fast_paths.py compares the two on every one-byte change of a line,
-on near misses and on tampered boards).
+chain takes the reference path: `strict_json`, `BoardEntry.from_dict`, the line's canonical form
+(docs/tally-format.md, section 4: a line that is not its entry's canonical JSON is refused,
+naming it), `chain.entry_problem`. A line the fast form matches is canonical by construction, so
+what is accepted or refused, and every message, is what the reference reading and
+`chain.check_chain` say over the parsed entries (tests/test_ledger_fast_paths.py compares the
+two on every one-byte change of a line, on near misses and on tampered boards).
 
 What is kept for the checks after reading (`Board`): each entry's choices (one tuple object per
 distinct ballot, shared), its entry hash and receipt hash as 32-byte digests, its paper batch

@@ -3,9 +3,12 @@
 Writing: five members (six with paper ballots: paper.json) in a fixed order, fixed timestamps
 and modes, no comments, so the same definition, board, result and key give the same bytes
 (given the same zlib: see docs/tally-format.md). Reading: the verifier opens zips from anyone,
-so `read_package` refuses anything it did not expect (unknown, missing or repeated members, odd
-names, encryption, unknown compression, declared sizes over the caps, members larger than
-declared) before it parses a byte, and parses JSON strictly (no duplicate keys, no NaN).
+so `read_package` refuses anything it did not expect before it parses a byte: it reads the zip's
+records itself (`_layout`, `_check_member`: nothing before, between or after the records, local
+and central headers alike, no extra fields, comments, data descriptors or encryption, stored or
+DEFLATE only; unknown, missing or repeated members; declared sizes over the caps), then inflates
+no member past its declared size, and parses JSON strictly (no duplicate keys, no NaN); each
+board line must be its entry's canonical JSON (docs/tally-format.md, sections 1 and 4).
 board.jsonl, the only member that may be large, is read as a stream, line by line, within caps
 derived from what cycle.json and result.json declare (how many ballots, how many proposals; and
 paper.json, whose presence allows a paper batch on each line): a small zip that inflates to
@@ -19,13 +22,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import io
 import json
+import math
 import re
 import stat
+import struct
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -43,6 +50,7 @@ from opdigital.ledger.chain import (
     is_hex64,
     is_int,
 )
+from opdigital.ledger.json_checks import MAX_INTEGER
 from opdigital.ledger.result import TallyError, validate_definition
 
 CYCLE, BOARD, RESULT, PAPER, SUMS, SIGNATURE = (
@@ -87,6 +95,8 @@ MAX_MEMBER_BYTES = {
     SUMS: 64 * 1024,
     SIGNATURE: 64 * 1024,
 }
+# The whole file: the members' cap and room for their headers and the central directory.
+MAX_FILE_BYTES = MAX_TOTAL_BYTES + 1024**2
 # The most ballots result.json may declare (a board that large would pass MAX_TOTAL_BYTES).
 MAX_BALLOTS = 10_000_000
 # A board line's bytes besides its seq's digits and its choices: keys, three hashes, newline
@@ -98,7 +108,9 @@ _LINE_FIXED = len(canonical_json(_NO_CHOICE))
 # What a paper ballot's line adds when the package has paper.json: the key and a batch id of
 # at most 19 digits (PostgreSQL's bigint).
 _LINE_PAPER = len(',"paper_batch":') + 19
-_LINE_SLACK = 64  # room for what canonical JSON would not write (a space, a longer number)
+# Room beyond the longest canonical entry, so that a line the cap lets through is named by the
+# checks of its form or its values (docs/tally-format.md states L with it).
+_LINE_SLACK = 64
 _CHUNK = 64 * 1024  # read size: also bounds the lines one split makes at once
 _SUMS_LINE = re.compile(r"([0-9a-f]{64})  ([^\n]+)")
 
@@ -107,8 +119,15 @@ class PackageError(ValueError):
     """The package is not a well-formed tally package; the message names what is wrong."""
 
 
-class NotAZipError(PackageError):
-    """The bytes are not a zip archive at all (the verifier treats it as an unreadable file)."""
+class UnreadablePackage(PackageError):
+    """The file cannot be checked at all (exit status 2, not a failed check): larger than any
+    package may be, or not a zip archive. The message reads after the file's name ("FILE is
+    ...")."""
+
+
+class NotAZipError(UnreadablePackage):
+    """The bytes do not end with a zip's end-of-central-directory record: not a zip, a truncated
+    one, or one with bytes (or a comment) after it (docs/tally-format.md, section 1)."""
 
 
 def human_json(obj: Any) -> bytes:
@@ -203,6 +222,9 @@ class PackageBuilder:
 
     def __exit__(self, *exc_info: object) -> None:
         self._thread.join()
+        if self._archive.fp is not None:  # not finished (the count failed): nothing to keep
+            with contextlib.suppress(ValueError, OSError):  # a half-written member, say
+                self._archive.close()
 
     def finish(
         self,
@@ -306,53 +328,242 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+class _NotAnInteger(ValueError):
+    """A number too large for a float, or -0: refused as the file is parsed (section 2)."""
+
+
+def _float(text: str) -> float:
+    # Every number in a package is an integer (section 2): a number with a fraction or an
+    # exponent is kept as a float here, so that the check of its field names it ("budget_cents
+    # must be an integer", "allocated_cents is 90000.0, the recount gives 90000"); only one no
+    # float can hold (1e400, which would read as infinity) is refused at once.
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotAnInteger(f"the number {text[:40]} is not an integer")
+    return value
+
+
+def _integer(text: str) -> int:
+    if text == "-0":  # zero with a sign: canonical JSON never writes it
+        raise _NotAnInteger("the number -0 has a sign")
+    return int(text)
+
+
 def strict_json(data: bytes, where: str) -> Any:
-    """Parse JSON from UTF-8 bytes, refusing duplicate keys, NaN and Infinity."""
+    """Parse JSON from UTF-8 bytes, refusing duplicate keys, NaN and Infinity, -0 and numbers
+    no float holds (1e400). Other numbers that are not integers from 0 to 2**63 - 1 are parsed
+    and refused by the check of their field, which can name it (docs/tally-format.md, section 2:
+    every number in a package is such an integer)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise PackageError(f"{where} is not UTF-8 text") from None
     try:
         return json.loads(
-            text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant
+            text,
+            object_pairs_hook=_refuse_duplicate_keys,
+            parse_constant=_refuse_constant,
+            parse_float=_float,
+            parse_int=_integer,
         )
+    except _NotAnInteger as e:
+        raise PackageError(
+            f"{where}: {e} (every number in a tally package is an integer from 0 to {MAX_INTEGER})"
+        ) from None
     except (ValueError, RecursionError) as e:
         raise PackageError(f"{where} is not valid JSON: {e}") from None
 
 
+# The zip's three record types (little-endian, APPNOTE.TXT 4.3.7, 4.3.12, 4.3.16): signature,
+# then the fields `_Header` and `_layout` name.
+_LOCAL = struct.Struct("<4s5H3L2H")  # 30 bytes, then the name (and an extra field: refused)
+_CENTRAL = struct.Struct("<4s6H3L5H2L")  # 46 bytes, then name, extra field, comment
+_END = struct.Struct("<4s4H2LH")  # 22 bytes, then the archive comment (refused)
+_LOCAL_SIG, _CENTRAL_SIG, _END_SIG = b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06"
+_ENCRYPTED, _DATA_DESCRIPTOR = 0x0001, 0x0008
+# A zip64 extended information field with both sizes (APPNOTE.TXT 4.5.3): ID, length, then the
+# uncompressed and compressed sizes; the 32-bit size fields then hold _NO_SIZE.
+_ZIP64_LOCAL = struct.Struct("<HHQQ")
+_ZIP64_ID, _NO_SIZE = 0x0001, 0xFFFFFFFF
+# Flags a member may carry: DEFLATE's level hints (bits 1, 2) and UTF-8 names (bit 11), none of
+# which changes how the member is read. Anything else (encryption, a data descriptor, patched
+# data, masked headers...) is refused.
+_HARMLESS_FLAGS = 0x0002 | 0x0004 | 0x0800
+
+
+@dataclass(frozen=True)
+class _Header:
+    """One member's central directory header: what the local header must repeat."""
+
+    raw_name: bytes
+    version_needed: int
+    flags: int
+    method: int
+    time: int
+    date: int
+    crc: int
+    compressed: int
+    size: int
+    extra: int  # lengths of the extra field and of the file comment (both must be 0)
+    comment: int
+    offset: int  # where its local header is
+
+    @property
+    def name(self) -> str:
+        return self.raw_name.decode("utf-8", "backslashreplace")
+
+    def local_fields(self) -> tuple[object, ...]:
+        """The local header this member must have: the same fields, no extra field."""
+        return (
+            _LOCAL_SIG,
+            self.version_needed,
+            self.flags,
+            self.method,
+            self.time,
+            self.date,
+            self.crc,
+            self.compressed,
+            self.size,
+            len(self.raw_name),
+            0,
+        )
+
+
+def _layout(data: bytes) -> tuple[int, list[_Header]]:
+    """(where the central directory begins, its headers in order), after the checks of the
+    archive's frame: it ends with a 22-byte end record without comment (else NotAZipError),
+    describes one disk, and its central directory fills exactly the bytes before that record."""
+    end = len(data) - _END.size
+    if end < 0 or data[end : end + 4] != _END_SIG or data[-2:] != b"\0\0":
+        raise NotAZipError(
+            "is not a zip archive: its last 22 bytes are not an end-of-central-directory record"
+            " without comment (not a zip file, a truncated one, or one followed by other bytes)"
+        )
+    _, disk, directory_disk, here, total, directory_size, start, _ = _END.unpack_from(data, end)
+    if disk or directory_disk or here != total:
+        raise PackageError("zip: the end-of-central-directory record is not a single disk's")
+    if start + directory_size != end:
+        raise PackageError(
+            f"zip: the central directory ({directory_size} bytes from byte {start}) does not end"
+            f" where the end-of-central-directory record begins (byte {end})"
+        )
+    headers: list[_Header] = []
+    at = start
+    for number in range(1, total + 1):
+        if at + _CENTRAL.size > end or data[at : at + 4] != _CENTRAL_SIG:
+            raise PackageError(f"zip: central directory header {number} is malformed")
+        (_, _, needed, flags, method, time, date, crc, compressed, size, length, extra, comment,
+         disk_start, _, _, offset) = _CENTRAL.unpack_from(data, at)  # fmt: skip
+        name_at = at + _CENTRAL.size
+        at = name_at + length + extra + comment
+        if at > end or disk_start:
+            raise PackageError(f"zip: central directory header {number} is malformed")
+        name = data[name_at : name_at + length]
+        headers.append(
+            _Header(
+                name,
+                needed,
+                flags,
+                method,
+                time,
+                date,
+                crc,
+                compressed,
+                size,
+                extra,
+                comment,
+                offset,
+            )
+        )
+    if at != end:
+        raise PackageError(
+            f"zip: the central directory holds more than the {total} headers its end record counts"
+        )
+    return start, headers
+
+
+def _check_member(data: bytes, header: _Header, position: int, directory: int) -> int:
+    """The checks of one member's header (docs/tally-format.md, section 1, in that order);
+    returns where its data ends, which is where the next local header must begin."""
+    name = header.name
+    if header.flags & _ENCRYPTED:
+        raise PackageError(f"{name} is encrypted")
+    if header.flags & _DATA_DESCRIPTOR:
+        raise PackageError(f"{name} has a data descriptor (general purpose flag bit 3)")
+    if header.flags & ~_HARMLESS_FLAGS:
+        raise PackageError(f"{name} has unsupported general purpose flags {header.flags:#06x}")
+    if header.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise PackageError(f"{name} uses an unsupported compression method")
+    if header.method == zipfile.ZIP_STORED and header.compressed != header.size:
+        raise PackageError(f"{name} is stored, but declares different sizes")
+    if header.extra or header.comment:
+        raise PackageError(f"{name} has an extra field or a comment in the central directory")
+    if header.size > MAX_MEMBER_BYTES[name]:
+        raise PackageError(f"{name} declares {header.size} bytes, over its cap")
+    if header.offset != position:
+        where = "the archive begins" if position == 0 else "the member before it ends"
+        raise PackageError(
+            f"zip: {name}'s local header is at byte {header.offset}, not at byte {position}"
+            f" where {where}"
+        )
+    name_at = position + _LOCAL.size
+    extra_at = name_at + len(header.raw_name)
+    local = _LOCAL.unpack_from(data, position) if extra_at <= directory else ()
+    extra = local[-1] if local else 0
+    data_at = extra_at + extra
+    if extra == _ZIP64_LOCAL.size and data_at <= directory and local[7:9] == (_NO_SIZE, _NO_SIZE):
+        # The one extra field allowed: zip64's sizes in the local header only, as Python's
+        # zipfile writes them for a member it guesses may pass 2**31 - 1 bytes (our writer, on
+        # a board of more than about 1.9 GiB); they stand for the two 32-bit sizes.
+        field_id, length, size, compressed = _ZIP64_LOCAL.unpack_from(data, extra_at)
+        if (field_id, length) == (_ZIP64_ID, _ZIP64_LOCAL.size - 4):
+            local = (*local[:7], compressed, size, local[9], 0)
+    if (
+        data_at > directory
+        or local != header.local_fields()
+        or data[name_at:extra_at] != header.raw_name
+    ):
+        raise PackageError(f"zip: {name}'s local header differs from its central directory header")
+    return data_at + header.compressed
+
+
 def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
     """The archive and its members (five, or six with paper.json), after every structural check
-    a hostile zip calls for."""
+    a hostile zip calls for (docs/tally-format.md, section 1, "Reading the zip", in its order).
+
+    The zip's structure is read here, byte by byte, rather than left to `zipfile`, which finds
+    an archive behind prepended bytes, takes names from the central directory only, and
+    ignores a comment: rules an auditor's zip library may not share. After these checks the
+    file is exactly its members' local headers and data, in order, then the central directory,
+    then the end record; `zipfile` then only inflates (and checks each CRC-32).
+    """
+    directory, headers = _layout(data)
+    names = [header.raw_name for header in headers]
+    for header in headers:
+        if header.name not in MEMBERS and header.name not in OPTIONAL_MEMBERS:
+            raise PackageError(f"unexpected member {header.name!r}")
+        if names.count(header.raw_name) > 1:
+            raise PackageError(f"member {header.name} appears more than once")
+    for name in MEMBERS:
+        if name.encode("ascii") not in names:
+            raise PackageError(f"missing member {name}")
+    total = sum(header.size for header in headers)
+    if total > MAX_TOTAL_BYTES:
+        raise PackageError(f"members declare {total} bytes in all, over the cap")
+    position = 0
+    for header in headers:
+        position = _check_member(data, header, position, directory)
+    if position != directory:
+        raise PackageError(
+            f"zip: the central directory begins at byte {directory}, not at byte {position}"
+            " where the last member ends"
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        raise NotAZipError("not a zip archive") from None
-    try:
-        infos = archive.infolist()
-        names = [info.orig_filename for info in infos]
-        for name in names:
-            if name not in MEMBERS and name not in OPTIONAL_MEMBERS:
-                raise PackageError(f"unexpected member {name!r}")
-            if names.count(name) > 1:
-                raise PackageError(f"member {name} appears more than once")
-        for name in MEMBERS:
-            if name not in names:
-                raise PackageError(f"missing member {name}")
-        total = sum(info.file_size for info in infos)
-        if total > MAX_TOTAL_BYTES:
-            raise PackageError(f"members declare {total} bytes in all, over the cap")
-        for info in infos:
-            name = info.orig_filename
-            if info.flag_bits & 0x1:
-                raise PackageError(f"{name} is encrypted")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise PackageError(f"{name} uses an unsupported compression method")
-            if info.file_size > MAX_MEMBER_BYTES[name]:
-                raise PackageError(f"{name} declares {info.file_size} bytes, over its cap")
-    except PackageError:
-        archive.close()
-        raise
-    return archive, {info.orig_filename: info for info in infos}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
+        # Not expected after the checks above; refused all the same, as a malformed zip.
+        raise PackageError(f"zip: the archive cannot be opened: {e}") from None
+    return archive, {info.orig_filename: info for info in archive.infolist()}
 
 
 def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -370,7 +581,7 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
                 if size > info.file_size:
                     break
                 yield chunk
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as e:
         raise PackageError(f"{name} cannot be read: {e}") from None
     if size != info.file_size:
         raise PackageError(f"{name} is not the size its header declares")
@@ -487,12 +698,35 @@ def _read_board(
 
 def _parse_line(line: bytes, number: int) -> BoardEntry:
     """The reference reading of board.jsonl's line `number`: strict JSON, then the entry's
-    keys and types (`BoardEntry.from_dict`); `board_reader` reads our own lines faster."""
+    keys and types (`BoardEntry.from_dict`), then the line must be the entry's canonical JSON
+    byte for byte (docs/tally-format.md, section 4); `board_reader` reads our own lines faster.
+
+    Canonical lines only: what the tally writes, and what lets an auditor compare lines (or
+    hash them) without a JSON parser's leniencies (spaces, key order, escapes, CRLF).
+    """
     where = f"{BOARD} line {number}"
     try:
-        return BoardEntry.from_dict(strict_json(line, where))
+        entry = BoardEntry.from_dict(strict_json(line, where))
     except ChainError as e:
         raise PackageError(f"{where}: {e}") from None
+    # Section 2: every number is an integer from 0 to 2**63 - 1 (what a 64-bit reader holds).
+    numbers = (("seq", (entry.seq,)), ("choices", entry.choices))
+    for key, values in (*numbers, ("paper_batch", (entry.paper_batch or 0,))):
+        bad = next((n for n in values if not 0 <= n <= MAX_INTEGER), None)
+        if bad is not None:
+            raise PackageError(
+                f"{where}: {key} holds {bad}, not an integer from 0 to {MAX_INTEGER}"
+            )
+    canonical = entry.line()
+    if line != canonical:
+        at = next(
+            (i for i, (a, b) in enumerate(zip(line, canonical, strict=False)) if a != b),
+            min(len(line), len(canonical)),
+        )
+        raise PackageError(
+            f"{where} is not the canonical JSON of its entry (it differs from it at byte {at + 1})"
+        )
+    return entry
 
 
 def _too_long(number: int, cap: int) -> str:
@@ -544,13 +778,14 @@ def _parse_signature(data: bytes) -> Signature:
 
 
 def read_package(data: bytes, *, keep_board_bytes: bool = True) -> Package:
-    """Parse an untrusted package; raises PackageError (NotAZipError) naming the first problem.
+    """Parse an untrusted package; raises PackageError naming the first problem (an
+    UnreadablePackage, such as NotAZipError, when the file cannot be checked at all).
 
     Only the form is checked here (members, JSON, entry shapes, SHA256SUMS lines, signature
     encoding, the caps); hashes, signature, chain and result are the verifier's checks.
     """
-    if len(data) > MAX_TOTAL_BYTES + 1024**2:
-        raise PackageError("the file is larger than any tally package may be")
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadablePackage(f"is larger than any tally package may be ({MAX_FILE_BYTES} bytes)")
     archive, infos = _open(data)
     has_paper = PAPER in infos
     with archive:

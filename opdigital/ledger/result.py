@@ -11,12 +11,14 @@ docs/tally-format.md.
 from __future__ import annotations
 
 import copy
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from operator import lt
 from typing import Any
 
+from opdigital.counting.ballot_rules import RULE_KINDS
 from opdigital.counting.instance import (
     CountingError,
     Instance,
@@ -27,7 +29,7 @@ from opdigital.counting.instance import (
 )
 from opdigital.counting.rules import RULES, count
 from opdigital.ledger.chain import is_hex64, is_int
-from opdigital.ledger.json_checks import FieldChecks
+from opdigital.ledger.json_checks import MAX_INTEGER, FieldChecks, number_problem
 
 FORMAT = "opdigital-tally/1"
 CYCLE_KINDS = ("op-digital", "op-regional", "opca")
@@ -57,9 +59,27 @@ DEFINITION_KEYS = (
 # MAX_AMOUNT_CENTS a test keeps equal); ids: PostgreSQL's bigint; list lengths: far above any
 # city's ballot, and what board lines' length caps are derived from (package.py).
 MAX_CENTS = 10**13
-MAX_ID = 2**63 - 1
+MAX_ID = MAX_INTEGER
 MAX_PROPOSALS = 10_000
 MAX_REGIONS = 10_000
+# The ballot rule's parameters (opdigital/counting/ballot_rules.py) as the voting settings store
+# them, with the ranges the settings screen allows (opdigital/voting/settings.py's MAX_LIMIT, a
+# test keeps the two equal). Other names are allowed and carry no meaning: the app reads only
+# these, and a cycle may hold others (the demo's); their values still follow section 2.
+MAX_CHOICES_LIMIT = 1000
+BALLOT_PARAMS = {
+    "min_choices": (0, MAX_CHOICES_LIMIT),
+    "max_choices": (1, MAX_CHOICES_LIMIT),
+    "min_budget_share_percent": (0, 100),
+    "per_region": bool,
+    "own_region_only": bool,
+}
+# The one form of a time: what `datetime.isoformat()` writes for a UTC instant (with
+# microseconds only when there are any), or with Z. ASCII digits only (\d would take others).
+_UTC_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]{6}))?(?:Z|\+00:00)"
+)
 RESULT_KEYS = (
     "ballots",
     "participation",
@@ -80,8 +100,8 @@ _checks = FieldChecks(TallyError)
 _require, _object = _checks.require, _checks.object
 
 
-def _count_field(value: object, path: str, maximum: int | None = None) -> int:
-    _require(is_int(value) and value >= 0, f"{path} must be an integer >= 0")
+def _count_field(value: object, path: str, maximum: int | None = None, least: int = 0) -> int:
+    _require(is_int(value) and value >= least, f"{path} must be an integer >= {least}")
     _require(
         maximum is None or value <= maximum,  # type: ignore[operator]
         f"{path} must be at most {maximum}",
@@ -95,12 +115,22 @@ def _text(value: object, path: str) -> str:
 
 
 def _utc_instant(value: object, path: str) -> datetime:
-    text = _text(value, path)
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise TallyError(f"{path} must be an ISO-8601 date and time") from None
-    _require(instant.utcoffset() == timedelta(0), f"{path} must be in UTC")
+    """A time in its one form (docs/tally-format.md, section 3): YYYY-MM-DDTHH:MM:SS, six
+    digits of microseconds or none, then Z or +00:00; a date and time that exists."""
+    match = _UTC_TIME.fullmatch(_text(value, path))
+    instant = None
+    if match is not None:
+        *fields, micro = match.groups()
+        try:
+            instant = datetime(*map(int, fields), int(micro or 0), tzinfo=UTC)  # type: ignore[misc]
+        except ValueError:
+            instant = None  # month 13, February 30, second 60...
+    _require(
+        instant is not None,
+        f"{path} must be in UTC, written YYYY-MM-DDTHH:MM:SS (ISO-8601, optionally with"
+        " .ffffff, six digits) then Z or +00:00, a date and time that exists",
+    )
+    assert instant is not None
     return instant
 
 
@@ -120,7 +150,7 @@ def _listed(
 def _check_regions(definition: dict[str, Any]) -> set[int]:
     ids: list[int] = []
     for path, region in _listed(definition, "regions", MAX_REGIONS, ("id", "slug", "name")):
-        ids.append(_count_field(region["id"], f"{path}.id", MAX_ID))
+        ids.append(_count_field(region["id"], f"{path}.id", MAX_ID, least=1))
         _text(region["slug"], f"{path}.slug")
         _text(region["name"], f"{path}.name")
     _checks.sorted_ids(ids, "regions")
@@ -131,7 +161,7 @@ def _check_proposals(definition: dict[str, Any], region_ids: set[int]) -> None:
     ids: list[int] = []
     keys = ("id", "code", "title", "region_id", "cost_cents")
     for path, proposal in _listed(definition, "proposals", MAX_PROPOSALS, keys):
-        ids.append(_count_field(proposal["id"], f"{path}.id", MAX_ID))
+        ids.append(_count_field(proposal["id"], f"{path}.id", MAX_ID, least=1))
         _text(proposal["code"], f"{path}.code")
         _text(proposal["title"], f"{path}.title")
         region = proposal["region_id"]
@@ -160,10 +190,37 @@ def _check_budgets(definition: dict[str, Any], region_ids: set[int]) -> None:
         _count_field(cents, f"region_budgets_cents[{key!r}]", MAX_CENTS)
 
 
-def _check_rules(definition: dict[str, Any]) -> None:
+def _check_ballot_rule(definition: dict[str, Any]) -> None:
     ballot_rule = _object(definition["ballot_rule"], "ballot_rule", ("name", "params"))
-    _text(ballot_rule["name"], "ballot_rule.name")
-    _require(isinstance(ballot_rule["params"], dict), "ballot_rule.params must be an object")
+    _require(
+        ballot_rule["name"] in RULE_KINDS,
+        f"ballot_rule.name must be one of {', '.join(RULE_KINDS)}",
+    )
+    params = ballot_rule["params"]
+    _require(isinstance(params, dict), "ballot_rule.params must be an object")
+    for name, value in params.items():
+        path = f"ballot_rule.params.{name}"
+        kind = BALLOT_PARAMS.get(name)
+        if kind is bool:
+            _require(isinstance(value, bool), f"{path} must be a boolean")
+        elif isinstance(kind, tuple):
+            least, most = kind
+            _require(
+                is_int(value) and least <= value <= most,
+                f"{path} must be an integer from {least} to {most}",
+            )
+        else:  # a name the app does not read: any value, its numbers as everywhere
+            problem = number_problem(value, path)
+            _require(problem is None, str(problem))
+    low, high = params.get("min_choices"), params.get("max_choices")
+    _require(
+        low is None or high is None or low <= high,
+        "ballot_rule.params.min_choices must not be above ballot_rule.params.max_choices",
+    )
+
+
+def _check_rules(definition: dict[str, Any]) -> None:
+    _check_ballot_rule(definition)
     rule = _object(
         definition["counting_rule"], "counting_rule", ("name", "per_region", "increment_cents")
     )
@@ -187,7 +244,7 @@ def validate_definition(definition: object) -> dict[str, Any]:
     _require(bool(_text(cycle["slug"], "cycle.slug")), "cycle.slug must not be empty")
     _text(cycle["title"], "cycle.title")
     _require(cycle["kind"] in CYCLE_KINDS, f"cycle.kind must be one of {', '.join(CYCLE_KINDS)}")
-    _count_field(cycle["edition"], "cycle.edition")
+    _count_field(cycle["edition"], "cycle.edition", MAX_ID)
     region_ids = _check_regions(definition)
     _check_budgets(definition, region_ids)
     _check_proposals(definition, region_ids)

@@ -13,13 +13,15 @@ A failed hash or signature does not stop the checks of the content after it (so 
 learns what was changed, e.g. which paper batch's count); any other failure stops, as the checks
 after it need what it found wrong. The last line, "FAILED: ...", names the first failure; any
 later one is printed as "fail  ..." where its check ran. Exit 0: everything holds; 1: a check
-failed; 2: the file cannot be read or the command line is wrong. Never a traceback.
+failed (the file is a zip, or claims to be one: it ends with a zip's end record); 2: the command
+line is wrong, or the file cannot be read, is larger than any package may be, or is not a zip
+(docs/tally-format.md, "The command line"). Never a traceback.
 
 Runs with only the standard library and `cryptography` installed (no Flask, no SQLAlchemy):
 tests check that importing and running it loads neither. docs/tally-format.md lists the same
 checks for auditors writing their own verifier.
 
-Bounded on any input: the file is at most MAX_TOTAL_BYTES (plus 1 MiB); members are inflated
+Bounded on any input: the file is at most MAX_FILE_BYTES (2 GiB plus 1 MiB); members are inflated
 as streams within caps derived from what the package declares (`package.read_package`); the
 definition's numbers are bounded (`result.validate_definition`); and the recount's loops are
 bounded by the data (Equal Shares completed does not run once per increment: see
@@ -39,13 +41,13 @@ from typing import Any
 from opdigital.ledger import keys
 from opdigital.ledger.chain import GENESIS_HASH, canonical_json, check_chain, is_hex64
 from opdigital.ledger.package import (
-    MAX_TOTAL_BYTES,
+    MAX_FILE_BYTES,
     PAPER,
     SIGNATURE,
     SUMS,
-    NotAZipError,
     Package,
     PackageError,
+    UnreadablePackage,
     read_package,
 )
 from opdigital.ledger.paper import PaperError, check_board, undeclared_batch, validate_paper
@@ -70,6 +72,16 @@ class CheckFailed(Exception):
     def __init__(self, message: str, failures: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.failures: tuple[str, ...] = tuple(failures) or (message,)
+
+
+class Unreadable(CheckFailed):
+    """The file cannot be checked at all: too large, or not a zip (docs/tally-format.md,
+    section 12: exit status 2, not a failed check). A CheckFailed all the same, so that a caller
+    refusing what fails verification refuses this too; `reason` reads after the file's name."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the package {reason}")
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -135,7 +147,10 @@ _ASCII_SPACE = " \t\n\r\x0b\x0c"
 
 
 def expected_key_from_argument(value: str) -> ExpectedKey:
-    """--public-key: a file (PEM or base64), a fingerprint (64 hex) or base64 of the raw key.
+    """--public-key, tested in this order (docs/tally-format.md, "The command line"): an
+    existing file (PEM, or base64 of the raw key); 64 hex digits, either case (a fingerprint);
+    PEM text; base64 of the raw 32 bytes. A fingerprint is never base64 of 32 bytes (44
+    characters), so only a file's name can shadow another reading.
 
     Raises keys.KeyFileError when the value is none of these.
     """
@@ -146,16 +161,19 @@ def expected_key_from_argument(value: str) -> ExpectedKey:
         except OSError as e:
             raise keys.KeyFileError(f"cannot read {path}: {e.strerror}") from None
         return ExpectedKey(public_raw=keys.parse_public_key(content))
-    candidate = value.strip().lower()
-    if is_hex64(candidate):
-        return ExpectedKey(fingerprint=candidate)
+    candidate = value.strip(_ASCII_SPACE)
+    if candidate.isascii() and is_hex64(candidate.lower()):
+        return ExpectedKey(fingerprint=candidate.lower())
     return ExpectedKey(public_raw=keys.parse_public_key(value))
 
 
 def parse_recorded_head(value: str) -> tuple[int, str]:
-    """--head SEQ:HASH, as recorded from the public board during the vote."""
+    """--head SEQ:HASH, as recorded from the public board during the vote: SEQ in ASCII
+    digits, HASH 64 hex digits in either case (compared in lowercase), nothing else."""
     seq_text, _, digest = value.partition(":")
-    if not (seq_text.isascii() and seq_text.isdigit()) or not is_hex64(digest.lower()):
+    if not (seq_text.isascii() and seq_text.isdigit()) or not (
+        digest.isascii() and is_hex64(digest.lower())
+    ):
         raise ValueError(f"--head {value!r}: expected SEQ:HASH (an entry number and 64 hex digits)")
     return int(seq_text), digest.lower()
 
@@ -179,21 +197,56 @@ def _item_label(path: str, index: int, item: Any) -> str:
     return f"{path}[{index}]"
 
 
-def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
-    """Where `actual` first differs from `expected` (fields in `expected`'s order), or None."""
+# The order in which the recount's fields are compared with result.json's, at each level
+# (docs/tally-format.md, section 8, check 8): fixed here, not taken from either side's parsing,
+# so that every verifier names the same first difference. The keys: the field's path with list
+# items as "[]".
+FIELD_ORDER: dict[str, tuple[str, ...]] = {
+    "": (
+        "ballots",
+        "participation",
+        "board_head",
+        "votes",
+        "selected",
+        "allocated_cents",
+        "by_region",
+        "counting_rule",
+    ),
+    "board_head": ("seq", "hash"),
+    "votes[]": ("proposal_id", "votes"),
+    "by_region[]": ("region_id", "budget_cents", "allocated_cents", "selected"),
+    "counting_rule": ("name", "per_region", "increment_cents"),
+}
+
+
+def _ordered(keys: Any, shape: str) -> list[str]:
+    """`keys` in FIELD_ORDER's order for this level; any other key after them, sorted."""
+    order = FIELD_ORDER.get(shape, ())
+    return [key for key in order if key in keys] + sorted(k for k in keys if k not in order)
+
+
+def first_difference(expected: Any, actual: Any, path: str = "", shape: str = "") -> str | None:
+    """Where `actual` (result.json) first differs from `expected` (the recount), or None.
+
+    Objects: the recount's fields in FIELD_ORDER's order, each missing or compared in turn,
+    then result.json's first extra field (sorted); arrays: item by item, then their lengths;
+    values: as canonical JSON (1, 1.0 and true differ).
+    """
     if isinstance(expected, dict) and isinstance(actual, dict):
-        for key in expected:
+        for key in _ordered(expected, shape):
             where = f"{path}.{key}" if path else key
             if key not in actual:
                 return f"{where} is missing"
-            found = first_difference(expected[key], actual[key], where)
+            found = first_difference(
+                expected[key], actual[key], where, f"{shape}.{key}" if shape else key
+            )
             if found:
                 return found
-        extra = [key for key in actual if key not in expected]
+        extra = sorted(key for key in actual if key not in expected)
         return f"{path + '.' if path else ''}{extra[0]} is not a result field" if extra else None
     if isinstance(expected, list) and isinstance(actual, list):
         for index, (want, have) in enumerate(zip(expected, actual, strict=False)):
-            found = first_difference(want, have, _item_label(path, index, want))
+            found = first_difference(want, have, _item_label(path, index, want), f"{shape}[]")
             if found:
                 return found
         if len(expected) != len(actual):
@@ -236,8 +289,8 @@ class _Verification:
     def run(self) -> list[str]:
         try:
             package = read_package(self.data, keep_board_bytes=False)
-        except NotAZipError:
-            raise
+        except UnreadablePackage as e:
+            raise Unreadable(str(e)) from None
         except PackageError as e:
             raise CheckFailed(str(e)) from None
         self.ok(f"members {', '.join(package.members)} present and well-formed")
@@ -456,9 +509,10 @@ def verify_package(
     """Run every check; returns the "ok" lines (each also passed to `report` as it holds).
 
     Raises CheckFailed naming the first check that fails (every failure in its `failures`;
-    those after the first are also passed to `report`, as "fail  ..."), or NotAZipError for
-    bytes that are not a zip at all. `counted` spares the recount when the package holds
-    exactly the inputs of a count just made (see `Counted`); every other check runs as always.
+    those after the first are also passed to `report`, as "fail  ..."); Unreadable, a
+    CheckFailed, for a file that cannot be checked at all (exit status 2 on the command line).
+    `counted` spares the recount when the package holds exactly the inputs of a count just
+    made (see `Counted`); every other check runs as always.
     """
     return _Verification(data, expected_key, recorded_heads, report, counted).run()
 
@@ -502,8 +556,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNREADABLE
     path = Path(args.package)
     try:
-        if path.stat().st_size > MAX_TOTAL_BYTES + 1024**2:
-            print(f"error: {path} is larger than any tally package may be", file=sys.stderr)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            print(
+                f"error: {path} is larger than any tally package may be ({MAX_FILE_BYTES} bytes)",
+                file=sys.stderr,
+            )
             return EXIT_UNREADABLE
         data = path.read_bytes()
     except OSError as e:
@@ -512,8 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = (lambda line: None) if args.quiet else print
     try:
         verify_package(data, expected_key=expected, recorded_heads=heads, report=report)
-    except NotAZipError:
-        print(f"error: {path} is not a zip archive", file=sys.stderr)
+    except Unreadable as e:
+        print(f"error: {path} {e.reason}", file=sys.stderr)
         return EXIT_UNREADABLE
     except CheckFailed as e:
         print(f"FAILED: {e}")
