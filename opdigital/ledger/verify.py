@@ -52,6 +52,7 @@ from opdigital.ledger.package import (
 )
 from opdigital.ledger.paper import PaperError, check_board, undeclared_batch, validate_paper
 from opdigital.ledger.result import (
+    RESULT_KEYS,
     TallyError,
     compute_result,
     proposal_ids,
@@ -202,16 +203,7 @@ def _item_label(path: str, index: int, item: Any) -> str:
 # so that every verifier names the same first difference. The keys: the field's path with list
 # items as "[]".
 FIELD_ORDER: dict[str, tuple[str, ...]] = {
-    "": (
-        "ballots",
-        "participation",
-        "board_head",
-        "votes",
-        "selected",
-        "allocated_cents",
-        "by_region",
-        "counting_rule",
-    ),
+    "": RESULT_KEYS,  # result.json's fields, in the order section 5 lists them
     "board_head": ("seq", "hash"),
     "votes[]": ("proposal_id", "votes"),
     "by_region[]": ("region_id", "budget_cents", "allocated_cents", "selected"),
