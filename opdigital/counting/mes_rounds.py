@@ -28,6 +28,7 @@ class Prepared(Protocol):
     expanded: list[list[int]]  # the same, each type repeated by its weight
     rounds: Any  # this module's Rounds, once made
 
+
 SLOT = 64  # bits per round in a spread mask: sums of voters stay under 2**64
 
 

@@ -229,18 +229,12 @@ class Sweep:
         self._qdf.append(float(qd))
         self._reach += self._vf[0]
         self._steep -= self._qdf[-1]
-        factor = qv.denominator // gcd(qv.denominator, self._qv_den)
-        if factor > 1:
-            self._qv_den *= factor
-            self._qv_base *= factor
-            self._qv_int = [x * factor for x in self._qv_int]
-        self._qv_int.append(qv.numerator * (self._qv_den // qv.denominator))
-        factor = qd.denominator // gcd(qd.denominator, self._qd_den)
-        if factor > 1:
-            self._qd_den *= factor
-            self._qd_base *= factor
-            self._qd_int = [x * factor for x in self._qd_int]
-        self._qd_int.append(qd.numerator * (self._qd_den // qd.denominator))
+        self._qv_den, self._qv_base, self._qv_int = _appended(
+            qv, self._qv_den, self._qv_base, self._qv_int
+        )
+        self._qd_den, self._qd_base, self._qd_int = _appended(
+            qd, self._qd_den, self._qd_base, self._qd_int
+        )
         self._lines_of_round(len(self._qvf) - 1)
 
     def _ints(self, masks: list[int]) -> tuple[list[int], list[int]]:
@@ -571,3 +565,13 @@ def _up(t: Fraction) -> float:
 
 def _earlier(found: tuple[Fraction, bool], than: tuple[Fraction, bool]) -> bool:
     return found[0] < than[0] or (found[0] == than[0] and found[1] and not than[1])
+
+
+def _appended(value: Fraction, den: int, base: int, ints: list[int]) -> tuple[int, int, list[int]]:
+    """`ints` (numerators over `den`) with `value` appended: the denominator grows to take it,
+    and `base` (over the same denominator) and the earlier numerators are scaled with it."""
+    factor = value.denominator // gcd(value.denominator, den)
+    if factor > 1:
+        den, base, ints = den * factor, base * factor, [x * factor for x in ints]
+    ints.append(value.numerator * (den // value.denominator))
+    return den, base, ints
