@@ -8,7 +8,8 @@ Chains N seeded ballots over 50 city-wide projects and 9 regions into a board, c
 result, builds and signs the package (what `opdigital tally` does after reading the board), then
 runs the verifier as a separate process (`python -m opdigital.ledger.verify --quiet`, what an
 auditor runs). Prints each step's wall-clock time, the package size, and the verifier's wall
-time, CPU time and peak memory (its maximum resident set size, from getrusage). `--keep`
+time, CPU time and peak memory (the largest process's maximum resident set size, and the peak of
+its processes' together: it recounts in a forked child, see `benchmarks/measure.py`). `--keep`
 writes the package to FILE; `--package` verifies an existing package only (no build), so the
 verifier can be measured again and again (`--repeat`) on the same bytes.
 """
@@ -72,43 +73,31 @@ def ballots(count: int) -> list[tuple[str, list[int]]]:
     return items
 
 
-# The verifier is started from this small process, which reports its wall time, CPU time (user
-# + system: on a shared machine the wall time also counts other processes' turns) and peak RSS:
-# a child started straight from the benchmark (vfork + exec) would be charged the benchmark's
-# own peak of several GB by getrusage, since Linux records the address space an exec replaces.
-_MEASURE = (
-    "import resource, subprocess, sys, time\n"
-    "started = time.perf_counter()\n"
-    "code = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-    "seconds = time.perf_counter() - started\n"
-    "print(code.stdout + code.stderr, end='')\n"
-    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(f'{seconds} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss * 1024}')\n"
-    "sys.exit(code.returncode)\n"
-)
+# The verifier is started from this small process (see its docstring for why and what it reports).
+MEASURE = str(Path(__file__).with_name("measure.py"))
 
 
-def verify(path: Path) -> tuple[float, float, int, int]:
+def verify(path: Path) -> tuple[float, float, int, int, int]:
     """Run the auditor's verifier on `path` as its own process: (wall seconds, CPU seconds, exit
-    code, peak RSS in bytes)."""
+    code, peak RSS of its largest process and of its processes together, in bytes)."""
     command = [sys.executable, "-m", "opdigital.ledger.verify", str(path), "--quiet"]
     measured = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True
+        [sys.executable, MEASURE, *command], capture_output=True, text=True
     )
     *output, last = measured.stdout.splitlines() or [""]
     if measured.returncode or measured.stderr:
         print("\n".join(output) + measured.stderr)
-    seconds, cpu, peak = last.split()
-    return float(seconds), float(cpu), measured.returncode, int(peak)
+    seconds, cpu, peak, together = last.split()
+    return float(seconds), float(cpu), measured.returncode, int(peak), int(together)
 
 
 def report_verify(path: Path, repeat: int) -> int:
     code = 0
     for _ in range(repeat):
-        seconds, cpu, code, peak = verify(path)
+        seconds, cpu, code, peak, together = verify(path)
         print(
-            f"verify (separate process) {seconds:.1f} s (CPU {cpu:.1f} s),"
-            f" peak RSS {peak / 1e6:.0f} MB, exit {code}"
+            f"verify (separate process) {seconds:.1f} s (CPU {cpu:.1f} s), peak RSS"
+            f" {peak / 1e6:.0f} MB (its processes together {together / 1e6:.0f} MB), exit {code}"
         )
     return code
 

@@ -527,7 +527,7 @@ def _check_member(data: bytes, header: _Header, position: int, directory: int) -
     return data_at + header.compressed
 
 
-def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
+def open_archive(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
     """The archive and its members (five, or six with paper.json), after every structural check
     a hostile zip calls for (docs/tally-format.md, section 1, "Reading the zip", in its order).
 
@@ -566,7 +566,7 @@ def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
     return archive, {info.orig_filename: info for info in archive.infolist()}
 
 
-def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+def member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
     """The member's bytes, a chunk at a time, never more than its header declares (checked
     against the caps before): a lying header cannot make us inflate gigabytes."""
     name = info.orig_filename
@@ -587,8 +587,8 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
         raise PackageError(f"{name} is not the size its header declares")
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    return b"".join(_chunks(archive, info))
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    return b"".join(member_chunks(archive, info))
 
 
 def board_caps(definition: dict[str, Any], ballots: int, *, paper: bool = False) -> tuple[int, int]:
@@ -645,7 +645,7 @@ def _read_board(
     raw: list[bytes] | None = [] if keep_bytes else None
 
     def hashed() -> Iterator[bytes]:
-        for chunk in _chunks(archive, info):
+        for chunk in member_chunks(archive, info):
             digest.update(chunk)
             if raw is not None:
                 raw.append(chunk)
@@ -786,10 +786,10 @@ def read_package(data: bytes, *, keep_board_bytes: bool = True) -> Package:
     """
     if len(data) > MAX_FILE_BYTES:
         raise UnreadablePackage(f"is larger than any tally package may be ({MAX_FILE_BYTES} bytes)")
-    archive, infos = _open(data)
+    archive, infos = open_archive(data)
     has_paper = PAPER in infos
     with archive:
-        files = {name: _read_member(archive, infos[name]) for name in infos if name != BOARD}
+        files = {name: read_member(archive, infos[name]) for name in infos if name != BOARD}
         definition = strict_json(files[CYCLE], CYCLE)
         result = strict_json(files[RESULT], RESULT)
         paper = strict_json(files[PAPER], PAPER) if has_paper else None
@@ -823,8 +823,8 @@ def read_package(data: bytes, *, keep_board_bytes: bool = True) -> Package:
 def paper_member(data: bytes) -> Any:
     """paper.json of a package we built (parsed), or None when it has none: for staff screens,
     which show the counts it states without reading the whole board."""
-    archive, infos = _open(data)
+    archive, infos = open_archive(data)
     with archive:
         if PAPER not in infos:
             return None
-        return strict_json(_read_member(archive, infos[PAPER]), PAPER)
+        return strict_json(read_member(archive, infos[PAPER]), PAPER)

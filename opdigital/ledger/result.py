@@ -28,7 +28,7 @@ from opdigital.counting.instance import (
     profile_of,
 )
 from opdigital.counting.rules import RULES, count
-from opdigital.ledger.chain import is_hex64, is_int
+from opdigital.ledger.chain import canonical_json, is_hex64, is_int
 from opdigital.ledger.json_checks import MAX_INTEGER, FieldChecks, number_problem
 
 FORMAT = "opdigital-tally/1"
@@ -323,6 +323,30 @@ def _profile(ballots: Sequence[Sequence[int]], distinct: Counter[tuple[int, ...]
 
 
 _INT_ONLY = frozenset((int,))
+
+
+# What `compute_result` is a pure function of: (definition, ballots, participation, head).
+CountInputs = tuple[dict[str, Any], Sequence[Sequence[int]], int, tuple[int, str]]
+
+
+def same_count_inputs(counted: CountInputs, found: CountInputs) -> bool:
+    """Whether `compute_result` on `found` could only repeat its result on `counted`: the same
+    definition by canonical JSON (1, 1.0 and true differ), the same ballots by value (the
+    chain check holds a package's to plain ints), participation and head."""
+    definition, ballots, participation, head = counted
+    found_definition, found_ballots, found_participation, found_head = found
+    return (
+        found_participation == participation
+        and type(found_participation) is int
+        and tuple(found_head) == tuple(head)
+        and len(found_ballots) == len(ballots)
+        and canonical_json(found_definition) == canonical_json(definition)
+        and all(map(_same_ballot, found_ballots, ballots))
+    )
+
+
+def _same_ballot(a: Sequence[int], b: Sequence[int]) -> bool:
+    return a is b or tuple(a) == tuple(b)
 
 
 def compute_result(

@@ -26,6 +26,10 @@ as streams within caps derived from what the package declares (`package.read_pac
 definition's numbers are bounded (`result.validate_definition`); and the recount's loops are
 bounded by the data (Equal Shares completed does not run once per increment: see
 `counting.equal_shares`).
+
+Two cores: on a system that can fork, the command line starts the recount in a child process
+while it reads the board (`early_count`); the child's result counts only for exactly the inputs
+the strict reading found, so the checks and their outcome are those of the recount made in turn.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from typing import Any
 
 from opdigital.ledger import keys
 from opdigital.ledger.chain import GENESIS_HASH, canonical_json, check_chain, is_hex64
+from opdigital.ledger.early_count import EarlyCount
 from opdigital.ledger.package import (
     MAX_FILE_BYTES,
     PAPER,
@@ -56,6 +61,7 @@ from opdigital.ledger.result import (
     TallyError,
     compute_result,
     proposal_ids,
+    same_count_inputs,
     unknown_choice,
     validate_definition,
 )
@@ -127,19 +133,9 @@ class Counted:
         head: tuple[int, str],
     ) -> dict[str, Any] | None:
         """`result` when these inputs are the counted ones, else None (count them)."""
-        same = (
-            participation == self.participation
-            and type(participation) is int
-            and tuple(head) == tuple(self.head)
-            and len(ballots) == len(self.ballots)
-            and canonical_json(definition) == canonical_json(self.definition)
-            and all(map(_same_ballot, ballots, self.ballots))
-        )
-        return self.result if same else None
-
-
-def _same_ballot(a: Sequence[int], b: Sequence[int]) -> bool:
-    return a is b or tuple(a) == tuple(b)
+        counted = (self.definition, self.ballots, self.participation, self.head)
+        found = (definition, ballots, participation, head)
+        return self.result if same_count_inputs(counted, found) else None
 
 
 # What the command line strips around a key or fingerprint: ASCII whitespace only, as
@@ -259,9 +255,11 @@ class _Verification:
         recorded_heads: Sequence[tuple[int, str]],
         report: Callable[[str], None],
         counted: Counted | None = None,
+        early: bool = False,
     ) -> None:
         self.data = data
         self.counted = counted
+        self.early = early
         self.expected_key = expected_key
         self.recorded_heads = recorded_heads
         self.report = report
@@ -279,6 +277,15 @@ class _Verification:
         self.failures.append(message)
 
     def run(self) -> list[str]:
+        # The recount starts on another core while the board is read (see `early_count`).
+        early = EarlyCount.start(self.data) if self.early and self.counted is None else None
+        try:
+            return self._run(early)
+        finally:
+            if early is not None:
+                early.close()
+
+    def _run(self, early: EarlyCount | None) -> list[str]:
         try:
             package = read_package(self.data, keep_board_bytes=False)
         except UnreadablePackage as e:
@@ -293,20 +300,20 @@ class _Verification:
             except CheckFailed as e:
                 self.failed(str(e))
         try:
-            self.check_content(package)
+            self.check_content(package, early)
         except CheckFailed as e:
             self.failed(str(e))
         if self.failures:
             raise CheckFailed(self.failures[0], self.failures)
         return self.lines
 
-    def check_content(self, package: Package) -> None:
+    def check_content(self, package: Package, early: EarlyCount | None = None) -> None:
         """The checks of what the files say, in order, up to the first that fails."""
         self.check_definition(package)
         head = self.check_chain(package)
         result = self.check_head(package, head)
         self.check_counts(package, result)
-        self.check_recount(package, result, head)
+        self.check_recount(package, result, head, early)
         self.check_paper(package, result)
 
     def check_hashes(self, package: Package) -> None:
@@ -425,19 +432,19 @@ class _Verification:
         )
 
     def check_recount(
-        self, package: Package, result: dict[str, Any], head: tuple[int, str]
+        self,
+        package: Package,
+        result: dict[str, Any],
+        head: tuple[int, str],
+        early: EarlyCount | None = None,
     ) -> None:
-        ballots, participation = package.entries.choices, len(package.entries)
-        recount = self.counted and self.counted.result_for(
-            package.definition, ballots, participation, head
-        )
-        if not recount:
-            try:
-                recount = compute_result(
-                    package.definition, ballots, participation=participation, head=head
-                )
-            except TallyError as e:
-                raise CheckFailed(f"the board cannot be counted: {e}") from None
+        inputs = (package.definition, package.entries.choices, len(package.entries), head)
+        try:
+            recount = self._count_made(inputs, early) or compute_result(
+                package.definition, inputs[1], participation=inputs[2], head=head
+            )
+        except TallyError as e:
+            raise CheckFailed(f"the board cannot be counted: {e}") from None
         difference = first_difference(recount, result)
         if difference:
             raise CheckFailed(f"result.json: {difference}")
@@ -447,6 +454,17 @@ class _Verification:
             f"recount with {rule['name']}{scope} equals result.json:"
             f" {len(recount['selected'])} selected, {recount['allocated_cents']} cents allocated"
         )
+
+    def _count_made(
+        self, inputs: tuple[Any, ...], early: EarlyCount | None
+    ) -> dict[str, Any] | None:
+        """The result of a count already made of exactly these inputs (the tally's own,
+        `Counted`; the one started with the verification, `EarlyCount`), or None."""
+        for made in (self.counted, early):
+            found = made.result_for(*inputs) if made is not None else None
+            if found is not None:
+                return found
+        return None
 
     def check_paper(self, package: Package, result: dict[str, Any]) -> None:
         """Paper ballots (docs/tally-format.md, "Paper ballots"): nothing to check, and nothing
@@ -497,6 +515,7 @@ def verify_package(
     recorded_heads: Sequence[tuple[int, str]] = (),
     report: Callable[[str], None] = lambda line: None,
     counted: Counted | None = None,
+    early: bool = False,
 ) -> list[str]:
     """Run every check; returns the "ok" lines (each also passed to `report` as it holds).
 
@@ -504,9 +523,11 @@ def verify_package(
     those after the first are also passed to `report`, as "fail  ..."); Unreadable, a
     CheckFailed, for a file that cannot be checked at all (exit status 2 on the command line).
     `counted` spares the recount when the package holds exactly the inputs of a count just
-    made (see `Counted`); every other check runs as always.
+    made (see `Counted`); every other check runs as always. `early` starts the recount in a
+    child process while the board is read, on systems that can fork (see `early_count`): for
+    the command line, which runs alone; same checks, same outcome.
     """
-    return _Verification(data, expected_key, recorded_heads, report, counted).run()
+    return _Verification(data, expected_key, recorded_heads, report, counted, early).run()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -560,7 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNREADABLE
     report = (lambda line: None) if args.quiet else print
     try:
-        verify_package(data, expected_key=expected, recorded_heads=heads, report=report)
+        verify_package(data, expected_key=expected, recorded_heads=heads, report=report, early=True)
     except Unreadable as e:
         print(f"error: {path} {e.reason}", file=sys.stderr)
         return EXIT_UNREADABLE
