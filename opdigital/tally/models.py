@@ -20,6 +20,7 @@ class Tally(db.Model):
     __tablename__ = "tally"
 
     cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle.id"), primary_key=True)
+    # Stored uncompressed on PostgreSQL (a zip gains nothing from another try: migration 0016).
     package: Mapped[bytes] = mapped_column(sa.LargeBinary)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     key_fingerprint: Mapped[str] = mapped_column(sa.String(64))
