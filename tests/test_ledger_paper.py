@@ -52,7 +52,8 @@ def paper_package(
     definition = make_definition()
     entries = paper_board() if entries is None else entries
     if paper is None:
-        paper = paper_json(batches, points, entries)
+        on_paper = sum(e.paper_batch is not None for e in entries)
+        paper = paper_json(batches, points, len(entries), on_paper)
     result = make_result(definition, entries)
     return package.build_package(definition, entries, result, key, paper), key
 

@@ -198,10 +198,24 @@ class PackageBuilder:
     the same order as `zip_members` makes them, so the bytes are the same (`build_package` is
     this builder, finished at once). Use it as a context manager: leaving it waits for the
     thread, also when the count failed.
+
+    The board comes as its entries, or as board.jsonl's bytes ready made, in pieces to join in
+    order (`board=`: the tally has PostgreSQL compose the lines, a chunk at a time, see
+    `board.services.sealed_board`); one or the other. The thread joins the pieces: bytes.join
+    lets go of the GIL too (a million entries' board is 0.1 s of copying).
     """
 
-    def __init__(self, definition: dict[str, Any], entries: Sequence[BoardEntry]) -> None:
-        self._files = {CYCLE: human_json(definition), BOARD: board_bytes(entries)}
+    def __init__(
+        self,
+        definition: dict[str, Any],
+        entries: Sequence[BoardEntry] | None = None,
+        *,
+        board: Sequence[bytes] | None = None,
+    ) -> None:
+        if (entries is None) == (board is None):
+            raise TypeError("PackageBuilder takes the board's entries or its bytes (board=)")
+        self._board = board if entries is None else [board_bytes(entries)]
+        self._files = {CYCLE: human_json(definition)}
         self._digests: dict[str, str] = {}
         self._buffer = io.BytesIO()
         self._archive = _zip_writer(self._buffer)
@@ -211,6 +225,8 @@ class PackageBuilder:
 
     def _write_first_half(self) -> None:
         try:
+            self._files[BOARD] = b"".join(self._board)
+            self._board = ()  # the pieces may go now (unless the caller keeps them)
             for name in (CYCLE, BOARD):
                 self._digests[name] = hashlib.sha256(self._files[name]).hexdigest()
                 _add_member(self._archive, name, self._files[name])

@@ -18,7 +18,7 @@ Pure: standard library and the other ledger modules only.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,12 +59,12 @@ class Point:
 
 
 def paper_json(
-    batches: Iterable[Batch], points: Iterable[Point], entries: Sequence[BoardEntry]
+    batches: Iterable[Batch], points: Iterable[Point], ballots: int, paper: int
 ) -> dict[str, Any]:
-    """paper.json's object for the sealed batches, the points and the board (in any order)."""
-    paper = sum(1 for e in entries if e.paper_batch is not None)
+    """paper.json's object for the sealed batches, the points (in any order) and the board's
+    `ballots` entries, `paper` of them paper ballots."""
     return {
-        "ballots": {"online": len(entries) - paper, "paper": paper},
+        "ballots": {"online": ballots - paper, "paper": paper},
         "batches": [
             {
                 "id": b.id,
