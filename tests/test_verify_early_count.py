@@ -138,6 +138,27 @@ def test_inputs_scanned_otherwise_than_the_strict_reading_are_counted_again(
     assert outcome(data, early=True) == outcome(data, early=False)
 
 
+def test_the_scan_stops_at_more_lines_than_result_json_declares():
+    """A board of many tiny lines is not listed in memory: past the declared ballots the scan
+    gives up (and the strict reading refuses such a board in its turn)."""
+    line = b'{"choices":[12],"entry_hash":"x"}\n'
+    assert early_count._scan([line * 3], 3) is None  # not a canonical last line: no head
+    chunks = [line * 1000] * 10
+    assert early_count._scan(chunks, 9_999) is None
+    assert early_count._scan([line * 5, line * 5], 9) is None
+
+
+def test_the_scan_reads_the_choices_and_the_head():
+    lines = [
+        b'{"choices":[1,2],"entry_hash":"' + b"a" * 64 + b'","seq":1}\n',
+        b'{"choices":[],"entry_hash":"' + b"b" * 64 + b'","seq":2}\n',
+    ]
+    whole = b"".join(lines)
+    for chunks in ([whole], [whole[:7], whole[7:40], whole[40:]]):
+        assert early_count._scan(chunks, 2) == ([(1, 2), ()], (2, "b" * 64))
+    assert early_count._scan([whole], 1) is None
+
+
 def _board_lines(files: dict[str, bytes]) -> list[bytes]:
     return files[package.BOARD].splitlines(keepends=True)
 

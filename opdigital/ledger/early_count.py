@@ -48,9 +48,14 @@ MIN_BALLOTS = 50_000
 _CHOICES = re.compile(rb'\{"choices":\[([0-9,]*)\]')
 
 
-def _scan(chunks: Iterable[bytes]) -> tuple[list[tuple[int, ...]], tuple[int, str]] | None:
+def _scan(
+    chunks: Iterable[bytes], most: int
+) -> tuple[list[tuple[int, ...]], tuple[int, str]] | None:
     """Each line's choices, in order, and the head (the last line's seq and entry_hash), if
-    every line starts as a canonical line; else None. A chunk at a time, as it is inflated."""
+    every line starts as a canonical line and there are at most `most` (the ballots result.json
+    declares: more, and the strict reading refuses the board anyway, while a board of tiny
+    lines could make the list of them many times larger than any real board's); else None.
+    A chunk at a time, as it is inflated."""
     texts: list[bytes] = []
     lines, pending = 0, b""
     for chunk in chunks:
@@ -59,7 +64,7 @@ def _scan(chunks: Iterable[bytes]) -> tuple[list[tuple[int, ...]], tuple[int, st
         complete, pending = block[:end], block[end:]
         found = _CHOICES.findall(complete)
         lines += complete.count(b"\n")
-        if len(found) + len(texts) != lines:
+        if len(found) + len(texts) != lines or lines > most:
             return None
         texts += found
         if complete:
@@ -144,7 +149,7 @@ class EarlyCount:
             _, cap = board_caps(definition, declared)
             if infos[BOARD].file_size > cap:
                 return None
-            scanned = _scan(member_chunks(archive, infos[BOARD]))
+            scanned = _scan(member_chunks(archive, infos[BOARD]), declared)
         if scanned is None:
             return None
         ballots, head = scanned
