@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -35,6 +35,7 @@ from opdigital.ledger.package import (
     strict_json,
 )
 from opdigital.ledger.result import (
+    CountInputs,
     TallyError,
     compute_result,
     same_count_inputs,
@@ -155,18 +156,12 @@ class EarlyCount:
         ballots, head = scanned
         return cls(definition, ballots, head)
 
-    def result_for(
-        self,
-        definition: dict[str, Any],
-        ballots: Sequence[Sequence[int]],
-        participation: int,
-        head: tuple[int, str],
-    ) -> dict[str, Any] | None:
-        """The child's result when the strict reading found exactly its inputs, else None
+    def result_for(self, found: CountInputs) -> dict[str, Any] | None:
+        """The child's result when the strict reading `found` exactly its inputs, else None
         (count again). Raises TallyError with the child's message when it could not count
         them, as `compute_result` on the same inputs would."""
         counted = (self.definition, self.ballots, self.participation, self.head)
-        if not same_count_inputs(counted, (definition, ballots, participation, head)):
+        if not same_count_inputs(counted, found):
             return None
         try:
             kind, value = self._answer.recv()

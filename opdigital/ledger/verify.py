@@ -58,6 +58,7 @@ from opdigital.ledger.package import (
 from opdigital.ledger.paper import PaperError, check_board, undeclared_batch, validate_paper
 from opdigital.ledger.result import (
     RESULT_KEYS,
+    CountInputs,
     TallyError,
     compute_result,
     proposal_ids,
@@ -125,16 +126,9 @@ class Counted:
     head: tuple[int, str]
     result: dict[str, Any]
 
-    def result_for(
-        self,
-        definition: dict[str, Any],
-        ballots: Sequence[Sequence[int]],
-        participation: int,
-        head: tuple[int, str],
-    ) -> dict[str, Any] | None:
-        """`result` when these inputs are the counted ones, else None (count them)."""
+    def result_for(self, found: CountInputs) -> dict[str, Any] | None:
+        """`result` when the inputs `found` are the counted ones, else None (count them)."""
         counted = (self.definition, self.ballots, self.participation, self.head)
-        found = (definition, ballots, participation, head)
         return self.result if same_count_inputs(counted, found) else None
 
 
@@ -455,13 +449,11 @@ class _Verification:
             f" {len(recount['selected'])} selected, {recount['allocated_cents']} cents allocated"
         )
 
-    def _count_made(
-        self, inputs: tuple[Any, ...], early: EarlyCount | None
-    ) -> dict[str, Any] | None:
+    def _count_made(self, inputs: CountInputs, early: EarlyCount | None) -> dict[str, Any] | None:
         """The result of a count already made of exactly these inputs (the tally's own,
         `Counted`; the one started with the verification, `EarlyCount`), or None."""
         for made in (self.counted, early):
-            found = made.result_for(*inputs) if made is not None else None
+            found = made.result_for(inputs) if made is not None else None
             if found is not None:
                 return found
         return None
