@@ -60,6 +60,42 @@ def entry_hash(
     ).hexdigest()
 
 
+def _plain_entry_json(
+    choices: tuple[int, ...],
+    key: str,
+    value: str,
+    paper_batch: int | None,
+    prev_hash: str,
+    receipt_hash: str,
+    seq: int,
+) -> bytes | None:
+    """canonical_json of an entry's fields, written out directly, when they are plain ints and
+    strs (what every entry holds); None otherwise (the caller then asks canonical_json).
+
+    `key` is the one field that differs between the hashed content ("cycle") and the board
+    line ("entry_hash"): both sort between "choices" and "paper_batch". The text is byte for
+    byte what canonical_json gives: keys in sorted order, ints as int.__repr__ writes them,
+    strings through json's own ASCII escaper (tests compare the two on arbitrary values).
+    """
+    if not (
+        type(seq) is int
+        and type(value) is str
+        and type(receipt_hash) is str
+        and type(prev_hash) is str
+        and type(choices) is tuple
+        and (paper_batch is None or type(paper_batch) is int)
+        and set(map(type, choices)) <= _INT_ONLY
+    ):
+        return None
+    paper = "" if paper_batch is None else f'"paper_batch":{paper_batch},'
+    return (
+        f'{{"choices":[{",".join(map(str, choices))}],'
+        f'"{key}":{encode_basestring_ascii(value)},{paper}'
+        f'"prev_hash":{encode_basestring_ascii(prev_hash)},'
+        f'"receipt_hash":{encode_basestring_ascii(receipt_hash)},"seq":{seq}}}'
+    ).encode("ascii")
+
+
 def _hashed_content(
     cycle_slug: str,
     seq: int,
@@ -71,28 +107,16 @@ def _hashed_content(
     """canonical_json of the hashed object: written out directly for the fixed key set.
 
     A board of a million entries is hashed a million times (when chained, when verified), and
-    json.dumps with sorted keys is most of that cost. For plain ints and strs (what every entry
-    holds) the text below is byte for byte what canonical_json gives: keys in sorted order,
-    ints as int.__repr__ writes them, strings through json's own ASCII escaper (a test compares
-    the two on arbitrary values); anything else (a bool, a float, an int or str subclass) goes
-    through canonical_json itself.
+    json.dumps with sorted keys is most of that cost: plain ints and strs (what every entry
+    holds) are written out by `_plain_entry_json`; anything else (a bool, a float, an int or str
+    subclass) goes through canonical_json itself.
     """
     choices = tuple(choices)  # a tuple stays itself; anything else is read once
-    if (
-        type(seq) is int
-        and type(cycle_slug) is str
-        and type(receipt_hash) is str
-        and type(prev_hash) is str
-        and (paper_batch is None or type(paper_batch) is int)
-        and set(map(type, choices)) <= _INT_ONLY
-    ):
-        paper = "" if paper_batch is None else f'"paper_batch":{paper_batch},'
-        return (
-            f'{{"choices":[{",".join(map(str, choices))}],'
-            f'"cycle":{encode_basestring_ascii(cycle_slug)},{paper}'
-            f'"prev_hash":{encode_basestring_ascii(prev_hash)},'
-            f'"receipt_hash":{encode_basestring_ascii(receipt_hash)},"seq":{seq}}}'
-        ).encode("ascii")
+    plain = _plain_entry_json(
+        choices, "cycle", cycle_slug, paper_batch, prev_hash, receipt_hash, seq
+    )
+    if plain is not None:
+        return plain
     content: dict[str, Any] = {
         "choices": list(choices),
         "cycle": cycle_slug,
@@ -161,27 +185,21 @@ class BoardEntry:
     def line(self) -> bytes:
         """The entry's board.jsonl line (without the newline): canonical_json(self.as_dict()).
 
-        Written out directly, as `_hashed_content` is and for the same reason (a package's
-        board is a million of these); anything but plain ints and strs goes through
-        canonical_json itself, and a test holds the two equal on arbitrary values.
+        Written out directly by `_plain_entry_json`, as the hashed content is and for the same
+        reason (a package's board is a million of these); anything but plain ints and strs goes
+        through canonical_json itself, and a test holds the two equal on arbitrary values.
         """
-        choices, paper_batch = self.choices, self.paper_batch
-        if (
-            type(self.seq) is int
-            and type(self.receipt_hash) is str
-            and type(self.prev_hash) is str
-            and type(self.entry_hash) is str
-            and type(choices) is tuple
-            and (paper_batch is None or type(paper_batch) is int)
-            and set(map(type, choices)) <= _INT_ONLY
-        ):
-            paper = "" if paper_batch is None else f'"paper_batch":{paper_batch},'
-            return (
-                f'{{"choices":[{",".join(map(str, choices))}],'
-                f'"entry_hash":{encode_basestring_ascii(self.entry_hash)},{paper}'
-                f'"prev_hash":{encode_basestring_ascii(self.prev_hash)},'
-                f'"receipt_hash":{encode_basestring_ascii(self.receipt_hash)},"seq":{self.seq}}}'
-            ).encode("ascii")
+        plain = _plain_entry_json(
+            self.choices,
+            "entry_hash",
+            self.entry_hash,
+            self.paper_batch,
+            self.prev_hash,
+            self.receipt_hash,
+            self.seq,
+        )
+        if plain is not None:
+            return plain
         return canonical_json(self.as_dict())
 
     @classmethod
