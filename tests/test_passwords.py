@@ -152,3 +152,27 @@ def test_service_refuses_a_weak_password(app_ctx):
     with pytest.raises(ValidationFailed):
         create_user(NewUser("x@pbh.gov.br", "123456789012", "auditor"))
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_the_dummy_hash_an_unknown_e_mail_is_checked_against_costs_what_a_real_one_does():
+    """Written out, not made at import: it must carry the hasher's own parameters (memory, time,
+    lanes, lengths), or a login with an unknown e-mail would answer faster than a wrong
+    password; and no password opens it for anyone."""
+    from argon2 import PasswordHasher, extract_parameters
+
+    from opdigital.accounts import services
+
+    hasher = PasswordHasher()
+    assert extract_parameters(services.dummy_hash()) == extract_parameters(
+        hasher.hash("anything")
+    )
+    assert not services._hasher.check_needs_rehash(services.dummy_hash())
+    assert services.dummy_hash() == services._DUMMY_HASH
+    assert hasher.verify(services.dummy_hash(), "not-a-real-password")
+
+
+def test_authenticate_refuses_an_unknown_e_mail_whatever_the_password(app_ctx):
+    from opdigital.accounts.services import authenticate
+
+    assert authenticate("nobody@pbh.gov.br", "not-a-real-password") is None
+    assert authenticate("nobody@pbh.gov.br", "") is None

@@ -13,6 +13,7 @@ and publishing go through `cycles.lifecycle.advance`, as the coordinator's contr
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -41,6 +42,21 @@ def _cycle(slug: str):
         return get_cycle(slug)
     except DomainError as e:
         _fail(e)
+
+
+@contextlib.contextmanager
+def _kept_after_commit():
+    """The session's objects keep their values through the commits inside: the package just
+    stored is written to --out as it is in memory (reading 57 MB a million ballots back from the
+    database would only repeat the bytes the INSERT sent; 0.45 s of the tally)."""
+    from opdigital.extensions import db
+
+    session = db.session()
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = expiring
 
 
 @click.group("keys")
@@ -167,7 +183,8 @@ def tally_command(cycle_slug: str, out: Path) -> None:
         elif cycle.state != CycleState.CLOSED:
             raise IllegalTransition(_l("Only a closed cycle can be tallied."))
         else:
-            record = advance(cycle, CycleState.TALLIED, actor=None).tally
+            with _kept_after_commit():
+                record = advance(cycle, CycleState.TALLIED, actor=None).tally
     except DomainError as e:
         _fail(e)
     out.write_bytes(record.package)
