@@ -163,9 +163,7 @@ def test_the_dummy_hash_an_unknown_e_mail_is_checked_against_costs_what_a_real_o
     from opdigital.accounts import services
 
     hasher = PasswordHasher()
-    assert extract_parameters(services.dummy_hash()) == extract_parameters(
-        hasher.hash("anything")
-    )
+    assert extract_parameters(services.dummy_hash()) == extract_parameters(hasher.hash("anything"))
     assert not services._hasher.check_needs_rehash(services.dummy_hash())
     assert services.dummy_hash() == services._DUMMY_HASH
     assert hasher.verify(services.dummy_hash(), "not-a-real-password")
