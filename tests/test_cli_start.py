@@ -81,6 +81,16 @@ def test_a_command_that_needs_the_app_imports_flask_only_when_it_runs():
     assert {"sqlalchemy", "twilio", "shapely", "PIL", "opdigital.factory"} & imported == set()
 
 
+def test_a_command_that_builds_the_app_leaves_shapely_until_a_map_needs_it():
+    # `routes` builds the whole app (every blueprint, every model): Shapely (0.12 s) is imported
+    # only when an outline is first parsed (`geo.shapes`), not by the app's start.
+    done, imported = run_script("routes")
+    assert done.returncode == 0, done.stderr
+    assert "/api/v1/regions" in done.stdout
+    assert {"opdigital.factory", "opdigital.geo.locations", "opdigital.geo.svg"} <= imported
+    assert "shapely" not in imported
+
+
 def test_pb_outcome_counts_without_flask_as_the_pure_entry_point_does(pb_file):
     done, imported = run_script("pb", "outcome", str(pb_file), "--rule", "mes")
     assert done.returncode == 0, done.stderr

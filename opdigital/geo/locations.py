@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from shapely import union_all
-from shapely.geometry import Point
-from shapely.geometry.base import BaseGeometry
 
 from opdigital.errors import ValidationFailed
 from opdigital.extensions import db
 from opdigital.geo.shapes import boundary_shape, region_shape
 from opdigital.regions.models import Region
+
+if TYPE_CHECKING:  # Shapely is imported on first use (see `geo.shapes`)
+    from shapely.geometry.base import BaseGeometry
 
 # The error codes `check_location` raises: forms show them beside the latitude field.
 LOCATION_ERROR_CODES = frozenset(
@@ -47,6 +48,8 @@ def check_location(region: Region | None, latitude: float | None, longitude: flo
             ),
             code="invalid_location",
         )
+    from shapely.geometry import Point
+
     point = Point(longitude, latitude)  # x is the longitude
     if region is not None:
         outline = region_shape(region)
@@ -103,6 +106,8 @@ def city_shape() -> BaseGeometry | None:
 @lru_cache(maxsize=8)
 def _union(boundaries: tuple[str, ...]) -> BaseGeometry:
     # Keyed by the outlines' text: a new import is a new key.
+    from shapely import union_all
+
     return union_all([boundary_shape(text) for text in boundaries])
 
 
@@ -111,6 +116,8 @@ def region_at(latitude: float, longitude: float) -> Region | None:
     None. For suggesting a region from a point placed on a map."""
     if not in_range(latitude, longitude):
         return None
+    from shapely.geometry import Point
+
     point = Point(longitude, latitude)
     regions = db.session.scalars(
         sa.select(Region).where(Region.boundary.is_not(None)).order_by(Region.name)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
-from shapely.geometry import shape
 
 WIDTH = 640
 MIN_HEIGHT = 200
@@ -140,6 +139,8 @@ def _rings(geometry: dict) -> list[list[list[float]]]:
 
 def _simplified(geometry: dict, projection: Projection) -> dict:
     tolerance = SIMPLIFY_UNITS / projection.scale
+    from shapely.geometry import shape  # on first use: see `geo.shapes`
+
     return shape(geometry).simplify(tolerance, preserve_topology=True).__geo_interface__
 
 
@@ -158,6 +159,8 @@ def path_data(geometry: dict, projection: Projection) -> str:
 
 def _label_point(geometry: dict, projection: Projection) -> tuple[float, float]:
     # A point inside the shape (a centroid may fall outside a concave region).
+    from shapely.geometry import shape
+
     inside = shape(geometry).representative_point()
     return projection(inside.y, inside.x)
 

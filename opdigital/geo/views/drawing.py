@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from shapely.geometry import mapping
 
 from opdigital.formatting import labels, money
 from opdigital.geo.features import feature_collection, proposal_feature, region_feature
@@ -51,6 +50,8 @@ def light_geometry(region: Region) -> dict | None:
     outline = region_shape(region)
     if outline is None:
         return None
+    from shapely.geometry import mapping  # on first use: see `geo.shapes`
+
     return mapping(outline.simplify(OUTLINE_TOLERANCE, preserve_topology=True))
 
 
