@@ -81,14 +81,33 @@ def test_a_command_that_needs_the_app_imports_flask_only_when_it_runs():
     assert {"sqlalchemy", "twilio", "shapely", "PIL", "opdigital.factory"} & imported == set()
 
 
-def test_a_command_that_builds_the_app_leaves_shapely_until_a_map_needs_it():
+def test_building_the_app_leaves_shapely_and_alembic_until_they_are_needed():
     # `routes` builds the whole app (every blueprint, every model): Shapely (0.12 s) is imported
-    # only when an outline is first parsed (`geo.shapes`), not by the app's start.
+    # only when an outline is first parsed (`geo.shapes`), Flask-Migrate and Alembic (0.2 s)
+    # when migrations are first used (`extensions.Migrations`), not by the app's start.
     done, imported = run_script("routes")
     assert done.returncode == 0, done.stderr
     assert "/api/v1/regions" in done.stdout
     assert {"opdigital.factory", "opdigital.geo.locations", "opdigital.geo.svg"} <= imported
-    assert "shapely" not in imported
+    assert {"shapely", "alembic", "flask_migrate"} & imported == set()
+    done, imported = run_script("db", "heads")
+    assert done.returncode == 0, done.stderr
+    assert "(head)" in done.stdout
+    assert "alembic" in imported
+
+
+def test_migrations_bind_flask_migrate_on_first_use(app):
+    from flask_migrate import Migrate
+
+    from opdigital.extensions import Migrations
+
+    bare = type(app)("bound-later")
+    Migrations().init_app(bare, "the db", directory="somewhere", render_as_batch=True)
+    assert type(bare.extensions["migrate"]).__name__ == "_MigrateOnFirstUse"
+    assert bare.extensions["migrate"].directory == "somewhere"  # read through: now bound
+    bound = bare.extensions["migrate"]
+    assert isinstance(bound.migrate, Migrate)
+    assert bound.db == "the db" and bound.configure_args["render_as_batch"] is True
 
 
 def test_pb_outcome_counts_without_flask_as_the_pure_entry_point_does(pb_file):
