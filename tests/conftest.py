@@ -183,6 +183,23 @@ def cast_path(request, settings):
     return request.param
 
 
+@pytest.fixture(params=["in-check", "early"])
+def board_reading(request, monkeypatch):
+    """Run a tally test both ways its check reads board.jsonl: in the check (small boards, as
+    the tests' are), and in a child during the count (`ledger.early_board`, large boards).
+    Yields `reads_expected()`: whether the tally's own process read a board line by line as
+    that way should (once in the check, never when the child read it)."""
+    from unittest import mock
+
+    from opdigital.ledger import early_board, package
+
+    early = request.param == "early"
+    if early:
+        monkeypatch.setattr(early_board, "MIN_BALLOTS", 1)
+    with mock.patch.object(package, "_read_lines", wraps=package._read_lines) as reads:
+        yield lambda: reads.call_count == (0 if early else 1)
+
+
 @pytest.fixture
 def signing_key(app, runner, tmp_path):
     """A tally signing key made by `opdigital keys generate` in tmp_path; yields its path."""

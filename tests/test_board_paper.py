@@ -105,7 +105,7 @@ def _close_and_tally(runner, world, tmp_path):
 
 
 def test_the_tally_package_lists_the_batches_and_each_points_paper_participations(
-    app_ctx, client, runner, signing_key, tmp_path, capsys
+    app_ctx, client, runner, signing_key, tmp_path, capsys, board_reading
 ):
     world = vs.voting_cycle()
     a, b, c = world.ids[:3]
@@ -119,6 +119,8 @@ def test_the_tally_package_lists_the_batches_and_each_points_paper_participation
     paper_batch(world, bento, 2, [], status=BatchStatus.ENTERING, voters=0, sheets=4)
     counted, out = _close_and_tally(runner, world, tmp_path)
     assert counted.exit_code == 0, counted.output
+    # The tally's check read the board itself, or took the reading made during the count.
+    assert board_reading()
     files = zipfile.ZipFile(io.BytesIO(out.read_bytes()))
     assert files.namelist() == [
         "cycle.json",

@@ -67,12 +67,15 @@ def test_close_tally_verify_publish(app_ctx, app, client, runner, signing_key, t
     assert verify_main([str(out), "--public-key", str(tmp_path / "other.pub")]) == 1
 
 
-def test_tally_twice_gives_the_same_bytes(app_ctx, app, client, runner, signing_key, tmp_path):
+def test_tally_twice_gives_the_same_bytes(
+    app_ctx, app, client, runner, signing_key, tmp_path, board_reading
+):
     world = vs.voting_cycle()
     _cast(client, world, [world.ids[:2], world.ids[1:3]])
     assert runner.invoke(args=["cycle", "close", world.slug]).exit_code == 0
     first, second = tmp_path / "1.zip", tmp_path / "2.zip"
     assert runner.invoke(args=["tally", world.slug, "--out", str(first)]).exit_code == 0
+    assert board_reading()
     # Once tallied, `tally` writes the stored package again.
     assert runner.invoke(args=["tally", world.slug, "--out", str(second)]).exit_code == 0
     assert first.read_bytes() == second.read_bytes()
@@ -123,3 +126,38 @@ def test_the_tally_counts_the_board_once(app_ctx, app, client, runner, signing_k
     assert tallied.exit_code == 0, tallied.output
     assert count.call_count == 1
     assert verify_main([str(tmp_path / "t.zip")]) == 0
+
+
+def test_a_package_its_own_check_refuses_is_not_kept(
+    app_ctx, app, client, runner, signing_key, tmp_path, monkeypatch
+):
+    """The check runs while the package is stored (`tally.services`): when it fails, the
+    storing is undone and the cycle stays closed, with nothing marked selected."""
+    from opdigital.ledger.verify import CheckFailed
+    from opdigital.tally import services as tallies
+    from opdigital.tally.models import Tally
+
+    world = vs.voting_cycle()
+    _cast(client, world, [world.ids[:2], world.ids[1:3]])
+    assert runner.invoke(args=["cycle", "close", world.slug]).exit_code == 0
+    checked = []
+
+    def refuses(package, **kwargs):
+        checked.append(package)
+        raise CheckFailed("entry 2: its entry_hash is not the hash of its content")
+
+    monkeypatch.setattr(tallies, "verify_package", refuses)
+    out = tmp_path / "tally.zip"
+    refused = runner.invoke(args=["tally", world.slug, "--out", str(out)])
+    assert refused.exit_code == 1
+    assert "failed verification: entry 2: its entry_hash" in refused.output
+    assert len(checked) == 1 and checked[0].startswith(b"PK")
+    assert not out.exists()
+    db.session.expire_all()
+    assert vs.reload(world.cycle).state == CycleState.CLOSED
+    assert db.session.get(Tally, world.cycle.id) is None
+    assert {p.status for p in db.session.scalars(db.select(Proposal))} == {"on_ballot"}
+    monkeypatch.undo()  # the same cycle tallies once its check passes
+    counted = runner.invoke(args=["tally", world.slug, "--out", str(out)])
+    assert counted.exit_code == 0, counted.output
+    assert verify_main([str(out)]) == 0

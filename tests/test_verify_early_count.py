@@ -5,28 +5,25 @@ lines and messages as the recount made in turn."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing
-import os
 import time
 from unittest import mock
 
 import pytest
 
-from opdigital.ledger import early_count, package
+from opdigital.ledger import early_count
 from opdigital.ledger import verify as verifier
 from opdigital.ledger.result import TallyError
 from opdigital.ledger.verify import CheckFailed, verify_package
 from tests.support.ledger import (
+    CHILD_FAILURES,
+    MANY,
+    TAMPERINGS,
     make_package,
-    receipt,
     rezip,
+    tamper_choice,
     unzip,
-    with_result,
 )
-
-# Enough ballots for Equal Shares completed to run several times; their order is seeded.
-MANY = [[10, 20, 31], [10, 21], [11, 12], [40], [30, 31], [20, 21, 40], [12], [10, 30]] * 40
 
 
 @pytest.fixture(autouse=True)
@@ -85,15 +82,7 @@ def test_without_fork_the_recount_is_made_in_process(signed, monkeypatch):
     assert recounts_in_process(data, early=True) == 1
 
 
-def _fails(*args, **kwargs):
-    raise RuntimeError("a bug in the count")
-
-
-def _dies(*args, **kwargs):
-    os._exit(3)
-
-
-@pytest.mark.parametrize("child", [_fails, _dies], ids=["raises", "dies"])
+@pytest.mark.parametrize("child", CHILD_FAILURES.values(), ids=CHILD_FAILURES.keys())
 def test_a_child_that_fails_leaves_the_recount_to_the_verifier(signed, monkeypatch, child):
     monkeypatch.setattr(early_count, "compute_result", child)
     data, _ = signed
@@ -159,75 +148,7 @@ def test_the_scan_reads_the_choices_and_the_head():
     assert early_count._scan([whole], 1) is None
 
 
-def _board_lines(files: dict[str, bytes]) -> list[bytes]:
-    return files[package.BOARD].splitlines(keepends=True)
-
-
-def _with_board(files: dict[str, bytes], lines: list[bytes]) -> dict[str, bytes]:
-    return files | {package.BOARD: b"".join(lines)}
-
-
-def _tamper_result(files):
-    return with_result(files, lambda r: r["selected"].pop())
-
-
-def _tamper_choice(files):
-    lines = _board_lines(files)
-    lines[5] = lines[5].replace(b'"choices":[20,21,40]', b'"choices":[20,21]')
-    return _with_board(files, lines)
-
-
-def _leading_zero(files):
-    lines = _board_lines(files)
-    lines[3] = lines[3].replace(b'"choices":[40]', b'"choices":[040]')
-    return _with_board(files, lines)
-
-
-def _spaces(files):
-    lines = _board_lines(files)
-    lines[0] = lines[0].replace(b'"choices":[10,20,31]', b'"choices":[10, 20, 31]')
-    return _with_board(files, lines)
-
-
-def _line_removed(files):
-    return _with_board(files, _board_lines(files)[:-1])
-
-
-def _line_added(files):
-    lines = _board_lines(files)
-    extra = json.loads(lines[-1])
-    extra.update(seq=extra["seq"] + 1, receipt_hash=receipt(10**6), prev_hash=extra["entry_hash"])
-    return _with_board(files, [*lines, json.dumps(extra, separators=(",", ":")).encode() + b"\n"])
-
-
-def _no_newline_at_end(files):
-    return files | {package.BOARD: files[package.BOARD].rstrip(b"\n")}
-
-
-def _ballot_count(files):
-    return with_result(files, lambda r: r.update(ballots=r["ballots"] - 1))
-
-
-def _rule_changed(files):
-    definition = json.loads(files[package.CYCLE])
-    definition["counting_rule"]["name"] = "mes"
-    return files | {package.CYCLE: package.human_json(definition)}
-
-
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        _tamper_result,
-        _tamper_choice,
-        _leading_zero,
-        _spaces,
-        _line_removed,
-        _line_added,
-        _no_newline_at_end,
-        _ballot_count,
-        _rule_changed,
-    ],
-)
+@pytest.mark.parametrize("tamper", TAMPERINGS)
 @pytest.mark.parametrize("resigned", [False, True], ids=["as-is", "re-signed"])
 def test_a_tampered_package_gets_the_same_verdict_and_messages(signed, tamper, resigned):
     data, key = signed
@@ -256,7 +177,7 @@ def test_the_child_is_ended_when_the_verification_stops_before_the_recount(signe
     monkeypatch.setattr(early_count.EarlyCount, "__init__", noting)
     monkeypatch.setattr(early_count, "compute_result", slow)
     data, key = signed
-    forged = rezip(_tamper_choice(unzip(data)), key)
+    forged = rezip(tamper_choice(unzip(data)), key)
     with pytest.raises(CheckFailed, match="entry 6"):
         verify_package(forged, early=True)
     assert len(started) == 1

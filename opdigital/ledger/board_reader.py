@@ -51,7 +51,7 @@ _CHOICES = re.compile(rb"(?:0|[1-9][0-9]{0,17})(?:,(?:0|[1-9][0-9]{0,17}))*")
 _BATCH = re.compile(rb"[1-9][0-9]{0,17}")
 _PAPER = b'"paper_batch":'
 _HEX = b"0123456789abcdef"
-_DIGEST = 32
+DIGEST = _DIGEST = 32  # bytes of a SHA-256 digest, as entry and receipt hashes are kept
 _UNREAD = object()  # not yet in the cache of choices (None there: not strictly ascending)
 # Distinct ballots remembered while reading (a city's ballots repeat a lot): beyond this many,
 # new ones are parsed each time, so a board of all-different ballots cannot double the memory.
@@ -158,6 +158,30 @@ class Board(Sequence[BoardEntry]):
             entry_hash=self._hashes[start : start + _DIGEST].hex(),
             paper_batch=self._paper.get(index),
         )
+
+    def parts(self) -> tuple[bytearray, bytearray, dict[int, int]]:
+        """What a board of valid links keeps besides its choices: the entry hashes and receipt
+        hashes (32 bytes each, in seq order) and the paper batches by index; for `of`. The
+        board's own: to be copied, not changed."""
+        if self._tail is not None:
+            raise ValueError("a board whose chain breaks is not sent in parts")
+        return self._hashes, self._receipts, self._paper
+
+    @classmethod
+    def of(
+        cls,
+        choices: list[tuple[int, ...]],
+        hashes: bytes | bytearray,
+        receipts: bytes | bytearray,
+        paper: dict[int, int],
+    ) -> Board:
+        """The board `parts` describes, with these choices (those it read, or an equal list)."""
+        if not len(hashes) == len(receipts) == len(choices) * _DIGEST:
+            raise ValueError("one entry hash and one receipt hash per choice")
+        board = cls()
+        board.choices = choices
+        board._hashes, board._receipts, board._paper = bytearray(hashes), bytearray(receipts), paper
+        return board
 
     def _keep(self, choices: tuple[int, ...], digest: bytes, receipt: bytes, paper: int | None):
         if paper is not None:

@@ -22,6 +22,7 @@ import multiprocessing
 import re
 from collections.abc import Iterable
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from opdigital.ledger.package import (
@@ -173,8 +174,15 @@ class EarlyCount:
 
     def close(self) -> None:
         """End the child (if it is still counting) and free its pipe."""
-        if self._child.is_alive():
-            self._child.terminate()
-        self._child.join()
-        self._answer.close()
-        self._child.close()
+        end_child(self._child, self._answer)
+
+
+def end_child(child: BaseProcess, *pipes: Connection) -> None:
+    """End a child started for a verification (if it still runs), then free it and its pipes:
+    a verification that stops early does not wait for work it no longer needs."""
+    if child.is_alive():
+        child.terminate()
+    child.join()
+    for pipe in pipes:
+        pipe.close()
+    child.close()

@@ -33,10 +33,10 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -202,7 +202,9 @@ class PackageBuilder:
     The board comes as its entries, or as board.jsonl's bytes ready made, in pieces to join in
     order (`board=`: the tally has PostgreSQL compose the lines, a chunk at a time, see
     `board.services.sealed_board`); one or the other. The thread joins the pieces: bytes.join
-    lets go of the GIL too (a million entries' board is 0.1 s of copying).
+    lets go of the GIL too (a million entries' board is 0.1 s of copying). `then` runs on
+    that thread when it is done, with board.jsonl's SHA-256: the tally starts reading the board
+    for its check there (`early_board`).
     """
 
     def __init__(
@@ -211,10 +213,12 @@ class PackageBuilder:
         entries: Sequence[BoardEntry] | None = None,
         *,
         board: Sequence[bytes] | None = None,
+        then: Callable[[str], None] | None = None,
     ) -> None:
         if (entries is None) == (board is None):
             raise TypeError("PackageBuilder takes the board's entries or its bytes (board=)")
         self._board = board if entries is None else [board_bytes(entries)]
+        self._then = then
         self._files = {CYCLE: human_json(definition)}
         self._digests: dict[str, str] = {}
         self._buffer = io.BytesIO()
@@ -232,6 +236,9 @@ class PackageBuilder:
                 _add_member(self._archive, name, self._files[name])
         except BaseException as e:  # raised again by `finish`, in the caller's thread
             self._failure = e
+            return
+        if self._then is not None:
+            self._then(self._digests[BOARD])
 
     def __enter__(self) -> PackageBuilder:
         return self
@@ -648,6 +655,32 @@ class _Board:
     chain: ChainReport | None = None
 
 
+@dataclass(frozen=True)
+class BoardReading:
+    """board.jsonl read the strict way before its package was made (`read_board_bytes`): what
+    `read_package` finds in a member of exactly these bytes (this SHA-256) under the same
+    definition, declared ballots and paper.json's presence (the caps depend on them)."""
+
+    digest: str
+    definition: str  # the definition's canonical JSON
+    ballots: int
+    paper: bool
+    entries: Board
+    chain: ChainReport
+
+    def applies(self, definition: dict[str, Any], ballots: int, paper: bool) -> bool:
+        return (ballots, paper) == (self.ballots, self.paper) and canonical_json(
+            definition
+        ) == self.definition
+
+
+class KnownBoard(Protocol):
+    """Where `read_package` may find board.jsonl already read (`ledger.early_board`)."""
+
+    def reading(self) -> BoardReading | None:
+        """The reading, once it is done; None if there is none to use."""
+
+
 def _read_board(
     archive: zipfile.ZipFile,
     info: zipfile.ZipInfo,
@@ -655,8 +688,14 @@ def _read_board(
     ballots: int,
     keep_bytes: bool,
     paper: bool = False,
+    known: KnownBoard | None = None,
 ) -> _Board:
-    """Hash board.jsonl and parse it line by line within the caps; see `Package`."""
+    """Hash board.jsonl and parse it line by line within the caps; see `Package`.
+
+    With `known`: the member is inflated and hashed only, and when its bytes are exactly those
+    of the reading made beforehand (same SHA-256, same definition, ballots and paper), that
+    reading is the one this would make; otherwise it is read as always.
+    """
     digest = hashlib.sha256()
     raw: list[bytes] | None = [] if keep_bytes else None
 
@@ -673,15 +712,70 @@ def _read_board(
         return _Board(digest.hexdigest(), Board(), b"".join(raw) if raw is not None else None)
     line_cap, cap = board_caps(definition, ballots, paper=paper)
     if info.file_size > cap:
-        raise PackageError(
-            f"{BOARD} declares {info.file_size} bytes, over its cap of {cap} bytes"
-            f" ({ballots} ballots, as result.json states, of at most {line_cap} bytes each)"
-        )
+        raise PackageError(_over_cap(info.file_size, cap, ballots, line_cap))
+    if known is not None and raw is None:
+        for _ in hashed():
+            pass
+        reading = known.reading()
+        if (
+            reading is not None
+            and reading.digest == digest.hexdigest()
+            and reading.applies(definition, ballots, paper)
+        ):
+            return _Board(reading.digest, reading.entries, None, reading.chain)
+        return _read_board(archive, info, definition, ballots, keep_bytes, paper)
+    reader = _read_lines(hashed(), definition["cycle"]["slug"], ballots, line_cap)
+    return _Board(
+        digest.hexdigest(),
+        reader.board,
+        b"".join(raw) if raw is not None else None,
+        reader.report,
+    )
 
-    reader = ChainReader(definition["cycle"]["slug"], _parse_line)
+
+def read_board_bytes(
+    pieces: Iterable[bytes],
+    definition: dict[str, Any],
+    ballots: int,
+    *,
+    paper: bool = False,
+    digest: str | None = None,
+) -> BoardReading:
+    """board.jsonl's bytes (in pieces, to be joined in order) read exactly as `read_package`
+    reads the member: the same caps (for `ballots` declared, with or without paper.json), the
+    same strict reading of every line. Raises PackageError, with read_package's message.
+    `digest`: the bytes' SHA-256, when the caller has taken it already (`PackageBuilder` does)."""
+    valid = _valid_definition(definition)
+    if valid is None:
+        raise PackageError(f"{CYCLE} is not a valid definition")
+    pieces = list(pieces)
+    size = sum(map(len, pieces))
+    line_cap, cap = board_caps(valid, ballots, paper=paper)
+    if size > cap:
+        raise PackageError(_over_cap(size, cap, ballots, line_cap))
+    if digest is None:
+        hashed = hashlib.sha256()
+        for piece in pieces:
+            hashed.update(piece)
+        digest = hashed.hexdigest()
+    reader = _read_lines(iter(pieces), valid["cycle"]["slug"], ballots, line_cap)
+    return BoardReading(digest, canonical_json(valid), ballots, paper, reader.board, reader.report)
+
+
+def _over_cap(size: int, cap: int, ballots: int, line_cap: int) -> str:
+    return (
+        f"{BOARD} declares {size} bytes, over its cap of {cap} bytes"
+        f" ({ballots} ballots, as result.json states, of at most {line_cap} bytes each)"
+    )
+
+
+def _read_lines(chunks: Iterator[bytes], slug: str, ballots: int, line_cap: int) -> ChainReader:
+    """Every line of board.jsonl (given in chunks) read strictly, the chain checked as they are
+    read, within the number of ballots declared and the cap per line."""
+    reader = ChainReader(slug, _parse_line)
     pending = b""
     number = 0  # lines read so far
-    for chunk in hashed():
+    for chunk in chunks:
         *complete, pending = (pending + chunk).split(b"\n")
         # The lines before the first one over a cap are read (and may fail) before it is named.
         stop = None
@@ -704,12 +798,7 @@ def _read_board(
     if pending:
         raise PackageError(f"{BOARD} must end with a newline")
     reader.finish()
-    return _Board(
-        digest.hexdigest(),
-        reader.board,
-        b"".join(raw) if raw is not None else None,
-        reader.report,
-    )
+    return reader
 
 
 def _parse_line(line: bytes, number: int) -> BoardEntry:
@@ -793,12 +882,16 @@ def _parse_signature(data: bytes) -> Signature:
     )
 
 
-def read_package(data: bytes, *, keep_board_bytes: bool = True) -> Package:
+def read_package(
+    data: bytes, *, keep_board_bytes: bool = True, known_board: KnownBoard | None = None
+) -> Package:
     """Parse an untrusted package; raises PackageError naming the first problem (an
     UnreadablePackage, such as NotAZipError, when the file cannot be checked at all).
 
     Only the form is checked here (members, JSON, entry shapes, SHA256SUMS lines, signature
     encoding, the caps); hashes, signature, chain and result are the verifier's checks.
+    `known_board`: board.jsonl may have been read already (see `_read_board`; not with
+    `keep_board_bytes`).
     """
     if len(data) > MAX_FILE_BYTES:
         raise UnreadablePackage(f"is larger than any tally package may be ({MAX_FILE_BYTES} bytes)")
@@ -817,6 +910,7 @@ def read_package(data: bytes, *, keep_board_bytes: bool = True) -> Package:
             ballots,
             keep_board_bytes,
             paper=has_paper,
+            known=known_board,
         )
     if board.raw is not None:
         files[BOARD] = board.raw

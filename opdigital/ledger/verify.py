@@ -50,6 +50,7 @@ from opdigital.ledger.package import (
     PAPER,
     SIGNATURE,
     SUMS,
+    KnownBoard,
     Package,
     PackageError,
     UnreadablePackage,
@@ -125,6 +126,9 @@ class Counted:
     participation: int
     head: tuple[int, str]
     result: dict[str, Any]
+    # board.jsonl as the caller had it read already, if it did (`early_board`): used only for
+    # a member of exactly the bytes read (`package.read_package`).
+    board: KnownBoard | None = None
 
     def result_for(self, found: CountInputs) -> dict[str, Any] | None:
         """`result` when the inputs `found` are the counted ones, else None (count them)."""
@@ -281,7 +285,8 @@ class _Verification:
 
     def _run(self, early: EarlyCount | None) -> list[str]:
         try:
-            package = read_package(self.data, keep_board_bytes=False)
+            known = self.counted.board if self.counted is not None else None
+            package = read_package(self.data, keep_board_bytes=False, known_board=known)
         except UnreadablePackage as e:
             raise Unreadable(str(e)) from None
         except PackageError as e:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC
 
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from opdigital.cycles.services import region_budgets
 from opdigital.errors import IllegalTransition, NotFound
 from opdigital.extensions import db
 from opdigital.ledger import keys as signing
+from opdigital.ledger.early_board import EarlyBoardRead
 from opdigital.ledger.package import PackageBuilder
 from opdigital.ledger.paper import Batch, Point, paper_json
 from opdigital.ledger.result import FORMAT, TIE_BREAK, TallyError, compute_result
@@ -217,17 +219,40 @@ def count(cycle: Cycle, actor) -> Tally:
         .select_from(Participation)
         .where(Participation.cycle_id == cycle.id)
     )
-    head, ballots, on_paper = sealed.head, sealed.ballots, sealed.paper
-    # The board's half of the package is compressed on another core while the count runs.
-    with PackageBuilder(definition, board=sealed.lines) as builder:
+    head, ballots = sealed.head, sealed.ballots
+    paper = paper_of(cycle, len(ballots), sealed.paper)
+    # While the count runs, on the other core: the board's half of the package is compressed
+    # (a thread), then the check of the package has its board.jsonl read (a child process,
+    # forked first, before any thread, and started when the compression is done:
+    # `ledger.early_board`).
+    with (
+        EarlyBoardRead.start(definition, sealed.lines, ballots, paper=paper is not None) as early,
+        PackageBuilder(
+            definition, board=sealed.lines, then=early.go if early is not None else None
+        ) as builder,
+    ):
         del sealed  # its pieces of board.jsonl (280 MB a million) go once the builder joins them
         steps.done("writing the board")
         result = _result(definition, ballots, participation, head)
         steps.done("counting")
-        package = builder.finish(result, key, paper_of(cycle, len(ballots), on_paper))
-    steps.done("the package")
-    _check_before_keeping(package, key, Counted(definition, ballots, participation, head, result))
-    steps.done("verifying it")
+        package = builder.finish(result, key, paper)
+        steps.done("the package")
+        counted = Counted(definition, ballots, participation, head, result, board=early)
+        # The check of the package runs on a thread while it is stored: its inflating and
+        # hashing let go of the GIL, and storing mostly waits on the server. Nothing is
+        # committed before the check has passed (the caller commits after this returns).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="package-check") as pool:
+            checking = pool.submit(_verify, package, key, counted)
+            record = _store(cycle, actor, package, key, result)
+            steps.done("storing it")
+            _refuse_unless_verified(checking)
+        steps.done("verifying it (alongside)")
+    log.info("tally of %s, %d ballots: %s", cycle.slug, len(ballots), steps)
+    return record
+
+
+def _store(cycle: Cycle, actor, package: bytes, key, result: dict) -> Tally:
+    """The package, the proposals' results and the audit entry, in the caller's transaction."""
     selected = set(result["selected"])
     for proposal in _on_ballot(cycle):
         mark_result(proposal, proposal.id in selected, actor)
@@ -241,8 +266,6 @@ def count(cycle: Cycle, actor) -> Tally:
         actor, "cycle.tally", cycle, before=None, after={"sha256": digest, "key": fingerprint}
     )
     db.session.flush()
-    steps.done("storing it")
-    log.info("tally of %s, %d ballots: %s", cycle.slug, len(ballots), steps)
     return record
 
 
@@ -257,15 +280,19 @@ def _result(definition: dict, ballots: list, participation: int, head: tuple[int
         ) from e
 
 
-def _check_before_keeping(package: bytes, key, counted: Counted) -> None:
-    """Never keep a package our own verifier refuses (the count just made spares its recount:
-    see `ledger.verify.Counted`)."""
+def _verify(package: bytes, key, counted: Counted) -> None:
+    """Our own verifier's checks of the package (the count just made spares its recount: see
+    `ledger.verify.Counted`); raises CheckFailed."""
+    verify_package(
+        package, expected_key=ExpectedKey(public_raw=signing.public_key_raw(key)), counted=counted
+    )
+
+
+def _refuse_unless_verified(checking: Future) -> None:
+    """Never keep a package our own verifier refuses: wait for its check, and on a failure undo
+    the storing (nothing was committed) and say why."""
     try:
-        verify_package(
-            package,
-            expected_key=ExpectedKey(public_raw=signing.public_key_raw(key)),
-            counted=counted,
-        )
+        checking.result()
     except CheckFailed as e:
         db.session.rollback()
         raise IllegalTransition(

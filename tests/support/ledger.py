@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -141,3 +142,92 @@ def with_result(files: dict[str, bytes], change) -> dict[str, bytes]:
     result = json.loads(files["result.json"])
     change(result)
     return files | {"result.json": package.human_json(result)}
+
+
+# --- tampering with a package's members, for the verifier's early paths -------------------
+
+# Enough ballots for Equal Shares completed to run several times; their order is seeded.
+MANY = [[10, 20, 31], [10, 21], [11, 12], [40], [30, 31], [20, 21, 40], [12], [10, 30]] * 40
+
+
+def board_lines(files: dict[str, bytes]) -> list[bytes]:
+    return files[package.BOARD].splitlines(keepends=True)
+
+
+def with_board(files: dict[str, bytes], lines: list[bytes]) -> dict[str, bytes]:
+    return files | {package.BOARD: b"".join(lines)}
+
+
+def tamper_result(files):
+    return with_result(files, lambda r: r["selected"].pop())
+
+
+def tamper_choice(files):
+    lines = board_lines(files)
+    lines[5] = lines[5].replace(b'"choices":[20,21,40]', b'"choices":[20,21]')
+    return with_board(files, lines)
+
+
+def leading_zero(files):
+    lines = board_lines(files)
+    lines[3] = lines[3].replace(b'"choices":[40]', b'"choices":[040]')
+    return with_board(files, lines)
+
+
+def spaces(files):
+    lines = board_lines(files)
+    lines[0] = lines[0].replace(b'"choices":[10,20,31]', b'"choices":[10, 20, 31]')
+    return with_board(files, lines)
+
+
+def line_removed(files):
+    return with_board(files, board_lines(files)[:-1])
+
+
+def line_added(files):
+    lines = board_lines(files)
+    extra = json.loads(lines[-1])
+    extra.update(seq=extra["seq"] + 1, receipt_hash=receipt(10**6), prev_hash=extra["entry_hash"])
+    return with_board(files, [*lines, json.dumps(extra, separators=(",", ":")).encode() + b"\n"])
+
+
+def no_newline_at_end(files):
+    return files | {package.BOARD: files[package.BOARD].rstrip(b"\n")}
+
+
+def ballot_count(files):
+    return with_result(files, lambda r: r.update(ballots=r["ballots"] - 1))
+
+
+def rule_changed(files):
+    definition = json.loads(files[package.CYCLE])
+    definition["counting_rule"]["name"] = "mes"
+    return files | {package.CYCLE: package.human_json(definition)}
+
+
+# Each makes a package that must fail verification, as-is or re-signed.
+TAMPERINGS = [
+    tamper_result,
+    tamper_choice,
+    leading_zero,
+    spaces,
+    line_removed,
+    line_added,
+    no_newline_at_end,
+    ballot_count,
+    rule_changed,
+]
+
+
+# --- a verification's child process that breaks ---------------------------------------------
+
+
+def child_fails(*args, **kwargs):
+    raise RuntimeError("a bug in the child")
+
+
+def child_dies(*args, **kwargs):
+    os._exit(3)
+
+
+CHILD_FAILURES = {"raises": child_fails, "dies": child_dies}
