@@ -58,7 +58,10 @@ class Prepared:
     types: list[tuple[int, ...]]
     weights: list[int]
     supporters: list[list[int]]  # project index -> types approving it
-    expanded: list[list[int]]  # the same, each type repeated by its weight (one per voter)
+    # The same split by weight, for counting voters (`mes_rounds`): the types of one voter,
+    # counted a type at a time in C, and the others, counted with their weights.
+    singles: list[list[int]]
+    repeated: list[list[int]]
     num_voters: int
     rounds: Rounds | None = field(default=None, repr=False, compare=False)  # see `mes_rounds`
 
@@ -71,7 +74,8 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
     types: list[tuple[int, ...]] = []
     weights: list[int] = []
     supporters: list[list[int]] = [[] for _ in ids]
-    expanded: list[list[int]] = [[] for _ in ids]
+    singles: list[list[int]] = [[] for _ in ids]
+    repeated: list[list[int]] = [[] for _ in ids]
     for ballot, weight in zip(profile.ballots, profile.weights, strict=True):
         if not ballot or not weight:
             continue
@@ -79,10 +83,10 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
         members = tuple(map(index.__getitem__, ballot))
         types.append(members)
         weights.append(weight)
-        repeated = [t] * weight
+        by_weight = singles if weight == 1 else repeated
         for i in members:
             supporters[i].append(t)
-            expanded[i] += repeated
+            by_weight[i].append(t)
     return Prepared(
         ids=ids,
         costs=[p.cost for p in instance.projects],
@@ -91,7 +95,8 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
         types=types,
         weights=weights,
         supporters=supporters,
-        expanded=expanded,
+        singles=singles,
+        repeated=repeated,
         num_voters=profile.num_voters,
     )
 
