@@ -58,10 +58,7 @@ class Prepared:
     types: list[tuple[int, ...]]
     weights: list[int]
     supporters: list[list[int]]  # project index -> types approving it
-    # The same split by weight, for counting voters (`mes_rounds`): the types of one voter,
-    # counted a type at a time in C, and the others, counted with their weights.
-    singles: list[list[int]]
-    repeated: list[list[int]]
+    expanded: list[list[int]]  # the same, each type repeated by its weight (one per voter)
     num_voters: int
     rounds: Rounds | None = field(default=None, repr=False, compare=False)  # see `mes_rounds`
 
@@ -74,8 +71,7 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
     types: list[tuple[int, ...]] = []
     weights: list[int] = []
     supporters: list[list[int]] = [[] for _ in ids]
-    singles: list[list[int]] = [[] for _ in ids]
-    repeated: list[list[int]] = [[] for _ in ids]
+    expanded: list[list[int]] = [[] for _ in ids]
     for ballot, weight in zip(profile.ballots, profile.weights, strict=True):
         if not ballot or not weight:
             continue
@@ -83,10 +79,10 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
         members = tuple(map(index.__getitem__, ballot))
         types.append(members)
         weights.append(weight)
-        by_weight = singles if weight == 1 else repeated
+        repeated = [t] * weight
         for i in members:
             supporters[i].append(t)
-            by_weight[i].append(t)
+            expanded[i] += repeated
     return Prepared(
         ids=ids,
         costs=[p.cost for p in instance.projects],
@@ -95,8 +91,7 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
         types=types,
         weights=weights,
         supporters=supporters,
-        singles=singles,
-        repeated=repeated,
+        expanded=expanded,
         num_voters=profile.num_voters,
     )
 

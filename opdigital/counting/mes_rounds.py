@@ -24,11 +24,8 @@ class Prepared(Protocol):
     imports this module)."""
 
     types: list[tuple[int, ...]]
-    weights: list[int]
     supporters: list[list[int]]  # project index -> types approving it
-    singles: list[list[int]]  # the same, those of weight 1
-    repeated: list[list[int]]  # the others
-    approvals: list[int]  # project index -> voters approving it
+    expanded: list[list[int]]  # the same, each type repeated by its weight
     rounds: Any  # this module's Rounds, once made
 
 
@@ -146,7 +143,7 @@ class Rounds:
         moves = [(k, position[p]) for k, p in enumerate(winners[:j]) if position[p] != k]
         # Renumbering costs a step per move per class; counting, a few per voter (small
         # votes, with about as many classes as voters, count faster).
-        if len(known.masks) * (2 + len(moves)) > 2 * self._work(i):
+        if len(known.masks) * (2 + len(moves)) > 2 * len(self.prep.expanded[i]):
             return None
         keep = (1 << j) - 1
         for k, _ in moves:
@@ -160,28 +157,25 @@ class Rounds:
             masks.append(renumbered)
         return masks, known.counts, known.order
 
-    def _work(self, p: int) -> int:
-        """Elements to visit to count project p's supporters: a voter of a type of its own in C,
-        a repeated type with its weight in Python (about three times as long)."""
-        return len(self.prep.singles[p]) + 3 * len(self.prep.repeated[p])
-
     def _count(self, j: int, i: int) -> dict[int, int]:
         """Project i's supporters by class at round j, the cheapest way: from its classes at an
         earlier round (`_step`) or by counting every supporter (rough costs in nanoseconds per
         element, measured on large votes)."""
+        expanded = self.prep.expanded
+        voters = expanded[i]
         if not j:
-            return {0: self.prep.approvals[i]} if self.prep.approvals[i] else {}
+            return {0: len(voters)} if voters else {}
         full = self._full.get(i)
         if full is not None:
             count = 160 * len(full)
         else:
-            count = 175 * self._work(i)
+            count = 175 * len(voters)
             if j < len(self.winners):
                 count += 160 * len(self.prep.supporters[i]) // 2
         # The nearest earlier round whose classes are known, if stepping from it is cheaper.
         cost, start, merged = 0, 0, None
         for k in range(j - 1, -1, -1):
-            cost += 100 * min(self._work(i), self._work(self.winners[k]))
+            cost += 100 * min(len(voters), len(expanded[self.winners[k]]))
             if cost >= count:
                 break
             known = self._hists.get((k, i))
@@ -190,7 +184,7 @@ class Rounds:
                     start, merged = k, dict(zip(known.masks, known.counts, strict=True))
                 break
             if not k:
-                merged = {0: self.prep.approvals[i]}
+                merged = {0: len(voters)}
         if merged is not None:
             for k in range(start, j):
                 self._step(merged, k, i)
@@ -198,7 +192,7 @@ class Rounds:
         if full is None:
             # Every supporter's class over all the winners followed (a C-level count), merged
             # per round below: cheaper than cutting each voter's mask to the round.
-            full = self._full[i] = self._classes(i)
+            full = self._full[i] = Counter(map(self.mask.__getitem__, voters))
         if j >= len(self.winners):
             return full
         low = (1 << j) - 1
@@ -207,29 +201,17 @@ class Rounds:
             merged[m & low] = merged.get(m & low, 0) + n
         return merged
 
-    def _classes(self, p: int, low: int = -1, member: bytearray | None = None) -> Counter:
-        """Voters approving project p by class (their mask & `low`), counting only the types
-        `member` holds when given: the types of one voter a type at a time, in C; repeated types
-        with their weights."""
-        singles, repeated, mask = self.prep.singles[p], self.prep.repeated[p], self.mask
-        if member is not None:
-            singles = filter(member.__getitem__, singles)
-            repeated = [t for t in repeated if member[t]]
-        counted = Counter(map(low.__and__, map(mask.__getitem__, singles)))
-        weights = self.prep.weights
-        for t in repeated:
-            counted[mask[t] & low] += weights[t]
-        return counted
-
     def _step(self, merged: dict[int, int], k: int, i: int) -> None:
         """Project i's supporters by class at round k + 1 from those at round k (`merged`, in
         place): those who also approve round k's winner move from class m to m + bit k (counted
         over the voters who approve both, through the shorter of the two projects' lists)."""
-        w = self.winners[k]
-        small, other = (i, w) if self._work(i) <= self._work(w) else (w, i)
+        expanded, w = self.prep.expanded, self.winners[k]
+        small, other = expanded[i], w
+        if len(expanded[w]) < len(small):
+            small, other = expanded[w], i
+        both = filter(self._member(other).__getitem__, small)
         low, bit = (1 << k) - 1, 1 << k
-        both = self._classes(small, low, self._member(other))
-        for m, n in both.items():
+        for m, n in Counter(map(low.__and__, map(self.mask.__getitem__, both))).items():
             rest = merged[m] - n
             if rest:
                 merged[m] = rest
