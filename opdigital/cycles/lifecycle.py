@@ -30,6 +30,7 @@ from opdigital.proposals.models import Proposal, ProposalStatus
 from opdigital.proposals.services import change_status
 from opdigital.tally import services as tallies
 from opdigital.tally.models import Tally
+from opdigital.voting.services import hold_casts
 from opdigital.voting.settings import ensure_voting_configured
 
 
@@ -96,9 +97,9 @@ def _publish(cycle: Cycle, actor) -> Tally:
 # Every state not listed is entered by the state change alone.
 STEPS: dict[CycleState, Step] = {
     CycleState.BALLOT_FROZEN: Step(enter=_freeze_ballot),
-    # The cast statement holds a lock on the cycle row, so the close waits for casts under way
-    # and no cast is accepted after it: sealing then takes every accepted ballot (and fails
-    # loudly if one is left, with the vote already closed).
+    # The close waits for the casts under way and no cast is accepted after it (`_advance`
+    # takes the casts' advisory lock alone): sealing then takes every accepted ballot (and
+    # fails loudly if one is left, with the vote already closed).
     CycleState.CLOSED: Step(after=board.seal_all),
     CycleState.TALLIED: Step(prepare=tallies.seal_for_count, enter=tallies.count),
     CycleState.PUBLISHED: Step(enter=_publish),
@@ -144,6 +145,12 @@ def _advance(cycle: Cycle, target: CycleState | str, actor) -> Outcome:
     locked = _locked(cycle)
     previous = locked.state
     _refuse_unless_next(previous, target)  # another request may have moved it meanwhile
+    if previous == CycleState.VOTING:
+        # Casts share an advisory lock on the cycle (not its row, which they leave alone:
+        # `voting.services.CAST_LOCK`). Taken after the row, so that a cast inside a transaction
+        # holding the row (a paper vote's share lock) cannot deadlock with the close; held to the
+        # commit, so every cast under way is in before the state changes, and none after.
+        hold_casts(locked)
     record = step.enter(locked, actor) if step.enter else None
     locked.state = target.value
     audit.record(

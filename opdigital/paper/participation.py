@@ -53,7 +53,8 @@ def record_paper_participation(
         raise NotFound(_l("No such voting point."))
     moment = now()
     try:
-        # The vote cannot close under us: the close waits for this share lock, as for a cast.
+        # The vote cannot close under us: the close locks the cycle row for update (casts share
+        # an advisory lock instead: `voting.services.hold_casts`), so it waits for this one.
         state = share_lock_cycle(cycle)
         if state != "voting" or not voting_window(cycle, moment).is_open:
             raise VotingClosed(_l("Voting is not open in this cycle now."))

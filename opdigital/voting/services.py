@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 # Concurrent casts add to one of these rows at random, so they rarely wait on each other.
 TURNOUT_SHARDS = 16
 
+# The first half of the advisory lock's two-int key that casts share and a close takes alone
+# (migration 0017's `cast_gate`; the paper module's namespaces are 120401 and 120402).
+CAST_LOCK = 120403
+
 
 @dataclass(frozen=True)
 class CastReceipt:
@@ -247,6 +251,17 @@ def _on_postgresql() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
+def hold_casts(cycle: Cycle) -> None:
+    """Wait for the casts under way in `cycle` and keep new ones waiting until this transaction
+    ends (PostgreSQL; SQLite, which `make run` uses, has a single writer). A state change out of
+    voting takes it before committing: a cast that waited then finds the cycle closed."""
+    if _on_postgresql():
+        db.session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:namespace, :cycle)"),
+            {"namespace": CAST_LOCK, "cycle": cycle.id},
+        )
+
+
 def _cast_values(cycle: Cycle, voter_key: str, chosen: list[int], where: Where) -> dict:
     moment = now()
     return {
@@ -313,13 +328,19 @@ def _session_in_transaction() -> bool:
 
 
 # One round trip on PostgreSQL. `voter` finds the voter (in the roll, or as identified before);
-# `open_cycle` re-checks, atomically, that the cycle is voting and inside its voting phase,
-# holding a KEY SHARE lock on the cycle row (as the foreign key check would anyway), so a
-# coordinator closing the vote waits for casts already under way, and any cast after that finds
-# the cycle closed and writes nothing. Participation comes before the ballot: a second attempt
-# for the same voter fails on its primary key (waiting for the first one's commit) before any
-# ballot row exists. `at_home` holds the voter to the one region or school of their choices
-# under an own-region rule (`HomeCheck`; both NULL otherwise).
+# `open_cycle` re-checks, atomically, that the cycle is voting and inside its voting phase, by
+# `cast_gate` (migration 0017): it takes a shared transaction-level advisory lock on
+# (CAST_LOCK, cycle) and only then reads the cycle and its phase, with a snapshot of its own taken
+# after the lock. Leaving the voting state takes the exclusive lock before it commits
+# (`cycles.lifecycle`), so a coordinator closing the vote waits for casts already under way, and
+# any cast after that finds the cycle closed and writes nothing. (The cast used to hold a KEY
+# SHARE lock on the cycle row for this, and each foreign key to `cycle` took it again: concurrent
+# lockers of one row make PostgreSQL build a MultiXact per locker and log every lock in the WAL:
+# 15-25% of the statement's PostgreSQL CPU at four concurrent casts. The advisory lock lives in
+# shared memory only; docs/data-model.md, "Casting".) Participation comes before the ballot: a
+# second attempt for the same voter fails on its primary key (waiting for the first one's
+# commit) before any ballot row exists. `at_home` holds the voter to the one region or school of
+# their choices under an own-region rule (`HomeCheck`; both NULL otherwise).
 _CAST_SQL = """
     WITH voter AS ({voter}),
     at_home AS (
@@ -329,14 +350,9 @@ _CAST_SQL = """
           AND (CAST(:home_school AS integer) IS NULL
                OR voter.school_id = CAST(:home_school AS integer))
     ),
-    open_cycle AS (
-        SELECT c.id FROM cycle AS c
-        WHERE c.id = :cycle AND c.state = 'voting' AND EXISTS (
-            SELECT 1 FROM phase AS p
-            WHERE p.cycle_id = c.id AND p.kind = 'voting'
-              AND p.starts_at <= :now AND p.ends_at > :now)
-        FOR KEY SHARE OF c
-    ), who AS (
+    gate AS (SELECT cast_gate(:cycle, :now) AS id),
+    open_cycle AS (SELECT gate.id FROM gate WHERE gate.id IS NOT NULL),
+    who AS (
         INSERT INTO participation
             (cycle_id, voter_key, voted_on, region_id, voting_point_id, assisted, channel)
         SELECT open_cycle.id, :voter_key, :day, at_home.region_id, :point, :assisted, :channel
