@@ -9,7 +9,6 @@ the voter fills is entered later with its batch, and nothing links the two.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +25,7 @@ from opdigital.paper.services import NotAllowed, is_bound_to, share_lock_cycle
 from opdigital.polling.services import point_is_open
 from opdigital.registry.credentials import EligibleVoter
 from opdigital.voting.models import Channel, Participation, TurnoutCount, VotingPoint
-from opdigital.voting.services import TURNOUT_SHARDS, ensure_voting_open, voting_window
+from opdigital.voting.services import ensure_voting_open, turnout_shard, voting_window
 
 
 def ensure_may_record(actor: Any, cycle: Cycle, voting_point_id: int) -> None:
@@ -88,7 +87,7 @@ def _count_turnout(cycle_id: int, moment) -> None:
     statement = insert(TurnoutCount).values(
         cycle_id=cycle_id,
         hour=moment.replace(minute=0, second=0, microsecond=0),
-        shard=secrets.randbelow(TURNOUT_SHARDS),
+        shard=turnout_shard(),
         votes=1,
     )
     db.session.execute(

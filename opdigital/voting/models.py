@@ -86,16 +86,16 @@ class Ballot(db.Model):
 
 
 class TurnoutCount(db.Model):
-    """Votes per cycle and hour, in a few shards so that concurrent casts do not queue on one row.
-
-    The total of an hour is the sum of its shards.
+    """Votes per cycle and hour, a row per database connection that recorded votes in that
+    hour (`shard`: its backend process id, `voting.services.turnout_shard`), so that
+    concurrent casts never queue on one row. The total of an hour is the sum of its rows.
     """
 
     __tablename__ = "turnout_count"
 
     cycle_id: Mapped[int] = mapped_column(primary_key=True)  # no foreign key: see above
     hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    shard: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    shard: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     votes: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
