@@ -45,11 +45,11 @@ def turnout_shard() -> sa.ColumnElement[int]:
     """The turnout row a vote adds to, beside its cycle and hour: on PostgreSQL, the database
     connection's backend process id. Transactions under way at one moment are on distinct
     backends, so two votes never wait for each other on a turnout row (a row is locked from
-    the vote's upsert to its commit, fsync included; with 16 rows drawn at random, measured at
-    four concurrent casts, 2-4% of the casts' time in PostgreSQL was that wait, and it grows
+    the vote's upsert to its commit, fsync included; with 16 rows drawn at random, sampled at
+    four concurrent casts, about 2% of the casts' time in PostgreSQL was that wait, and it grows
     with the number of casts at once). An hour has a row per connection that voted in it; its
     turnout is their sum. SQLite (`make run`) has a single writer: one row."""
-    if db.engine.dialect.name == "postgresql":
+    if _on_postgresql():
         return sa.func.pg_backend_pid()
     return sa.literal(0)
 
