@@ -68,7 +68,8 @@ def test_classes_are_those_of_a_direct_count_however_obtained(seed):
             for i in r.sample(range(m), r.randint(0, m)):
                 got = rounds.hist(j, i)
                 assert dict(got.pairs()) == direct(prep, winners, j, i), (j, i)
-                assert all(rounds.ids[mk] == n for mk, n in zip(got.masks, got.ids, strict=True))
+                assert all(rounds.mask[n] == mk for mk, n in zip(got.masks, got.ids, strict=True))
+                assert all(rounds.ids[k] == n for k, n in zip(got.keys, got.ids, strict=True))
             rounds.follow(j, w)
         for i in range(m):
             got = rounds.hist(len(winners), i)

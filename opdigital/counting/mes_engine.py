@@ -58,7 +58,6 @@ class Prepared:
     types: list[tuple[int, ...]]
     weights: list[int]
     supporters: list[list[int]]  # project index -> types approving it
-    expanded: list[list[int]]  # the same, each type repeated by its weight (one per voter)
     num_voters: int
     rounds: Rounds | None = field(default=None, repr=False, compare=False)  # see `mes_rounds`
 
@@ -71,7 +70,6 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
     types: list[tuple[int, ...]] = []
     weights: list[int] = []
     supporters: list[list[int]] = [[] for _ in ids]
-    expanded: list[list[int]] = [[] for _ in ids]
     for ballot, weight in zip(profile.ballots, profile.weights, strict=True):
         if not ballot or not weight:
             continue
@@ -79,10 +77,8 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
         members = tuple(map(index.__getitem__, ballot))
         types.append(members)
         weights.append(weight)
-        repeated = [t] * weight
         for i in members:
             supporters[i].append(t)
-            expanded[i] += repeated
     return Prepared(
         ids=ids,
         costs=[p.cost for p in instance.projects],
@@ -91,7 +87,6 @@ def prepare(instance: Instance, profile: Profile) -> Prepared:
         types=types,
         weights=weights,
         supporters=supporters,
-        expanded=expanded,
         num_voters=profile.num_voters,
     )
 
