@@ -1,7 +1,8 @@
 """The classes of voters shared by the runs of one count (`mes_rounds`): however a project's
-supporters per class are obtained (counted, stepped from an earlier round, renumbered from the
-same winners in another order), they are those of a direct count; and runs that share them give
-what runs on their own give, at any budget and in any order."""
+supporters per class are obtained (counted type by type, merged from a finer count, refined by a
+winner met since, reused from the same winners in another order), they are those of a direct
+count; and runs that share them give what runs on their own give, at any budget and in any
+order."""
 
 from __future__ import annotations
 

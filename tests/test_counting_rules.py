@@ -11,7 +11,14 @@ import pytest
 from opdigital.coordination.voting_settings import VotingSettingsForm
 from opdigital.counting.equal_shares import mes_completed, method_of_equal_shares
 from opdigital.counting.greedy import greedy, plurality_per_region
-from opdigital.counting.instance import CountingError, Instance, Profile, Project, profile_of
+from opdigital.counting.instance import (
+    CountingError,
+    Instance,
+    Profile,
+    Project,
+    approval_counts,
+    profile_of,
+)
 from opdigital.counting.rules import PABULIB_RULE_NAMES, REGISTRY, RULES, count
 from opdigital.errors import ValidationFailed
 from opdigital.formatting import COUNTING_RULE_LABELS
@@ -174,6 +181,18 @@ def test_a_profile_and_per_voter_ballots_give_the_same_result():
     for rule in RULES:
         assert count(rule, instance, profile) == count(rule, instance, ballots)
     assert Profile(((1, 2, 3), (4,), ()), (4, 2, 1)).expanded() == ballots
+
+
+def test_a_profiles_approvals_are_its_voters_and_kept_read_only():
+    profile = Profile(((1, 2, 3), (4,), (), (2,)), (4, 2, 1, 3))
+    assert dict(profile.approvals) == {1: 4, 2: 7, 3: 4, 4: 2}
+    assert profile.approvals is profile.approvals  # counted once, however often asked
+    with pytest.raises(TypeError):
+        profile.approvals[1] = 0  # type: ignore[index]
+    instance = inst({1: 5, 2: 5, 3: 5, 4: 5, 5: 5}, budget=5)
+    assert approval_counts(instance, profile) == {1: 4, 2: 7, 3: 4, 4: 2, 5: 0}
+    # Still equal and hashed by its ballots only.
+    assert profile == Profile(((1, 2, 3), (4,), (), (2,)), (4, 2, 1, 3))
 
 
 def test_a_project_approved_twice_on_a_ballot_counts_once():

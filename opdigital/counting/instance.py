@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from itertools import chain
 from operator import mul
 from types import MappingProxyType
@@ -85,6 +86,14 @@ class Profile:
         """Every voter, including those who approved nothing."""
         return sum(self.weights)
 
+    @cached_property
+    def approvals(self) -> Mapping[ProjectId, int]:
+        """Voters approving each project they name (a walk over every approval of every voter:
+        kept, as several rules and the tally ask for it; a frozen dataclass's `cached_property`
+        is stored in the instance's own dict, not through its frozen fields)."""
+        # Repeating each distinct ballot by its weight lets Counter do the sum at C speed.
+        return MappingProxyType(Counter(chain.from_iterable(map(mul, self.ballots, self.weights))))
+
     def expanded(self) -> list[tuple[ProjectId, ...]]:
         """One approval set per voter (for tests and small instances)."""
         return [b for b, w in zip(self.ballots, self.weights, strict=True) for _ in range(w)]
@@ -110,8 +119,7 @@ def id_order(project_id: ProjectId) -> tuple[int, int, str]:
 
 def approval_counts(instance: Instance, profile: Profile) -> dict[ProjectId, int]:
     """Voters approving each project (every project of the instance present, maybe with 0)."""
-    # Repeating each distinct ballot by its weight lets Counter do the sum at C speed.
-    counts = Counter(chain.from_iterable(map(mul, profile.ballots, profile.weights)))
+    counts = profile.approvals
     known = instance.by_id()
     unknown = [pid for pid in counts if pid not in known]
     if unknown:
