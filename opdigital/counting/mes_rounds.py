@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from itertools import repeat
+from itertools import filterfalse, repeat
 from typing import Any, Protocol
 
 
@@ -49,19 +49,27 @@ _PER_CLASS = 20
 
 
 class Hist:
-    """A project's supporters at a round: their keys (see the module docstring), class masks
-    over rounds, numbers of voters and ids (see `Rounds.ids`); `order`: the classes by money in
-    the last run that sorted them (runs at nearby budgets sort them almost alike, and sorting an
-    almost sorted list is fast)."""
+    """A project's supporters at a round: their keys (see the module docstring), numbers of
+    voters and ids (see `Rounds.ids`), and their class masks over rounds (`masks`, looked up
+    when first asked: only replays use them); `order`: the classes by money in the last run
+    that sorted them (runs at nearby budgets sort them almost alike, and sorting an almost
+    sorted list is fast)."""
 
-    __slots__ = ("counts", "ids", "keys", "masks", "order")
+    __slots__ = ("_mask_of", "_masks", "counts", "ids", "keys", "order")
 
-    def __init__(self, keys: list[int], counts: list[int], ids: list[int], masks: list[int]):
+    def __init__(self, keys: list[int], counts: list[int], ids: list[int], mask_of: list[int]):
         self.keys = keys
         self.counts = counts
         self.ids = ids
-        self.masks = masks
+        self._mask_of = mask_of  # id -> class mask (`Rounds.mask`)
+        self._masks: list[int] | None = None
         self.order: list[int] | range = range(len(keys))
+
+    @property
+    def masks(self) -> list[int]:
+        if self._masks is None:
+            self._masks = list(map(self._mask_of.__getitem__, self.ids))
+        return self._masks
 
     def pairs(self) -> zip:
         return zip(self.masks, self.counts, strict=True)
@@ -148,8 +156,12 @@ class Rounds:
             else:
                 merged = self._count(j, i)
                 keys, counts = list(merged), list(merged.values())
-            ids = [self.ids[k] if k in self.ids else self._new_id(k) for k in keys]
-            found = Hist(keys, counts, ids, list(map(self.mask.__getitem__, ids)))
+            # Ids for the keys met for the first time (a key's parent may be one of them, made
+            # with it: the check is made key by key), then every id, all at C level.
+            for k in filterfalse(self.ids.__contains__, keys):
+                self._new_id(k)
+            ids = list(map(self.ids.__getitem__, keys))
+            found = Hist(keys, counts, ids, self.mask)
             if known is not None:
                 found.order = known.order
             self._hists[(j, i)] = self._counted[key] = found
