@@ -184,7 +184,43 @@ def _add_member(archive: zipfile.ZipFile, name: str, content: bytes) -> None:
     info.compress_type = zipfile.ZIP_DEFLATED
     info.create_system = 3  # Unix; the default depends on the OS building the zip
     info.external_attr = ZIP_MODE << 16
-    archive.writestr(info, content)
+    info.file_size = len(content)
+    # What `writestr` does, with the zip64 decision made here (the same one), so that tests
+    # can take the path of a huge board on a small one.
+    with archive.open(info, "w", force_zip64=_needs_zip64(len(content))) as member:
+        member.write(content)
+    _conform_zip64_header(archive, info)
+
+
+def _needs_zip64(size: int) -> bool:
+    """Whether a member of `size` bytes gets zip64 sizes in its local header: zipfile's own
+    rule (it might pass 2**31 - 1 bytes once compressed), met by a board over about 1.9 GiB."""
+    return size * 1.05 > zipfile.ZIP64_LIMIT
+
+
+_ZIP64_VERSION = 45  # "version needed to extract" of a member with zip64 fields (APPNOTE 4.4.3)
+
+
+def _conform_zip64_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Give a member with a zip64 field the local header APPNOTE.TXT 4.5.3 wants, as Python
+    3.11.4 and later write it: 0xFFFFFFFF in both 32-bit sizes (the field holds them) and
+    version 4.5. Python before 3.11.4 (CPython gh-103861; Debian 12 has 3.11.2) writes the real
+    sizes there and version 2.0, a layout our reader refuses. Rewritten here, the package's
+    bytes are the same on every Python 3.11 or newer; any other member is left as it is."""
+    out = archive.fp
+    assert out is not None  # an archive being written
+    end = out.tell()
+    out.seek(info.header_offset)
+    local = _LOCAL.unpack(out.read(_LOCAL.size))
+    if local[-1] == _ZIP64_LOCAL.size and local[7:9] != (_NO_SIZE, _NO_SIZE):
+        out.seek(info.header_offset + 4)  # the version needed, after the signature
+        out.write(struct.pack("<H", _ZIP64_VERSION))
+        out.seek(info.header_offset + 18)  # the compressed and uncompressed sizes
+        out.write(struct.pack("<LL", _NO_SIZE, _NO_SIZE))
+        # The central directory header says the same (made by and needed: 4.5, as 3.11.4+).
+        info.extract_version = max(info.extract_version, _ZIP64_VERSION)
+        info.create_version = max(info.create_version, _ZIP64_VERSION)
+    out.seek(end)
 
 
 class PackageBuilder:
