@@ -128,6 +128,37 @@ def test_the_tally_counts_the_board_once(app_ctx, app, client, runner, signing_k
     assert verify_main([str(tmp_path / "t.zip")]) == 0
 
 
+def test_the_tally_reads_the_proposals_histories_in_one_query(
+    app_ctx, app, client, runner, signing_key, tmp_path
+):
+    """Marking each proposal selected or not appends to its public history: the histories of
+    all the proposals on the ballot are read at once, not one query per proposal."""
+    import sqlalchemy as sa
+
+    world = vs.voting_cycle()
+    a, b, c = world.ids[:3]
+    _cast(client, world, [[a, b], [a, c], [b, c]])
+    assert runner.invoke(args=["cycle", "close", world.slug]).exit_code == 0
+    db.session.expire_all()  # nothing loaded before the tally
+    reads: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT") and "proposal_history" in statement:
+            reads.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        tallied = runner.invoke(args=["tally", world.slug, "--out", str(tmp_path / "t.zip")])
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert tallied.exit_code == 0, tallied.output
+    assert len(world.ids) >= 3
+    assert len(reads) == 1, reads
+    db.session.expire_all()
+    for proposal in db.session.scalars(sa.select(Proposal).where(Proposal.id.in_(world.ids))):
+        assert proposal.history[-1].to_status == proposal.status  # its result, in its history
+
+
 def test_a_package_its_own_check_refuses_is_not_kept(
     app_ctx, app, client, runner, signing_key, tmp_path, monkeypatch
 ):

@@ -19,6 +19,8 @@ from datetime import UTC
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from opdigital.audit import services as audit
 from opdigital.board import services as board
@@ -86,12 +88,13 @@ def _iso_utc(moment) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def _on_ballot(cycle: Cycle) -> list[Proposal]:
+def _on_ballot(cycle: Cycle, *options: LoaderOption) -> list[Proposal]:
     return list(
         db.session.scalars(
             sa.select(Proposal)
             .where(Proposal.cycle_id == cycle.id, Proposal.status.in_(BALLOT_STATUSES))
             .order_by(Proposal.id)
+            .options(*options)
         )
     )
 
@@ -254,7 +257,9 @@ def count(cycle: Cycle, actor) -> Tally:
 def _store(cycle: Cycle, actor, package: bytes, key, result: dict) -> Tally:
     """The package, the proposals' results and the audit entry, in the caller's transaction."""
     selected = set(result["selected"])
-    for proposal in _on_ballot(cycle):
+    # Each proposal's result goes into its public history: those histories are read in one
+    # query, not one per proposal (while the package's check runs on a thread beside this).
+    for proposal in _on_ballot(cycle, selectinload(Proposal.history)):
         mark_result(proposal, proposal.id in selected, actor)
     fingerprint = signing.fingerprint(signing.public_key_raw(key))
     digest = hashlib.sha256(package).hexdigest()
