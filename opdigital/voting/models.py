@@ -37,9 +37,9 @@ CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
 # region, without a foreign key: each key check would lock the one cycle row (or a region's) for
 # every cast, and concurrent lockers of one row cost PostgreSQL a MultiXact and a WAL record each
 # (migration 0017). The cast takes its cycle from the cycle row itself (`cast_gate`), its region
-# from the roll, which keeps its own key to `region`; paper votes take theirs under a share lock
-# on the cycle row. On PostgreSQL a trigger refuses to delete or renumber a cycle or a region
-# that votes refer to (the app never deletes either).
+# from the roll, whose writes are checked against `region` (migration 0019); paper votes take
+# theirs under a share lock on the cycle row. On PostgreSQL a trigger refuses to delete or
+# renumber a cycle or a region that votes refer to (the app never deletes either).
 
 
 class Participation(db.Model):
