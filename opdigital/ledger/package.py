@@ -187,9 +187,11 @@ def _add_member(archive: zipfile.ZipFile, name: str, content: bytes) -> None:
     info.file_size = len(content)
     # What `writestr` does, with the zip64 decision made here (the same one), so that tests
     # can take the path of a huge board on a small one.
-    with archive.open(info, "w", force_zip64=_needs_zip64(len(content))) as member:
+    zip64 = _needs_zip64(len(content))
+    with archive.open(info, "w", force_zip64=zip64) as member:
         member.write(content)
-    _conform_zip64_header(archive, info)
+    if zip64:  # only such a member's header may need rewriting
+        _conform_zip64_header(archive, info)
 
 
 def _needs_zip64(size: int) -> bool:
@@ -206,7 +208,7 @@ def _conform_zip64_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> No
     3.11.4 and later write it: 0xFFFFFFFF in both 32-bit sizes (the field holds them) and
     version 4.5. Python before 3.11.4 (CPython gh-103861; Debian 12 has 3.11.2) writes the real
     sizes there and version 2.0, a layout our reader refuses. Rewritten here, the package's
-    bytes are the same on every Python 3.11 or newer; any other member is left as it is."""
+    bytes are the same on every Python 3.11 or newer (and a header already so, left as it is)."""
     out = archive.fp
     assert out is not None  # an archive being written
     end = out.tell()
