@@ -32,34 +32,39 @@ depends_on = None
 # (column, referred table)
 REFERENCES = (("region_id", "region"), ("school_id", "school"))
 
+# For one referred table: lock the rows of the ids a statement named, and refuse a missing one.
+REQUIRE_NAMED = """
+CREATE OR REPLACE FUNCTION require_named(referred text, ids integer[]) RETURNS void AS $$
+DECLARE
+    missing integer;
+BEGIN
+    -- As a foreign key does: the named rows cannot be deleted or renumbered until this
+    -- transaction ends. Then (a new snapshot: the function is VOLATILE) each must exist.
+    EXECUTE format('SELECT 1 FROM %I WHERE id = ANY ($1) FOR KEY SHARE', referred) USING ids;
+    EXECUTE format(
+        'SELECT n FROM unnest($1) AS n WHERE NOT EXISTS (SELECT 1 FROM %I WHERE id = n) LIMIT 1',
+        referred) INTO missing USING ids;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'registry_entry names % %, which does not exist', referred, missing
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+END;
+$$ LANGUAGE plpgsql
+"""
+
 CHECK_WRITTEN = """
 CREATE OR REPLACE FUNCTION check_roll_references() RETURNS trigger AS $$
 DECLARE
     regions integer[];
     schools integer[];
-    missing integer;
 BEGIN
     -- One pass over the rows the statement wrote: the few distinct ids they name.
     SELECT array_agg(DISTINCT region_id) FILTER (WHERE region_id IS NOT NULL),
            array_agg(DISTINCT school_id) FILTER (WHERE school_id IS NOT NULL)
       INTO regions, schools
       FROM (SELECT DISTINCT region_id, school_id FROM written) AS named;
-    -- As a foreign key does: the named rows cannot be deleted or renumbered until this
-    -- transaction ends. Then (VOLATILE: a new snapshot) each must exist.
-    PERFORM 1 FROM region WHERE id = ANY (regions) FOR KEY SHARE;
-    PERFORM 1 FROM school WHERE id = ANY (schools) FOR KEY SHARE;
-    SELECT n INTO missing FROM unnest(regions) AS n
-     WHERE NOT EXISTS (SELECT 1 FROM region WHERE id = n) LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'registry_entry names region %, which does not exist', missing
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
-    SELECT n INTO missing FROM unnest(schools) AS n
-     WHERE NOT EXISTS (SELECT 1 FROM school WHERE id = n) LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'registry_entry names school %, which does not exist', missing
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
+    PERFORM require_named('region', regions);
+    PERFORM require_named('school', schools);
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql
@@ -95,6 +100,7 @@ def upgrade():
         for column, referred in REFERENCES:
             batch_op.drop_constraint(f"fk_registry_entry_{column}_{referred}", type_="foreignkey")
     if _postgresql():
+        op.execute(REQUIRE_NAMED)
         op.execute(CHECK_WRITTEN)
         op.execute(KEEP_NAMED)
         for event in ("INSERT", "UPDATE"):
@@ -118,6 +124,7 @@ def downgrade():
             op.execute(f"DROP TRIGGER registry_entry_{event}_references ON registry_entry")
         op.execute("DROP FUNCTION keep_rolled()")
         op.execute("DROP FUNCTION check_roll_references()")
+        op.execute("DROP FUNCTION require_named(text, integer[])")
     with op.batch_alter_table("registry_entry", schema=None) as batch_op:
         for column, referred in REFERENCES:
             batch_op.create_foreign_key(
