@@ -18,8 +18,8 @@ schools they name `FOR KEY SHARE`, as a foreign key does, and refuses the statem
 (0017), a trigger refuses to delete or renumber a region or a school that the roll names. The
 lock taken by the first makes the second wait for the writing transaction, and then see its rows;
 a region deleted first makes the writer's lock wait, and then its check see the region gone.
-SQLite (`make run`) keeps no check: its roll is written only by the importer, with the ids it has
-just read from those tables.
+SQLite (`make run`) keeps no check: its roll is written only by the importer and the delegate
+codes, with the ids of regions and schools the app has just read.
 """
 
 from alembic import op
