@@ -7,8 +7,8 @@ Create Date: 2026-12-06 08:00:00.000000
 `registry_entry` named its region and school with foreign keys, and PostgreSQL checks a foreign
 key row by row: for each row written, an after-trigger event, a query on the referred table and
 a `FOR KEY SHARE` lock of its row. Importing a roll of two million rows, that was half of the
-database's work (7 of 16 s of its CPU, measured: issue 16, target 6), for a handful of distinct
-regions and no school.
+database's work, for a handful of distinct regions and no school (issue 16, target 6: the
+import's PostgreSQL CPU went from 21.3-21.6 s to 11.6-12.1 s with this migration).
 
 The foreign keys go; in their place, on PostgreSQL, a statement-level trigger after each INSERT
 and each UPDATE of `registry_entry` (a COPY and a MERGE fire them too) does the same check once
