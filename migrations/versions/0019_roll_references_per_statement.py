@@ -17,7 +17,11 @@ schools they name `FOR KEY SHARE`, as a foreign key does, and refuses the statem
 (`foreign_key_violation`) if any of them does not exist. On the other side, as for the votes
 (0017), a trigger refuses to delete or renumber a region or a school that the roll names. The
 lock taken by the first makes the second wait for the writing transaction, and then see its rows;
-a region deleted first makes the writer's lock wait, and then its check see the region gone.
+a region deleted first makes the writer's lock wait, and then its check see the region gone (or,
+in REPEATABLE READ, fail to serialize). A deletion made in REPEATABLE READ or SERIALIZABLE would
+not see roll rows committed after its snapshot, as a foreign key's check would (its snapshot is
+PostgreSQL's own); the app deletes no region or school, and a person doing so by hand does it in
+psql's READ COMMITTED.
 SQLite (`make run`) keeps no check: its roll is written only by the importer and the delegate
 codes, with the ids of regions and schools the app has just read.
 """
