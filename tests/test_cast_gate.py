@@ -165,7 +165,7 @@ def test_the_close_takes_the_casts_lock_only_when_leaving_voting(app_ctx, databa
         casting.rollback()
 
 
-def test_a_cycle_or_region_with_votes_cannot_be_deleted(app_ctx):
+def test_a_cycle_or_region_with_votes_cannot_be_deleted(app_ctx, database_url):
     region = factories.region()
     world = vs.voting_cycle()
     voter = EligibleVoter(voter_key="e" * 64, region_id=region.id, school_id=None)
@@ -184,5 +184,19 @@ def test_a_cycle_or_region_with_votes_cannot_be_deleted(app_ctx):
         sa.text("UPDATE cycle SET title = 'Novo título' WHERE id = :id"), {"id": world.cycle.id}
     )
     unused = factories.region()
+    spare = factories.cycle()
+    db.session.commit()
+    # ... at READ COMMITTED only, where the triggers' checks see votes committed meanwhile
+    # (migration 0020): in REPEATABLE READ even those are refused.
+    with psycopg.connect(_dsn(database_url)) as conn:
+        for table, key in (("cycle", spare.id), ("region", unused.id)):
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            with pytest.raises(psycopg.errors.FeatureNotSupported, match="only at READ COMMITTED"):
+                conn.execute(f"DELETE FROM {table} WHERE id = %s", (key,))  # noqa: S608
+            conn.rollback()
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        conn.execute("UPDATE cycle SET title = 'Outro título' WHERE id = %s", (spare.id,))
+        conn.commit()
+    db.session.execute(sa.text("DELETE FROM cycle WHERE id = :id"), {"id": spare.id})
     db.session.execute(sa.text("DELETE FROM region WHERE id = :id"), {"id": unused.id})
     db.session.commit()

@@ -18,10 +18,8 @@ schools they name `FOR KEY SHARE`, as a foreign key does, and refuses the statem
 (0017), a trigger refuses to delete or renumber a region or a school that the roll names. The
 lock taken by the first makes the second wait for the writing transaction, and then see its rows;
 a region deleted first makes the writer's lock wait, and then its check see the region gone (or,
-in REPEATABLE READ, fail to serialize). A deletion or renumbering is refused outside READ
-COMMITTED: in REPEATABLE READ or SERIALIZABLE its check would not see roll rows committed after
-its snapshot, which a foreign key's check does (with a snapshot of PostgreSQL's own). The app
-deletes no region or school; by hand, psql's default is READ COMMITTED.
+in REPEATABLE READ, fail to serialize). At READ COMMITTED, that is: a deletion's check sees only
+what its snapshot shows, so migration 0020 refuses deletions at stronger isolation levels.
 SQLite (`make run`) keeps no check: its roll is written only by the importer and the delegate
 codes, with the ids of regions and schools the app has just read.
 """
@@ -82,12 +80,6 @@ DECLARE
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
         RETURN NEW;
-    END IF;
-    -- The check must see roll rows committed after this transaction began, as a foreign key's
-    -- does: only READ COMMITTED gives it a snapshot taken now (after waiting for their writers).
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'a % is deleted or renumbered only at READ COMMITTED isolation',
-            TG_TABLE_NAME USING ERRCODE = 'feature_not_supported';
     END IF;
     EXECUTE format('SELECT EXISTS (SELECT 1 FROM registry_entry WHERE %I = $1)', TG_ARGV[0])
         INTO named USING OLD.id;
