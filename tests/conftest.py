@@ -61,6 +61,13 @@ def database_url():
 
 
 @pytest.fixture(scope="session")
+def database_dsn(database_url):
+    """The test database as libpq names it, for a psycopg connection of a test's own (another
+    transaction beside the app's)."""
+    return database_url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@pytest.fixture(scope="session")
 def redis_url():
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()

@@ -96,9 +96,8 @@ def test_the_close_seals_fewer_than_the_minimum(client, quiet):
     assert (_head(quiet.cycle.id).seq, _head(quiet.cycle.id).pending) == (1, 0)
 
 
-def _hold_the_head_row(database_url: str, cycle_id: int, seconds: float, held: threading.Event):
+def _hold_the_head_row(dsn: str, cycle_id: int, seconds: float, held: threading.Event):
     """Another sealer at work: lock the head row for `seconds` in a transaction of its own."""
-    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as conn:
         conn.execute("SELECT 1 FROM board_head WHERE cycle_id = %s FOR UPDATE", (cycle_id,))
         held.set()
@@ -106,12 +105,12 @@ def _hold_the_head_row(database_url: str, cycle_id: int, seconds: float, held: t
         conn.commit()
 
 
-def test_the_close_waits_for_a_sealing_under_way(client, quiet, database_url):
+def test_the_close_waits_for_a_sealing_under_way(client, quiet, database_dsn):
     _vote(client, quiet, 2, first=100)
     assert _watch() == 0  # creates the head row
     held = threading.Event()
     holder = threading.Thread(
-        target=_hold_the_head_row, args=(database_url, quiet.cycle.id, 1.5, held)
+        target=_hold_the_head_row, args=(database_dsn, quiet.cycle.id, 1.5, held)
     )
     holder.start()
     assert held.wait(10)

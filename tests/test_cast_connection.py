@@ -53,12 +53,11 @@ def test_warm_casts_share_one_connection_in_autocommit(client, election):
         assert other.scalar(sa.select(sa.func.count()).select_from(Participation)) == 3
 
 
-def test_a_lost_connection_fails_one_cast_then_a_new_one_is_taken(client, election, database_url):
+def test_a_lost_connection_fails_one_cast_then_a_new_one_is_taken(client, election, database_dsn):
     _warm(client, election)
     assert _cast(client, election, 0).status_code == 201
     lost = direct_sql._kept.cursor.connection
-    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as admin:
+    with psycopg.connect(database_dsn, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (lost.info.backend_pid,))
     response = _cast(client, election, 1)
     assert response.status_code == 503

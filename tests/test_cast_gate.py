@@ -29,10 +29,6 @@ from tests.support import factories
 from tests.support import voting as vs
 
 
-def _dsn(database_url: str) -> str:
-    return database_url.replace("postgresql+psycopg://", "postgresql://")
-
-
 def _counts() -> tuple[int, int, int]:
     db.session.expire_all()
     return (
@@ -52,14 +48,14 @@ def _cast_sql_and_values(cycle, voter_key: str, chosen: list[int]) -> tuple[str,
     return sql, values
 
 
-def test_a_close_waits_for_a_cast_under_way_and_seals_its_ballot(app, app_ctx, database_url):
+def test_a_close_waits_for_a_cast_under_way_and_seals_its_ballot(app, app_ctx, database_dsn):
     world = vs.voting_cycle()
     sql, values = _cast_sql_and_values(world.cycle, "a" * 64, world.ids[:2])
-    with psycopg.connect(_dsn(database_url)) as casting:  # the cast's transaction, left open
+    with psycopg.connect(database_dsn) as casting:  # the cast's transaction, left open
         eligible, at_home, recorded, ballot_id = casting.execute(sql, values).fetchone()
         assert (eligible, at_home, recorded) == (True, True, True)
         # The cast holds no lock on the cycle row: anyone may lock it (a close, a paper vote).
-        with psycopg.connect(_dsn(database_url)) as other:
+        with psycopg.connect(database_dsn) as other:
             other.execute("SELECT 1 FROM cycle WHERE id = %s FOR UPDATE NOWAIT", (world.cycle.id,))
             other.rollback()
         closed = threading.Event()
@@ -87,7 +83,7 @@ def test_a_close_waits_for_a_cast_under_way_and_seals_its_ballot(app, app_ctx, d
     assert (head.seq, head.pending) == (1, 0)
 
 
-def test_a_cast_while_the_close_commits_writes_nothing(app, app_ctx, database_url):
+def test_a_cast_while_the_close_commits_writes_nothing(app, app_ctx, database_dsn):
     world = vs.voting_cycle()
     cycle_id = world.cycle.id
     outcome: list[object] = []
@@ -102,7 +98,7 @@ def test_a_cast_while_the_close_commits_writes_nothing(app, app_ctx, database_ur
             finally:
                 db.session.remove()
 
-    with psycopg.connect(_dsn(database_url)) as closing:  # a close, as `advance` makes it
+    with psycopg.connect(database_dsn) as closing:  # a close, as `advance` makes it
         closing.execute("SELECT 1 FROM cycle WHERE id = %s FOR UPDATE", (cycle_id,))
         closing.execute("SELECT pg_advisory_xact_lock(%s, %s)", (services.CAST_LOCK, cycle_id))
         closing.execute("UPDATE cycle SET state = 'closed' WHERE id = %s", (cycle_id,))
@@ -116,14 +112,14 @@ def test_a_cast_while_the_close_commits_writes_nothing(app, app_ctx, database_ur
     assert _counts() == (0, 0, 0)
 
 
-def test_concurrent_casts_do_not_wait_for_each_other(app_ctx, database_url):
+def test_concurrent_casts_do_not_wait_for_each_other(app_ctx, database_dsn):
     """Two casts in open transactions at once: the gate's lock is shared, and each adds to the
     turnout row of its own connection (a row drawn from 16 at random made one cast in 16 wait
     here for the other's commit)."""
     world = vs.voting_cycle()
     with (
-        psycopg.connect(_dsn(database_url)) as first,
-        psycopg.connect(_dsn(database_url)) as second,
+        psycopg.connect(database_dsn) as first,
+        psycopg.connect(database_dsn) as second,
     ):
         for conn, key in ((first, "c"), (second, "d")):
             sql, values = _cast_sql_and_values(world.cycle, key * 64, world.ids[:2])
@@ -134,12 +130,12 @@ def test_concurrent_casts_do_not_wait_for_each_other(app_ctx, database_url):
     assert _counts() == (2, 2, 2)
 
 
-def test_turnout_has_a_row_per_connection_and_hour(app_ctx, database_url):
+def test_turnout_has_a_row_per_connection_and_hour(app_ctx, database_dsn):
     """Votes on one connection add to its row; another connection has its own."""
     world = vs.voting_cycle()
     with (
-        psycopg.connect(_dsn(database_url), autocommit=True) as first,
-        psycopg.connect(_dsn(database_url), autocommit=True) as second,
+        psycopg.connect(database_dsn, autocommit=True) as first,
+        psycopg.connect(database_dsn, autocommit=True) as second,
     ):
         for conn, key in ((first, "e"), (first, "f"), (second, "g")):
             sql, values = _cast_sql_and_values(world.cycle, key * 64, world.ids[:2])
@@ -152,10 +148,10 @@ def test_turnout_has_a_row_per_connection_and_hour(app_ctx, database_url):
     assert dict(by_shard) == backends
 
 
-def test_the_close_takes_the_casts_lock_only_when_leaving_voting(app_ctx, database_url):
+def test_the_close_takes_the_casts_lock_only_when_leaving_voting(app_ctx, database_dsn):
     """Other state changes never wait for casts (a cycle can only be voting once)."""
     world = vs.voting_cycle(state="ballot_frozen")
-    with psycopg.connect(_dsn(database_url)) as casting:
+    with psycopg.connect(database_dsn) as casting:
         casting.execute(
             "SELECT pg_advisory_xact_lock_shared(%s, %s)", (services.CAST_LOCK, world.cycle.id)
         )
@@ -165,7 +161,7 @@ def test_the_close_takes_the_casts_lock_only_when_leaving_voting(app_ctx, databa
         casting.rollback()
 
 
-def test_a_cycle_or_region_with_votes_cannot_be_deleted(app_ctx, database_url):
+def test_a_cycle_or_region_with_votes_cannot_be_deleted(app_ctx, database_dsn):
     region = factories.region()
     world = vs.voting_cycle()
     voter = EligibleVoter(voter_key="e" * 64, region_id=region.id, school_id=None)
@@ -188,7 +184,7 @@ def test_a_cycle_or_region_with_votes_cannot_be_deleted(app_ctx, database_url):
     db.session.commit()
     # ... at READ COMMITTED only, where the triggers' checks see votes committed meanwhile
     # (migration 0020): in REPEATABLE READ even those are refused.
-    with psycopg.connect(_dsn(database_url)) as conn:
+    with psycopg.connect(database_dsn) as conn:
         for table, key in (("cycle", spare.id), ("region", unused.id)):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             with pytest.raises(psycopg.errors.FeatureNotSupported, match="only at READ COMMITTED"):

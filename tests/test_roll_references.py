@@ -25,10 +25,6 @@ INSERT = (
 )
 
 
-def _dsn(database_url: str) -> str:
-    return database_url.replace("postgresql+psycopg://", "postgresql://")
-
-
 def _roll() -> list[tuple]:
     db.session.expire_all()
     return [
@@ -40,11 +36,11 @@ def _roll() -> list[tuple]:
 
 
 @pytest.fixture
-def places(app_ctx, database_url):
+def places(app_ctx, database_dsn):
     region = factories.region(slug="barreiro")
     school = factories.school(region)
     db.session.commit()
-    return region.id, school.id, _dsn(database_url)
+    return region.id, school.id, database_dsn
 
 
 def test_a_statement_naming_a_missing_region_or_school_writes_nothing(places):
